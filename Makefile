@@ -1,0 +1,40 @@
+# sogni-sync developer commands. `make demo` and `make test` are all a new machine needs.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test test-all lint bench conformance emulator clean
+
+install: $(STAMP)
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev,progress]'
+	touch $(STAMP)
+
+demo: install
+	$(PY) examples/text_to_image.py
+
+test: install
+	$(PY) -m pytest -q
+
+test-all: install
+	$(PY) -m pytest -q -m "not live"
+
+lint: install
+	$(VENV)/bin/ruff check sogni_sync tests examples
+	$(VENV)/bin/mypy
+
+bench: install
+	$(PY) -m sogni_sync.bench
+
+conformance: install
+	$(PY) -m sogni_sync.testing.conformance
+
+emulator: install
+	$(VENV)/bin/sogni-sync emulator
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info out

@@ -1,0 +1,134 @@
+"""Wire naming and JS-compatible value formatting, shared by every concern.
+
+The public API is snake_case; the wire is camelCase (with a few irregular keys such as
+``jobID``). ``to_snake`` is the mechanical rule the conformance suite uses; ``make_converter``
+builds a cattrs converter that renames attrs fields to camelCase on the way out and accepts the
+camelCase keys (ignoring unknown ones) on the way in, so wire names never leak into public classes.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+__all__ = ["js_number", "make_converter", "to_camel", "to_snake", "snake_keys", "camel_keys"]
+
+_RUN = re.compile(r"([A-Z]+)([A-Z][a-z])")
+_CAP = re.compile(r"(?<=[a-z0-9])([A-Z])")
+
+# snake name -> wire name, where the mechanical camelCase rule does not give the wire spelling.
+IRREGULAR: dict[str, str] = {
+    "job_id": "jobID",
+    "img_id": "imgID",
+    "model_id": "modelID",
+    "sid": "SID",
+    "client_sid": "clientSID",
+    "address_sid": "addressSID",
+}
+
+
+def to_snake(name: str) -> str:
+    """``modelId`` → ``model_id``; a run of capitals is one word (``disableNSFWFilter`` →
+    ``disable_nsfw_filter``)."""
+    name = _RUN.sub(r"\1_\2", name)
+    return _CAP.sub(r"_\1", name).lower()
+
+
+def to_camel(name: str) -> str:
+    """``number_of_media`` → ``numberOfMedia`` (the plain rule; see ``IRREGULAR`` for the rest)."""
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def snake_keys(value: Any) -> Any:
+    """Recursively convert mapping keys from camelCase to snake_case."""
+    if isinstance(value, Mapping):
+        return {to_snake(str(k)): snake_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [snake_keys(v) for v in value]
+    return value
+
+
+def camel_keys(value: Any) -> Any:
+    """Recursively convert mapping keys from snake_case to camelCase (the plain rule)."""
+    if isinstance(value, Mapping):
+        return {to_camel(str(k)): camel_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [camel_keys(v) for v in value]
+    return value
+
+
+def js_number(value: float | int) -> str:
+    """Format a number as JavaScript's ``String(n)`` does for the values the wire uses.
+
+    Integral floats lose their ``.0`` (``7.0`` → ``"7"``); others use the shortest round-trip
+    form, which Python's ``repr`` shares with JS for ordinary magnitudes.
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    if value.is_integer() and abs(value) < 1e21:
+        return str(int(value))
+    text = repr(value)
+    if "e" in text:  # JS writes 1e-7 as "1e-7" and 1e+21 as "1e+21"
+        mantissa, exp = text.split("e")
+        sign = "-" if exp.startswith("-") else "+"
+        text = f"{mantissa}e{sign}{exp.lstrip('+-').lstrip('0') or '0'}"
+    return text
+
+
+def _wire_name(field: attrs.Attribute) -> str:  # type: ignore[type-arg]
+    alias = field.metadata.get("wire")
+    if alias:
+        return str(alias)
+    return IRREGULAR.get(field.name, to_camel(field.name))
+
+
+def make_converter(*, omit_none: bool = True) -> cattrs.Converter:
+    """A converter that maps attrs classes to and from camelCase wire dicts.
+
+    A field may name its wire key explicitly with ``attrs.field(metadata={"wire": "jobID"})``.
+    Structuring ignores unknown keys (the server grows fields); unstructuring drops ``None``
+    values when ``omit_none`` (JSON.stringify drops ``undefined``).
+    """
+    conv = cattrs.Converter(forbid_extra_keys=False)
+
+    def _is_attrs(cls: Any) -> bool:
+        return attrs.has(cls)
+
+    def _structure_factory(cls: Any) -> Any:
+        overrides = {f.name: override(rename=_wire_name(f)) for f in attrs.fields(cls)}
+        return make_dict_structure_fn(cls, conv, **overrides)
+
+    def _unstructure_factory(cls: Any) -> Any:
+        overrides = {
+            f.name: override(rename=_wire_name(f), omit_if_default=False)
+            for f in attrs.fields(cls)
+        }
+        base = make_dict_unstructure_fn(cls, conv, **overrides)
+        if not omit_none:
+            return base
+
+        def unstructure(obj: Any) -> dict[str, Any]:
+            return {k: v for k, v in base(obj).items() if v is not None}
+
+        return unstructure
+
+    conv.register_structure_hook_factory(_is_attrs, _structure_factory)
+    conv.register_unstructure_hook_factory(_is_attrs, _unstructure_factory)
+    return conv
+
+
+#: The converter every concern shares; build a private one only for special needs.
+converter = make_converter()

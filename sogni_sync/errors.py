@@ -1,0 +1,188 @@
+"""The one exception tree of sogni-sync.
+
+::
+
+    SogniError
+    ├── ValidationError (also ValueError)     bad input, raised before any network I/O
+    ├── ApiError(status, error_code, message) a non-2xx answer from a Sogni host
+    │   ├── AuthenticationError               401 / socket close 4021 / bad credentials
+    │   ├── InsufficientFundsError            the server refused a job for lack of balance
+    │   ├── NotFoundError                     404
+    │   ├── RateLimitError(retry_after)       429
+    │   └── ServerError                       5xx
+    ├── ConnectionLostError                   transport failed and could not recover
+    │   ├── ConnectionTakenOverError          socket close 4015 (same app id elsewhere)
+    │   └── RequestLostError                  a request's fate is unknown after a drop
+    ├── ClientClosedError                     the client was closed while a call waited
+    ├── TimeoutError (also builtins.TimeoutError)
+    ├── OutboxFullError                       too much unsent work; back off
+    ├── ProjectError                          a project ended without results
+    │   ├── ProjectFailed(error)
+    │   └── ProjectCanceled
+    ├── ChatError(code, message)              an LLM job failed
+    └── MissingDependencyError (also ImportError) an optional extra is not installed
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+__all__ = [
+    "ApiError",
+    "AuthenticationError",
+    "ChatError",
+    "ClientClosedError",
+    "ConnectionLostError",
+    "ConnectionTakenOverError",
+    "InsufficientFundsError",
+    "MissingDependencyError",
+    "NotFoundError",
+    "OutboxFullError",
+    "ProjectCanceled",
+    "ProjectError",
+    "ProjectFailed",
+    "RateLimitError",
+    "RequestLostError",
+    "ServerError",
+    "SogniError",
+    "TimeoutError",
+    "ValidationError",
+]
+
+
+class SogniError(Exception):
+    """Base class of every error sogni-sync raises on purpose."""
+
+
+class ValidationError(SogniError, ValueError):
+    """Parameters were rejected locally; nothing was sent."""
+
+
+class ApiError(SogniError):
+    """A Sogni host answered with an error status.
+
+    ``status`` is the HTTP status (0 for client-synthesised errors), ``error_code`` the server's
+    numeric ``errorCode`` when it sent one, ``payload`` the parsed body.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int = 0,
+        error_code: int | None = None,
+        payload: Any = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.error_code = error_code
+        self.payload = payload
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(status={self.status}, error_code={self.error_code}, "
+            f"message={self.message!r})"
+        )
+
+
+class AuthenticationError(ApiError):
+    """Credentials were missing, wrong or expired and could not be refreshed."""
+
+
+class InsufficientFundsError(ApiError):
+    """The account cannot pay for the requested work."""
+
+
+class NotFoundError(ApiError):
+    """The resource does not exist (HTTP 404)."""
+
+
+class RateLimitError(ApiError):
+    """HTTP 429; ``retry_after`` is the server's hint in seconds, when given."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+class ServerError(ApiError):
+    """HTTP 5xx from a Sogni host."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+class ConnectionLostError(SogniError):
+    """The connection to the Supernet failed and could not be recovered."""
+
+    def __init__(self, message: str, *, code: int | None = None, reason: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.reason = reason
+
+
+class ConnectionTakenOverError(ConnectionLostError):
+    """Another connection with the same app id took over (socket close 4015)."""
+
+
+class RequestLostError(ConnectionLostError):
+    """A request was written before a drop and the server could not confirm it.
+
+    It is not re-sent a second time, so it is never charged twice.
+    """
+
+
+class ClientClosedError(SogniError):
+    """The client was closed while this call was waiting or before it started."""
+
+
+class TimeoutError(SogniError, builtins.TimeoutError):  # noqa: A001 - mirrors the builtin on purpose
+    """A blocking call did not finish within its timeout."""
+
+
+class OutboxFullError(SogniError):
+    """Too many requests are waiting to be sent; the caller should slow down."""
+
+
+class ProjectError(SogniError):
+    """A project ended without producing its results."""
+
+    def __init__(self, message: str, *, project: Any = None) -> None:
+        super().__init__(message)
+        self.project = project
+
+
+class ProjectFailed(ProjectError):
+    """The project failed; ``error`` carries the server's error data (``code``, ``message``)."""
+
+    def __init__(self, message: str, *, error: Any = None, project: Any = None) -> None:
+        super().__init__(message, project=project)
+        self.error = error
+
+
+class ProjectCanceled(ProjectError):
+    """The project was canceled before it finished."""
+
+
+class ChatError(SogniError):
+    """An LLM job failed on the network; ``code`` and ``message`` come from the server."""
+
+    def __init__(self, message: str, *, code: Any = None, job_id: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.job_id = job_id
+
+
+class MissingDependencyError(SogniError, ImportError):
+    """An optional extra (``wallet``, ``emulator``, ``progress``) is needed for this call."""
+
+    def __init__(self, extra: str, package: str, purpose: str) -> None:
+        super().__init__(
+            f"{purpose} needs the optional package {package!r}: "
+            f"pip install 'sogni-sync[{extra}]'"
+        )
+        self.extra = extra
+        self.package = package
