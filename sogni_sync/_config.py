@@ -1,0 +1,139 @@
+"""Client options: endpoints, identity, timeouts and bounds, resolved once from arguments and env.
+
+Credentials are deliberately *not* part of :class:`ClientOptions` (they live in
+:mod:`sogni_sync.auth`), so printing or logging the options can never leak a secret.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Mapping
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import attrs
+
+from sogni_sync.errors import ValidationError
+
+__all__ = [
+    "DEFAULT_REST_ENDPOINT",
+    "DEFAULT_SOCKET_ENDPOINT",
+    "PROTOCOL_VERSION",
+    "ClientOptions",
+    "resolve_options",
+]
+
+DEFAULT_REST_ENDPOINT = "https://api.sogni.ai"
+DEFAULT_SOCKET_ENDPOINT = "wss://socket.sogni.ai"
+PROTOCOL_VERSION = "3.0.0"
+NETWORKS = ("fast", "relaxed")
+
+Network = Literal["fast", "relaxed"]
+
+
+def _check_network(_inst: Any, _attr: Any, value: str) -> None:
+    if value not in NETWORKS:
+        raise ValidationError(f"network must be 'fast' or 'relaxed', not {value!r}")
+
+
+def _check_positive(_inst: Any, attr: Any, value: float) -> None:
+    if not value > 0:
+        raise ValidationError(f"{attr.name} must be positive, not {value!r}")
+
+
+def _check_url(schemes: tuple[str, ...]) -> Any:
+    def check(_inst: Any, attr: Any, value: str) -> None:
+        parts = urlsplit(value)
+        if parts.scheme not in schemes or not parts.netloc:
+            raise ValidationError(
+                f"{attr.name} must be an absolute {'/'.join(schemes)} URL, not {value!r}"
+            )
+
+    return check
+
+
+def _subscriptions(value: Mapping[str, Any] | None) -> Mapping[str, bool]:
+    """Keep only real booleans, as the reference does for the URL form (transport.md §5.4)."""
+    if not value:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ValidationError("socket_event_subscriptions must be a mapping of name -> bool")
+    return {str(k): v for k, v in value.items() if isinstance(v, bool)}
+
+
+@attrs.frozen(kw_only=True)
+class ClientOptions:
+    """Everything about a client except its credentials; immutable once built."""
+
+    app_id: str
+    network: str = attrs.field(default="fast", validator=_check_network)
+    rest_endpoint: str = attrs.field(
+        default=DEFAULT_REST_ENDPOINT, validator=_check_url(("http", "https"))
+    )
+    socket_endpoint: str = attrs.field(
+        default=DEFAULT_SOCKET_ENDPOINT, validator=_check_url(("ws", "wss", "http", "https"))
+    )
+    app_source: str | None = None
+    socket_event_subscriptions: Mapping[str, bool] = attrs.field(
+        factory=dict, converter=_subscriptions
+    )
+    disable_socket: bool = False
+    testnet: bool = False
+    #: REST timeout per call (seconds); hosted chat gets ``chat_timeout``.
+    request_timeout: float = attrs.field(default=30.0, validator=_check_positive)
+    chat_timeout: float = attrs.field(default=300.0, validator=_check_positive)
+    #: How long ``send()``/``connect()`` wait for an authenticated socket by default.
+    send_timeout: float = attrs.field(default=30.0, validator=_check_positive)
+    ping_interval: float = attrs.field(default=15.0, validator=_check_positive)
+    reconnect_base_delay: float = attrs.field(default=1.0, validator=_check_positive)
+    reconnect_max_delay: float = attrs.field(default=15.0, validator=_check_positive)
+    #: Attempts (first try included) for idempotent REST calls; Retry-After is capped.
+    retry_attempts: int = 3
+    retry_max_wait: float = 60.0
+    outbox_limit: int = 1000
+    outbox_max_bytes: int = 8 * 1024 * 1024
+    io_workers: int = 4
+    dispatcher_queue_size: int = 10_000
+
+    def __attrs_post_init__(self) -> None:
+        if not self.app_id or not isinstance(self.app_id, str):
+            raise ValidationError("app_id must be a non-empty string")
+
+
+def _env(name: str) -> str | None:
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+def resolve_options(
+    *,
+    app_id: str | None = None,
+    network: str | None = None,
+    rest_endpoint: str | None = None,
+    socket_endpoint: str | None = None,
+    app_source: str | None = None,
+    socket_event_subscriptions: Mapping[str, Any] | None = None,
+    disable_socket: bool = False,
+    testnet: bool = False,
+    **advanced: Any,
+) -> ClientOptions:
+    """Merge explicit arguments with ``SOGNI_*`` environment variables (arguments win).
+
+    A missing app id gets a fresh one: the server closes an older socket that shares an app id
+    (close 4015), so two clients must never share one by accident.
+    """
+    source = (app_source or "").strip() or None
+    return ClientOptions(
+        app_id=app_id or _env("SOGNI_APP_ID") or f"sogni-sync-{uuid.uuid4()}",
+        network=network or _env("SOGNI_NETWORK") or "fast",
+        rest_endpoint=(rest_endpoint or _env("SOGNI_REST_ENDPOINT") or DEFAULT_REST_ENDPOINT),
+        socket_endpoint=(
+            socket_endpoint or _env("SOGNI_SOCKET_ENDPOINT") or DEFAULT_SOCKET_ENDPOINT
+        ),
+        app_source=source,
+        socket_event_subscriptions=socket_event_subscriptions or {},
+        disable_socket=disable_socket,
+        testnet=testnet,
+        **advanced,
+    )

@@ -1,0 +1,7 @@
+"""Transport layer: REST client, socket connection, frame codec and outbox (internal)."""
+
+from sogni_sync._transport.credentials import Anonymous, CredentialsProvider
+from sogni_sync._transport.rest import RestClient
+from sogni_sync._transport.transport import CLIENT_NAME, Transport
+
+__all__ = ["CLIENT_NAME", "Anonymous", "CredentialsProvider", "RestClient", "Transport"]

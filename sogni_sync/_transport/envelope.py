@@ -1,0 +1,65 @@
+"""Socket frame codec: ``{"type": name, "data": base64(compact UTF-8 JSON)}`` (transport §4.3)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["FrameError", "compact_json", "decode_frame", "drop_none", "encode_frame"]
+
+
+class FrameError(ValueError):
+    """An incoming frame could not be decoded; it is dropped, the connection lives on."""
+
+
+def drop_none(value: Any) -> Any:
+    """Remove ``None``-valued mapping entries recursively, like ``JSON.stringify`` drops
+    ``undefined`` properties (``None`` inside lists stays ``null``, as in JS)."""
+    if isinstance(value, Mapping):
+        return {str(k): drop_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, (list, tuple)):
+        return [drop_none(v) for v in value]
+    return value
+
+
+def compact_json(value: Any) -> str:
+    """JSON the way JS writes it: no spaces, non-ASCII raw, insertion order kept."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def encode_frame(msg_type: str, data: Any) -> str:
+    """Encode one client frame; the result is sent as a text frame, unchanged on resends."""
+    payload = compact_json(drop_none(data)).encode("utf-8")
+    return compact_json({"type": msg_type, "data": base64.b64encode(payload).decode("ascii")})
+
+
+def decode_frame(raw: str | bytes | bytearray) -> tuple[str, Any]:
+    """Decode a text or binary frame into ``(type, payload)``.
+
+    Top-level string ``jobID``/``imgID`` are upper-cased: the client makes upper-case ids and
+    matching must not depend on the server's spelling.
+    """
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw
+        outer = json.loads(text)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise FrameError(f"frame is not JSON: {exc}") from None
+    if not isinstance(outer, dict) or not isinstance(outer.get("type"), str):
+        raise FrameError("frame has no string 'type'")
+    msg_type: str = outer["type"]
+    data = outer.get("data")
+    if not isinstance(data, str) or not data:
+        raise FrameError(f"{msg_type!r} frame has no data")
+    try:
+        payload = json.loads(base64.b64decode(data, validate=False).decode("utf-8"))
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise FrameError(f"{msg_type!r} frame data is not base64 JSON: {exc}") from None
+    if isinstance(payload, dict):
+        for key in ("jobID", "imgID"):
+            value = payload.get(key)
+            if isinstance(value, str) and value:
+                payload[key] = value.upper()
+    return msg_type, payload

@@ -1,0 +1,549 @@
+"""The transport every concern programs against: send, subscribe, lifecycle, io, REST.
+
+Connection state lives under ``self.lock`` (an RLock shared with the concerns' Conditions).
+Generations number connections; ``_ready_gen`` is the generation on which ``authenticated``
+arrived, so "ready" always means *this* connection, never a stale one.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from sogni_sync._config import PROTOCOL_VERSION, ClientOptions
+from sogni_sync._sync import Deadline, Dispatcher, IoPool, wait_for
+from sogni_sync._transport.credentials import Anonymous, CredentialsProvider
+from sogni_sync._transport.envelope import FrameError, compact_json, decode_frame, encode_frame
+from sogni_sync._transport.outbox import Entry, EntryState, Outbox
+from sogni_sync._transport.rest import RestClient
+from sogni_sync._transport.socket import CloseInfo, NotWrittenError, SocketRunner
+from sogni_sync._version import __version__
+from sogni_sync.errors import (
+    ApiError,
+    AuthenticationError,
+    ClientClosedError,
+    ConnectionLostError,
+    ConnectionTakenOverError,
+    RequestLostError,
+    SogniError,
+    TimeoutError,
+    ValidationError,
+)
+
+__all__ = ["Transport"]
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Any], None]
+ConnectionHandler = Callable[[str, Any], None]
+
+CLIENT_NAME = f"Sogni/{PROTOCOL_VERSION} (sogni-sync) {__version__}"
+_PROJECT_REQUESTS = frozenset({"jobRequest"})
+_LLM_REQUESTS = frozenset({"llmJobRequest"})
+
+
+class Transport:
+    """One socket connection (lazily started) plus the REST client, shared by all concerns."""
+
+    def __init__(
+        self, options: ClientOptions, *, credentials: CredentialsProvider | None = None
+    ) -> None:
+        self.options = options
+        self.lock = threading.RLock()
+        self.closing = threading.Event()
+        self.credentials: CredentialsProvider = credentials or Anonymous()
+        self.rest = RestClient(options, closing=self.closing, credentials=self.credentials)
+        self.io = IoPool(options.io_workers)
+        self.dispatcher = Dispatcher(maxsize=options.dispatcher_queue_size)
+        self._ready = threading.Condition(self.lock)
+        self._outbox = Outbox(options.outbox_limit, options.outbox_max_bytes)
+        self._handlers: dict[str, list[Handler]] = {}
+        self._conn_handlers: list[ConnectionHandler] = []
+        self._network = options.network
+        self._subscriptions: dict[str, bool] = dict(options.socket_event_subscriptions)
+        self._gen = 0
+        self._open = False
+        self._ready_gen = 0
+        self._auth_payload: dict[str, Any] | None = None
+        self._terminal: SogniError | None = None
+        self._closed = False
+        self.on_auth_rejected: Callable[[], None] | None = None
+        self._socket = SocketRunner(
+            self,
+            self.closing,
+            ping_interval=options.ping_interval,
+            base_delay=options.reconnect_base_delay,
+            max_delay=options.reconnect_max_delay,
+        )
+        self._handlers["changeNetwork"] = [self._on_change_network]
+        self._handlers["socketEventSubscriptionsUpdated"] = [self._on_subscriptions]
+
+    # -- properties ---------------------------------------------------------------------------
+
+    @property
+    def network(self) -> str:
+        with self.lock:
+            return self._network
+
+    @property
+    def authenticated_payload(self) -> dict[str, Any] | None:
+        with self.lock:
+            return self._auth_payload
+
+    @property
+    def is_ready(self) -> bool:
+        """The socket is open and ``authenticated`` arrived on this very connection."""
+        with self.lock:
+            return self._is_ready()
+
+    @property
+    def socket_event_subscriptions(self) -> dict[str, bool]:
+        with self.lock:
+            return dict(self._subscriptions)
+
+    @property
+    def socket_thread(self) -> threading.Thread | None:
+        return self._socket.thread
+
+    def set_credentials(self, credentials: CredentialsProvider) -> None:
+        self.credentials = credentials
+        self.rest.credentials = credentials
+
+    # -- registration -------------------------------------------------------------------------
+
+    def subscribe(self, event_type: str, handler: Handler) -> None:
+        with self.lock:
+            self._handlers.setdefault(event_type, []).append(handler)
+
+    def unsubscribe(self, event_type: str, handler: Handler) -> None:
+        with self.lock:
+            handlers = self._handlers.get(event_type, [])
+            if handler in handlers:
+                handlers.remove(handler)
+
+    def on_connection(self, handler: ConnectionHandler) -> None:
+        with self.lock:
+            self._conn_handlers.append(handler)
+
+    def remove_connection_handler(self, handler: ConnectionHandler) -> None:
+        with self.lock:
+            if handler in self._conn_handlers:
+                self._conn_handlers.remove(handler)
+
+    def dispatch(self, fn: Callable[..., Any], *args: Any) -> None:
+        self.dispatcher.submit(fn, *args)
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Connect in the background (idempotent); nothing waits."""
+        with self.lock:
+            if self._closed or self._terminal is not None:
+                return
+        self._socket.start()
+
+    def connect(self, timeout: float | None = None) -> None:
+        """Connect if needed and wait until ``authenticated`` arrived on the current socket."""
+        with self.lock:
+            self._check_usable(reset_terminal=True)
+        self._socket.start()
+        deadline = Deadline(self.options.send_timeout if timeout is None else timeout)
+        with self.lock:
+            ok = wait_for(self._ready, lambda: self._halted() or self._is_ready(), deadline)
+            self._check_usable()
+            if not ok:
+                raise TimeoutError("timed out waiting for the socket to authenticate")
+
+    def restart(self) -> None:
+        """New credentials: forget a terminal state, reconnect with the new handshake headers."""
+        self._socket.stop(reason="Reauthenticating")
+        with self.lock:
+            if self._closed:
+                return
+            self._terminal = None
+        if not self.options.disable_socket:
+            self._socket.start()
+
+    def disconnect(self) -> None:
+        """Close the socket deliberately (logout); a later send() connects again."""
+        self._socket.stop()
+
+    def close(self) -> None:
+        """Stop everything this transport started; idempotent and thread-safe."""
+        with self.lock:
+            if self._closed:
+                return
+            self._closed = True
+            self.closing.set()
+            self._outbox.drain()
+            self._ready.notify_all()
+        self._emit_connection("closing", None)
+        self._socket.stop()
+        self.dispatcher.stop()
+        self.io.shutdown()
+        self.rest.close()
+
+    # -- sending ------------------------------------------------------------------------------
+
+    def send(
+        self,
+        msg_type: str,
+        data: Any,
+        *,
+        request_id: str | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        """Write one message once the socket is authenticated; see the contract for errors."""
+        try:
+            frame = encode_frame(msg_type, data)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError(f"{msg_type} payload is not JSON-serialisable: {exc}") from None
+        deadline = Deadline(self.options.send_timeout if timeout is None else timeout)
+        entry = Entry(msg_type, frame, request_id.upper() if request_id else None)
+        with self.lock:
+            self._check_usable()
+            self._outbox.add(entry)
+        try:
+            self._socket.start()
+            self._send_entry(entry, deadline)
+        finally:
+            with self.lock:
+                entry.attached = False
+                if entry.state in (EntryState.QUEUED, EntryState.SENDING):
+                    self._outbox.remove(entry)
+
+    def _send_entry(self, entry: Entry, deadline: Deadline) -> None:
+        failed_gen = -1
+
+        def can_proceed() -> bool:
+            return (
+                self._halted()
+                or entry.state is not EntryState.QUEUED
+                or (self._is_ready() and self._ready_gen != failed_gen)
+            )
+
+        while True:
+            with self.lock:
+                ok = wait_for(self._ready, can_proceed, deadline)
+                self._check_usable()
+                if entry.state is not EntryState.QUEUED:
+                    return  # written by a flush, or acknowledged already
+                if not ok:
+                    raise TimeoutError(
+                        f"timed out waiting for an authenticated socket to send {entry.msg_type}"
+                    )
+                gen = self._ready_gen
+                entry.state = EntryState.SENDING
+                entry.gen = gen
+            if self._write(entry, gen):
+                return
+            failed_gen = gen
+
+    def _write(self, entry: Entry, gen: int) -> bool:
+        """Write a claimed (SENDING) entry; False if it provably was not written."""
+        try:
+            self._socket.write(entry.frame, gen)
+        except NotWrittenError:
+            with self.lock:
+                entry.state = EntryState.QUEUED
+                self._ready.notify_all()
+            return False
+        except Exception as exc:
+            log.info("write of %s failed mid-way (%s)", entry.msg_type, type(exc).__name__)
+            if not entry.request_id:
+                # Untracked messages are idempotent control frames: send again after reconnect.
+                with self.lock:
+                    entry.state = EntryState.QUEUED
+                    self._ready.notify_all()
+                return False
+        log.debug("sent %s (%d bytes) on connection %d", entry.msg_type, len(entry.frame), gen)
+        with self.lock:
+            self._mark_written(entry, gen)
+        return True
+
+    def _mark_written(self, entry: Entry, gen: int) -> None:
+        if entry.acked or not entry.request_id:
+            self._outbox.remove(entry)
+            return
+        entry.state = EntryState.WRITTEN
+        entry.gen = gen
+        if gen != self._gen or not self._open:
+            # The connection died while we wrote: the drop was processed without this entry.
+            lost = self._outbox.connection_dropped(gen)
+            self._report_lost(lost)
+            if self._is_ready() and self._auth_payload is not None:
+                self.io.submit(self._reconcile, dict(self._auth_payload))
+        self._ready.notify_all()
+
+    def _flush(self) -> None:
+        """Write detached QUEUED entries (resends) on the current connection (io thread)."""
+        while True:
+            with self.lock:
+                if self._halted() or not self._is_ready():
+                    return
+                pending = [e for e in self._outbox.queued() if not e.attached]
+                if not pending:
+                    return
+                entry = pending[0]
+                gen = self._ready_gen
+                entry.state = EntryState.SENDING
+                entry.gen = gen
+            if not self._write(entry, gen):
+                return
+
+    # -- socket listener (runs on the socket thread) ------------------------------------------
+
+    def socket_url(self) -> str:
+        parts = urlsplit(self.options.socket_endpoint)
+        scheme = "ws" if parts.scheme in ("ws", "http") else "wss"
+        params = dict(parse_qsl(parts.query, keep_blank_values=True))
+        params["appId"] = self.options.app_id
+        if self.options.app_source:
+            params["appSource"] = self.options.app_source
+        with self.lock:
+            subs = {k: v for k, v in self._subscriptions.items() if isinstance(v, bool)}
+            network = self._network
+        if subs:
+            params["socketEventSubscriptions"] = compact_json(subs)
+        params["clientName"] = CLIENT_NAME
+        params["clientType"] = "artist"
+        params["forceWorkerId"] = "fast" if network == "fast" else ""
+        return urlunsplit((scheme, parts.netloc, parts.path or "/", urlencode(params), ""))
+
+    def socket_headers(self) -> list[str]:
+        return self.credentials.socket_headers()
+
+    def prepare_connect(self) -> None:
+        self.credentials.prepare_connect(self.options.send_timeout)
+
+    def on_open(self, gen: int) -> None:
+        with self.lock:
+            self._gen = gen
+            self._open = True
+            self._ready_gen = 0
+            network = self._network
+        log.debug("socket open (connection %d)", gen)
+        self._emit_connection("connected", {"network": network})
+
+    def on_frame(self, gen: int, raw: str | bytes) -> None:
+        try:
+            msg_type, payload = decode_frame(raw)
+        except FrameError as exc:
+            log.warning("dropped a socket frame: %s", exc)
+            return
+        job_id = payload.get("jobID") if isinstance(payload, dict) else None
+        with self.lock:
+            if gen != self._gen:
+                return
+            if isinstance(job_id, str) and job_id:
+                self._outbox.ack(job_id)
+            handlers = list(self._handlers.get(msg_type, ()))
+            if msg_type == "authenticated":
+                self._ready_gen = gen
+                self._auth_payload = payload if isinstance(payload, dict) else {}
+                self._ready.notify_all()
+        if msg_type == "authenticated":
+            self._socket.reset_backoff()
+            log.debug("socket authenticated (connection %d)", gen)
+            self._reconcile(self._auth_payload or {}, sync_in_io=True)
+        for handler in handlers:
+            try:
+                handler(payload)
+            except Exception:
+                log.exception("handler for %s failed", msg_type)
+        if msg_type == "authenticated":
+            self._emit_connection("authenticated", payload)
+
+    def on_closed(self, gen: int, info: CloseInfo) -> bool:
+        error = self._classify(info)
+        with self.lock:
+            was_open = self._open and self._gen == gen
+            if self._gen == gen:
+                self._open = False
+                self._ready_gen = 0
+            deliberate = self.closing.is_set() or info.deliberate
+            terminal = error is not None and not deliberate
+            if terminal:
+                self._terminal = error
+                lost: list[Entry] = []
+                self._outbox.drain()
+            else:
+                lost = self._outbox.connection_dropped(gen)
+            self._ready.notify_all()
+        if info.opened or terminal:
+            log.log(
+                logging.WARNING if terminal else logging.INFO,
+                "socket closed: code=%s reason=%r%s",
+                info.code,
+                info.reason,
+                " (not recoverable)" if terminal else "",
+            )
+        if terminal and isinstance(error, AuthenticationError) and self.on_auth_rejected:
+            try:
+                self.on_auth_rejected()
+            except Exception:
+                log.exception("auth rejection handler failed")
+        self._report_lost(lost)
+        stops = terminal or deliberate
+        if was_open or terminal:
+            self._emit_connection(
+                "disconnected",
+                {"code": info.code, "reason": info.reason, "terminal": stops},
+            )
+        return not stops
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _classify(self, info: CloseInfo) -> SogniError | None:
+        """Terminal error for a close, or None when a reconnect may help."""
+        code = info.code
+        if info.handshake_status in (401, 403) or code == 4021:
+            return AuthenticationError(
+                "the Supernet rejected the credentials (socket "
+                f"{'close 4021' if code == 4021 else f'handshake {info.handshake_status}'})",
+                status=401,
+                error_code=code,
+            )
+        if code == 4015:
+            return ConnectionTakenOverError(
+                "another connection with the same app id took over", code=code, reason=info.reason
+            )
+        if code is not None and 4000 <= code <= 4999:
+            return ConnectionLostError(
+                f"the Supernet closed the socket (code {code}: {info.reason or 'no reason'})",
+                code=code,
+                reason=info.reason,
+            )
+        return None
+
+    def _is_ready(self) -> bool:
+        return self._open and self._ready_gen == self._gen and self._ready_gen > 0
+
+    def _halted(self) -> bool:
+        return self.closing.is_set() or self._terminal is not None
+
+    def _check_usable(self, *, reset_terminal: bool = False) -> None:
+        if self.closing.is_set():
+            raise ClientClosedError("the client is closed")
+        if self._terminal is not None:
+            if reset_terminal and not isinstance(self._terminal, AuthenticationError):
+                self._terminal = None
+                return
+            raise self._terminal
+
+    def _reconcile(self, payload: Mapping[str, Any], *, sync_in_io: bool = False) -> None:
+        """Decide the fate of UNCERTAIN entries after (re-)authentication."""
+        has_projects = "activeProjects" in payload or "unclaimedCompletedProjects" in payload
+        has_llm = "activeLLMJobIDs" in payload
+        known = _known_ids(payload)
+        need_sync = False
+        resend = lost = 0
+        lost_entries: list[Entry] = []
+        with self.lock:
+            for entry in self._outbox.uncertain():
+                rid = entry.request_id or ""
+                if rid in known:
+                    self._outbox.remove(entry)
+                elif entry.msg_type in _PROJECT_REQUESTS and not has_projects:
+                    need_sync = True
+                elif entry.msg_type in _LLM_REQUESTS and not has_llm:
+                    self._outbox.remove(entry)
+                    lost_entries.append(entry)
+                    lost += 1
+                else:
+                    entry.state = EntryState.QUEUED
+                    entry.resent = True
+                    entry.attached = False
+                    resend += 1
+        if resend or lost:
+            log.info("after reconnect: %d request(s) re-sent, %d lost", resend, lost)
+        self._report_lost(lost_entries)
+        if need_sync:
+            if sync_in_io:
+                self.io.submit(self._sync_projects)
+            else:
+                self._sync_projects()
+        with self.lock:
+            detached = any(not e.attached for e in self._outbox.queued())
+        if detached:
+            if sync_in_io:
+                self.io.submit(self._flush)
+            else:
+                self._flush()
+
+    def _sync_projects(self) -> None:
+        """Ask the socket host which projects it holds (later servers); else give up safely."""
+        try:
+            data = self.rest.get("/api/v1/artist/projects/sync", host="socket", idempotent=True)
+        except (ApiError, SogniError) as exc:
+            log.info("project sync unavailable (%s)", type(exc).__name__)
+            data = None
+        with self.lock:
+            pending = [
+                e for e in self._outbox.uncertain() if e.msg_type in _PROJECT_REQUESTS
+            ]
+            if not pending:
+                return
+        if isinstance(data, dict):
+            self._reconcile(
+                {
+                    "activeProjects": data.get("activeProjects") or [],
+                    "unclaimedCompletedProjects": data.get("unclaimedCompletedProjects") or [],
+                }
+            )
+            return
+        with self.lock:
+            for entry in pending:
+                self._outbox.remove(entry)
+        self._report_lost(pending)
+
+    def _report_lost(self, entries: list[Entry]) -> None:
+        for entry in entries:
+            if not entry.request_id:
+                continue
+            log.warning("request %s (%s) lost in a disconnect", entry.request_id, entry.msg_type)
+            error = RequestLostError(
+                f"{entry.msg_type} {entry.request_id} may not have reached the Supernet and was "
+                "not re-sent to avoid a duplicate"
+            )
+            self._emit_connection(
+                "request_lost",
+                {"request_id": entry.request_id, "type": entry.msg_type, "error": error},
+            )
+
+    def _emit_connection(self, kind: str, payload: Any) -> None:
+        with self.lock:
+            handlers = list(self._conn_handlers)
+        for handler in handlers:
+            try:
+                handler(kind, payload)
+            except Exception:
+                log.exception("connection handler failed on %s", kind)
+
+    def _on_change_network(self, payload: Any) -> None:
+        network = payload.get("network") if isinstance(payload, dict) else payload
+        if network in ("fast", "relaxed"):
+            with self.lock:
+                self._network = network
+
+    def _on_subscriptions(self, payload: Any) -> None:
+        subs = payload.get("socketEventSubscriptions") if isinstance(payload, dict) else None
+        if isinstance(subs, dict):
+            with self.lock:
+                self._subscriptions = {k: v for k, v in subs.items() if isinstance(v, bool)}
+
+
+def _known_ids(payload: Mapping[str, Any]) -> set[str]:
+    known: set[str] = set()
+    for key in ("activeProjects", "unclaimedCompletedProjects", "activeLLMJobIDs"):
+        items = payload.get(key)
+        if not isinstance(items, list):
+            continue
+        for item in items:
+            value = item.get("id") or item.get("jobID") if isinstance(item, dict) else item
+            if isinstance(value, str) and value:
+                known.add(value.upper())
+    return known

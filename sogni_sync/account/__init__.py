@@ -1,0 +1,32 @@
+"""Account (``client.account``) and stats (``client.stats``) APIs and their result classes."""
+
+from sogni_sync.account._api import AccountApi, StatsApi
+from sogni_sync.account._models import (
+    Balances,
+    CurrentAccount,
+    LeaderboardEntry,
+    LoginResult,
+    Me,
+    Reward,
+    TokenBalance,
+    TransactionPage,
+    TxHistoryEntry,
+    UsernameCheck,
+    WalletBalance,
+)
+
+__all__ = [
+    "AccountApi",
+    "Balances",
+    "CurrentAccount",
+    "LeaderboardEntry",
+    "LoginResult",
+    "Me",
+    "Reward",
+    "StatsApi",
+    "TokenBalance",
+    "TransactionPage",
+    "TxHistoryEntry",
+    "UsernameCheck",
+    "WalletBalance",
+]

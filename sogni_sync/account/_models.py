@@ -1,0 +1,238 @@
+"""Public result classes of the account and stats APIs (frozen, snake_case).
+
+Wire dicts are structured with :data:`sogni_sync._convert.converter`; the few fields whose wire
+meaning differs (epoch units, 0/1 flags) go through small private raw classes first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import attrs
+
+from sogni_sync._convert import converter
+
+__all__ = [
+    "Balances",
+    "CurrentAccount",
+    "LeaderboardEntry",
+    "LoginResult",
+    "Me",
+    "Reward",
+    "TokenBalance",
+    "TransactionPage",
+    "TxHistoryEntry",
+    "UsernameCheck",
+    "WalletBalance",
+]
+
+
+@attrs.frozen
+class TokenBalance:
+    """One token's balance as decimal strings (token units)."""
+
+    settled: str = "0"
+    credit: str = "0"
+    debit: str = "0"
+    net: str = "0"
+    premium_credit: str | None = None
+    relaxed_unclaimed: str | None = None
+    fast_unclaimed: str | None = None
+
+
+@attrs.frozen
+class Balances:
+    sogni: TokenBalance = attrs.field(factory=TokenBalance)
+    spark: TokenBalance = attrs.field(factory=lambda: TokenBalance(premium_credit="0"))
+
+
+@attrs.frozen
+class WalletBalance:
+    sogni: str = "0"
+    spark: str = "0"
+    ether: str = "0"
+
+
+@attrs.frozen
+class Me:
+    """``GET /v1/account/me``."""
+
+    username: str | None = None
+    wallet_address: str | None = None
+    current_email: str | None = None
+    email_verified: bool | None = None
+    requested_updated_email: str | None = None
+    discord_linked: bool | None = None
+    discord_server_member: bool | None = None
+    discord_username: str | None = None
+    discord_2fa: bool | None = attrs.field(default=None, metadata={"wire": "discord2FA"})
+
+
+@attrs.frozen
+class LoginResult:
+    """Tokens from login/create; keep them to resume with ``client.set_tokens``.
+
+    The tokens are credentials: they are excluded from ``repr``.
+    """
+
+    username: str | None
+    token: str | None = attrs.field(repr=False)
+    refresh_token: str | None = attrs.field(repr=False)
+
+
+@attrs.frozen
+class UsernameCheck:
+    """Result of ``validate_username``: ``available`` is False for a taken name (code 108)."""
+
+    available: bool
+    message: str | None = None
+    error_code: int | None = None
+
+
+@attrs.frozen
+class TxHistoryEntry:
+    id: str
+    address: str
+    create_time: dt.datetime
+    update_time: dt.datetime
+    end_time: dt.datetime
+    status: str
+    role: str
+    amount: float
+    token_type: str
+    description: str
+    source: str
+    type: str
+
+
+@attrs.frozen
+class TransactionPage:
+    entries: tuple[TxHistoryEntry, ...]
+    #: offset of the next page (pass as ``offset=`` to get it)
+    next_offset: int | None
+
+
+@attrs.frozen
+class Reward:
+    id: str
+    type: str
+    title: str
+    description: str
+    amount: str
+    token_type: str
+    claimed: bool
+    can_claim: bool
+    cant_claim_reason: str | None
+    last_claim: dt.datetime | None
+    next_claim: dt.datetime | None
+    provider: str
+
+
+@attrs.frozen
+class LeaderboardEntry:
+    rank: int
+    username: str | None = None
+    address: str | None = None
+    country: str | None = None
+    value: str | None = None
+    role: str | None = None
+
+
+@attrs.frozen
+class CurrentAccount:
+    """Snapshot of what the client knows about the signed-in account, kept current from
+    socket events (``authenticated``, ``balanceUpdate``, ``changeNetwork``) and ``me``."""
+
+    network_status: str = "disconnected"
+    network: str | None = None
+    balance: Balances = attrs.field(factory=Balances)
+    wallet_address: str | None = None
+    username: str | None = None
+    email: str | None = None
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.wallet_address is not None
+
+
+# -- wire helpers ----------------------------------------------------------------------------
+
+
+@attrs.frozen
+class _TxRaw:
+    id: str = ""
+    address: str = ""
+    create_time: float = 0
+    update_time: float = 0
+    end_time: float = 0
+    status: str = ""
+    role: str = ""
+    amount: float = 0
+    token_type: str = ""
+    description: str = ""
+    source: str = ""
+    type: str = ""
+
+
+@attrs.frozen
+class _RewardRaw:
+    id: str = ""
+    type: str = ""
+    title: str = ""
+    description: str = ""
+    amount: str = "0"
+    token_type: str = ""
+    claimed: int = 0
+    can_claim: int = 0
+    cant_claim_reason: str | None = None
+    last_claim_timestamp: float = 0
+    claim_reset_frequency_sec: float = -1
+
+
+def _ms(value: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(value / 1000, tz=dt.timezone.utc)
+
+
+def balances_from_wire(data: Any) -> Balances:
+    return converter.structure(data if isinstance(data, dict) else {}, Balances)
+
+
+def tx_from_wire(data: Any) -> TxHistoryEntry:
+    raw = converter.structure(data, _TxRaw)
+    return TxHistoryEntry(
+        id=raw.id,
+        address=raw.address,
+        create_time=_ms(raw.create_time),
+        update_time=_ms(raw.update_time),
+        end_time=_ms(raw.end_time),
+        status=raw.status,
+        role=raw.role,
+        amount=raw.amount,
+        token_type=raw.token_type,
+        description=raw.description,
+        source=raw.source,
+        type=raw.type,
+    )
+
+
+def reward_from_wire(data: Any, provider: str) -> Reward:
+    raw = converter.structure(data, _RewardRaw)
+    last = raw.last_claim_timestamp
+    next_claim = None
+    if last and raw.claim_reset_frequency_sec > -1:
+        next_claim = _ms((last + raw.claim_reset_frequency_sec) * 1000)
+    return Reward(
+        id=raw.id,
+        type=raw.type,
+        title=raw.title,
+        description=raw.description,
+        amount=raw.amount,
+        token_type=raw.token_type,
+        claimed=bool(raw.claimed),
+        can_claim=bool(raw.can_claim),
+        cant_claim_reason=raw.cant_claim_reason,
+        last_claim=_ms(last * 1000) if last else None,
+        next_claim=next_claim,
+        provider=provider,
+    )

@@ -1,0 +1,76 @@
+"""LLM chat on the Sogni Supernet: completions, streaming, vision, tools, hosted chat.
+
+``client.chat.complete(...)`` and ``client.chat.stream(...)`` talk to the socket
+(``llmJobRequest``); ``client.chat.hosted.create(...)`` uses the REST endpoint;
+``client.chat.tools`` turns Sogni tool calls into media projects.
+"""
+
+from sogni_sync.chat._executor import ChatToolsApi
+from sogni_sync.chat._media import (
+    image_part,
+    image_part_from_bytes,
+    image_part_from_path,
+    parse_data_uri,
+    text_part,
+    to_data_uri,
+)
+from sogni_sync.chat.api import ChatApi
+from sogni_sync.chat.hosted import HostedChatApi
+from sogni_sync.chat.stream import ChatStream
+from sogni_sync.chat.tools import (
+    SogniTools,
+    build_sogni_tools,
+    hosted_tools_manifest,
+    is_sogni_tool_call,
+    parse_tool_call_arguments,
+)
+from sogni_sync.chat.types import (
+    ChatChunk,
+    ChatCompletion,
+    ChatCostEstimate,
+    ChatMessage,
+    Choice,
+    FunctionCall,
+    HostedChatCompletion,
+    LLMJobCost,
+    LLMModel,
+    ToolCall,
+    ToolCallDelta,
+    ToolExecutionResult,
+    ToolProgress,
+    ToolRound,
+    Usage,
+)
+
+__all__ = [
+    "ChatApi",
+    "ChatChunk",
+    "ChatCompletion",
+    "ChatCostEstimate",
+    "ChatMessage",
+    "ChatStream",
+    "ChatToolsApi",
+    "Choice",
+    "FunctionCall",
+    "HostedChatApi",
+    "HostedChatCompletion",
+    "LLMJobCost",
+    "LLMModel",
+    "SogniTools",
+    "ToolCall",
+    "ToolCallDelta",
+    "ToolExecutionResult",
+    "ToolProgress",
+    "ToolRound",
+    "Usage",
+    "build_sogni_tools",
+    "hosted_tools_manifest",
+    "image_part",
+    "image_part_from_bytes",
+    "image_part_from_path",
+    "is_sogni_tool_call",
+    "parse_data_uri",
+    "parse_tool_call_arguments",
+    "text_part",
+    "to_data_uri",
+]

@@ -1,0 +1,157 @@
+"""Live state of one LLM job, folded from socket events (chat.md §2.3).
+
+Every method that mutates state is called with ``transport.lock`` held (by the socket thread's
+handlers or by a caller thread) and ends by notifying the job's Condition, so waiters wake the
+moment ``llmJobResult`` arrives instead of polling like the reference.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from sogni_sync.chat.types import (
+    ChatChunk,
+    ChatCompletion,
+    FunctionCall,
+    LLMJobCost,
+    ToolCall,
+    ToolCallDelta,
+    Usage,
+)
+
+__all__ = ["ChatJob", "chunk_from_wire"]
+
+
+def _deltas(raw: Any) -> tuple[ToolCallDelta, ...]:
+    out = []
+    for delta in raw or ():
+        if not isinstance(delta, Mapping):
+            continue
+        fn = delta.get("function")
+        fn = fn if isinstance(fn, Mapping) else {}
+        out.append(
+            ToolCallDelta(
+                index=int(delta.get("index") or 0),
+                id=delta.get("id") or None,
+                name=fn.get("name") or None,
+                arguments=fn.get("arguments") or None,
+            )
+        )
+    return tuple(out)
+
+
+def chunk_from_wire(payload: Mapping[str, Any]) -> ChatChunk:
+    content = payload.get("content")
+    return ChatChunk(
+        job_id=str(payload.get("jobID") or ""),
+        content=content if isinstance(content, str) else "",
+        role=payload.get("role") or None,
+        finish_reason=payload.get("finishReason") or None,
+        usage=Usage.from_wire(payload.get("usage")),
+        tool_calls=_deltas(payload.get("tool_calls")),
+    )
+
+
+class ChatJob:
+    """Accumulated text, tool calls, usage and outcome of one ``llmJobRequest``."""
+
+    def __init__(
+        self, job_id: str, model: str, lock: threading.RLock, *, keep_chunks: bool
+    ) -> None:
+        self.job_id = job_id
+        self.model = model
+        self.cond = threading.Condition(lock)
+        self.keep_chunks = keep_chunks
+        self.chunks: list[ChatChunk] = []
+        self._parts: list[str] = []
+        self.role: str | None = None
+        self.finish_reason: str | None = None
+        self.usage: Usage | None = None
+        self._calls: dict[int, list[str]] = {}
+        self.worker_name: str | None = None
+        self.cost: LLMJobCost | None = None
+        self.done = False
+        self.error: BaseException | None = None
+        self.final: ChatCompletion | None = None
+
+    @property
+    def content(self) -> str:
+        return "".join(self._parts)
+
+    @property
+    def tool_calls(self) -> tuple[ToolCall, ...]:
+        return tuple(
+            ToolCall(id=c[0], function=FunctionCall(c[1], c[2]))
+            for _, c in sorted(self._calls.items())
+        )
+
+    def fold(self, chunk: ChatChunk) -> bool:
+        """Apply one chunk; False when the job already finished (late frames are ignored)."""
+        if self.done:
+            return False
+        if chunk.content:
+            self._parts.append(chunk.content)
+        if chunk.role:
+            self.role = chunk.role
+        if chunk.finish_reason:
+            self.finish_reason = chunk.finish_reason
+        if chunk.usage:
+            self.usage = chunk.usage
+        for delta in chunk.tool_calls:
+            call = self._calls.setdefault(delta.index, [delta.id or "", delta.name or "", ""])
+            if delta.id:
+                call[0] = delta.id
+            if delta.name:
+                call[1] = delta.name
+            if delta.arguments:
+                call[2] += delta.arguments
+        if self.keep_chunks:
+            self.chunks.append(chunk)
+        self.cond.notify_all()
+        return True
+
+    def note_worker(self, name: Any) -> None:
+        if name and isinstance(name, str):
+            self.worker_name = name
+
+    def complete(self, payload: Mapping[str, Any]) -> ChatCompletion | None:
+        """Finish with ``llmJobResult``; the result's usage wins over the chunks'."""
+        if self.done:
+            return None
+        self.note_worker(payload.get("workerName"))
+        if payload.get("cost"):
+            self.cost = LLMJobCost.from_wire(payload["cost"])
+        usage = Usage.from_wire(payload.get("usage")) or self.usage or Usage()
+        self.final = ChatCompletion(
+            job_id=self.job_id,
+            model=self.model,
+            content=self.content,
+            role=self.role or "assistant",
+            finish_reason=self.finish_reason or "stop",
+            usage=usage,
+            time_taken=payload.get("timeTaken") or 0,
+            worker_name=self.worker_name,
+            cost=self.cost,
+            tool_calls=self.tool_calls,
+        )
+        self.done = True
+        self.cond.notify_all()
+        return self.final
+
+    def fail(self, error: BaseException) -> bool:
+        if self.done:
+            return False
+        self.error = error
+        self.done = True
+        self.cond.notify_all()
+        return True
+
+    def detach(self) -> None:
+        """Stop local delivery (a stream left early); the buffer is dropped."""
+        if not self.done:
+            self.done = True
+            self.error = None
+        self.chunks.clear()
+        self.cond.notify_all()

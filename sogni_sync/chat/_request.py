@@ -1,0 +1,251 @@
+"""Pure builders for the chat wire bodies: ``llmJobRequest`` (socket) and the hosted REST body.
+
+Everything here is a function of its arguments (no I/O), so key order, omission of unset keys and
+the ``sogni_tools`` normalisation can be pinned by unit tests (chat.md §2.2, §8.2, §5.3).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sogni_sync.chat._media import normalize_messages
+from sogni_sync.errors import ValidationError
+
+__all__ = [
+    "CHAT_PARAMS",
+    "SAMPLING_KEYS",
+    "TASK_PROFILES",
+    "build_hosted_body",
+    "build_llm_job_request",
+    "count_input_tokens",
+    "estimate_max_output_tokens",
+    "js_json",
+    "new_job_id",
+    "normalize_sogni_tools",
+    "validate_params",
+]
+
+SAMPLING_KEYS = (
+    "max_tokens",
+    "temperature",
+    "top_p",
+    "top_k",
+    "min_p",
+    "repetition_penalty",
+    "frequency_penalty",
+    "presence_penalty",
+)
+TASK_PROFILES = ("general", "coding", "reasoning")
+TOKEN_TYPES = ("sogni", "spark")
+TOOL_CHOICES = ("auto", "none", "required")
+RESPONSE_FORMATS = ("text", "json_object", "json_schema")
+#: every request option ``chat.complete``/``chat.stream`` accept (public snake_case names)
+CHAT_PARAMS = frozenset(
+    {
+        *SAMPLING_KEYS,
+        "stop",
+        "stream",
+        "token_type",
+        "tools",
+        "tool_choice",
+        "sogni_tools",
+        "sogni_tool_execution",
+        "think",
+        "task_profile",
+        "response_format",
+        "app_source",
+    }
+)
+
+
+def new_job_id() -> str:
+    """Upper-case UUID v4, as every reference client id (transport.md §4.3)."""
+    return str(uuid.uuid4()).upper()
+
+
+def js_json(value: Any) -> str:
+    """Compact JSON with raw non-ASCII, as ``JSON.stringify`` writes it."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def normalize_sogni_tools(value: Any) -> Any:
+    """``"rich"`` (any case, padded) is the legacy alias of ``"creative-tools"``."""
+    if isinstance(value, str) and value.strip().lower() == "rich":
+        return "creative-tools"
+    return value
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def validate_params(params: Mapping[str, Any]) -> None:
+    """Type checks that the reference leaves to the server but that cost nothing to do early.
+
+    Ranges are deliberately not checked: the server's model map decides them.
+    """
+    model = params.get("model")
+    if not isinstance(model, str) or not model.strip():
+        raise ValidationError("model must be a non-empty string (an LLM model id)")
+    messages = params.get("messages")
+    if isinstance(messages, (str, bytes, Mapping)) or not isinstance(messages, Sequence):
+        raise ValidationError("messages must be a list of message mappings")
+    for key in SAMPLING_KEYS:
+        value = params.get(key)
+        if value is not None and not _is_number(value):
+            raise ValidationError(f"{key} must be a number")
+    stop = params.get("stop")
+    if stop is not None and not (
+        isinstance(stop, str)
+        or (isinstance(stop, Sequence) and all(isinstance(s, str) for s in stop))
+    ):
+        raise ValidationError("stop must be a string or a list of strings")
+    think = params.get("think")
+    if think is not None and not isinstance(think, bool):
+        raise ValidationError("think must be True, False or None")
+    profile = params.get("task_profile")
+    if profile is not None and profile not in TASK_PROFILES:
+        raise ValidationError(
+            f"task_profile must be one of {', '.join(TASK_PROFILES)}, got {profile!r}"
+        )
+    token_type = params.get("token_type")
+    if token_type is not None and token_type not in TOKEN_TYPES:
+        raise ValidationError(f"token_type must be 'sogni' or 'spark', got {token_type!r}")
+    tools = params.get("tools")
+    if tools is not None and (
+        isinstance(tools, (str, Mapping))
+        or not isinstance(tools, Sequence)
+        or not all(isinstance(t, Mapping) for t in tools)
+    ):
+        raise ValidationError("tools must be a list of OpenAI tool definitions (mappings)")
+    choice = params.get("tool_choice")
+    if choice is not None and not (choice in TOOL_CHOICES or isinstance(choice, Mapping)):
+        raise ValidationError(
+            "tool_choice must be 'auto', 'none', 'required' or "
+            "{'type': 'function', 'function': {'name': ...}}"
+        )
+    fmt = params.get("response_format")
+    if fmt is not None and fmt != {}:
+        if not isinstance(fmt, Mapping) or fmt.get("type") not in RESPONSE_FORMATS:
+            raise ValidationError(
+                "response_format must be {'type': 'text' | 'json_object' | 'json_schema', ...}"
+            )
+        if fmt.get("type") == "json_schema":
+            schema = fmt.get("json_schema")
+            if not isinstance(schema, Mapping) or not schema.get("name"):
+                raise ValidationError(
+                    "response_format json_schema needs "
+                    "{'json_schema': {'name': ..., 'schema': ...}}"
+                )
+    sogni_tools = params.get("sogni_tools")
+    if sogni_tools is not None and not isinstance(sogni_tools, (bool, str)):
+        raise ValidationError("sogni_tools must be a boolean or a mode string")
+
+
+def _put(body: dict[str, Any], key: str, value: Any) -> None:
+    if value is not None:
+        body[key] = value
+
+
+def build_llm_job_request(
+    job_id: str,
+    params: Mapping[str, Any],
+    *,
+    default_app_source: str | None = None,
+    messages: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The ``llmJobRequest`` body, keys in the reference's order, unset keys omitted.
+
+    ``params`` uses the public snake_case names (``token_type``, ``task_profile``, ``think``...).
+    ``messages`` may be passed already normalised; otherwise they are normalised here (vision
+    validation raises before anything is sent).
+    """
+    body: dict[str, Any] = {
+        "jobID": job_id,
+        "type": "llm",
+        "model": params["model"],
+        "messages": messages if messages is not None else normalize_messages(params["messages"]),
+    }
+    _put(body, "appSource", params.get("app_source") or default_app_source or None)
+    for key in SAMPLING_KEYS[:5]:
+        _put(body, key, params.get(key))
+    _put(body, "stream", params.get("stream"))
+    for key in SAMPLING_KEYS[5:]:
+        _put(body, key, params.get(key))
+    _put(body, "stop", params.get("stop"))
+    _put(body, "tokenType", params.get("token_type"))
+    _put(body, "tools", params.get("tools"))
+    _put(body, "tool_choice", params.get("tool_choice"))
+    _put(body, "sogni_tools", normalize_sogni_tools(params.get("sogni_tools")))
+    _put(body, "sogni_tool_execution", params.get("sogni_tool_execution"))
+    _put(body, "taskProfile", params.get("task_profile"))
+    if params.get("think") is not None:
+        body["chat_template_kwargs"] = {"enable_thinking": params["think"]}
+    if params.get("response_format"):
+        body["response_format"] = params["response_format"]
+    return body
+
+
+def build_hosted_body(
+    params: Mapping[str, Any], *, default_app_source: str | None = None
+) -> dict[str, Any]:
+    """The hosted ``POST /v1/chat/completions`` body (chat.md §8.2): snake_case Sogni keys."""
+    body: dict[str, Any] = {
+        "model": params["model"],
+        "messages": normalize_messages(params["messages"]),
+    }
+    _put(body, "app_source", params.get("app_source") or default_app_source or None)
+    for key in SAMPLING_KEYS:
+        _put(body, key, params.get(key))
+    _put(body, "stop", params.get("stop"))
+    _put(body, "token_type", params.get("token_type"))
+    _put(body, "tools", params.get("tools"))
+    _put(body, "tool_choice", params.get("tool_choice"))
+    _put(body, "sogni_tools", normalize_sogni_tools(params.get("sogni_tools")))
+    _put(body, "sogni_tool_execution", params.get("sogni_tool_execution"))
+    _put(body, "task_profile", params.get("task_profile"))
+    _put(body, "media_references", params.get("media_references"))
+    _put(body, "api_media_references", params.get("api_media_references"))
+    if params.get("chat_template_kwargs") is not None:
+        body["chat_template_kwargs"] = params["chat_template_kwargs"]
+    elif params.get("think") is not None:
+        body["chat_template_kwargs"] = {"enable_thinking": params["think"]}
+    if params.get("response_format"):
+        body["response_format"] = params["response_format"]
+    return body
+
+
+def count_input_tokens(messages: Sequence[Any]) -> int:
+    """``ceil(utf16_len(JSON(messages with image urls → "[image]")) / 4)`` (transport.md §9.5)."""
+    text = js_json(normalize_messages(messages, placeholder_urls=True))
+    return math.ceil(len(text.encode("utf-16-le")) // 2 / 4)
+
+
+def _finite(value: Any) -> bool:
+    return _is_number(value) and math.isfinite(value)
+
+
+def estimate_max_output_tokens(
+    max_tokens: Any,
+    *,
+    think: bool | None,
+    task_profile: str | None,
+    model_limits: Mapping[str, Any] | None,
+) -> int | float:
+    """The estimate's output-token figure (chat.md §5.3 step 4)."""
+    limits = model_limits or {}
+    complex_default = limits.get("thinkingComplexDefault")
+    default = limits.get("default")
+    if _finite(max_tokens):
+        value = max_tokens
+    elif think is True and task_profile in ("coding", "reasoning") and _finite(complex_default):
+        value = complex_default
+    elif _finite(default):
+        value = default
+    else:
+        value = 4096
+    return value

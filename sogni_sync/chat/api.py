@@ -1,0 +1,426 @@
+"""``client.chat``: LLM chat over the socket (``llmJobRequest``), models, estimates, tool loop.
+
+Socket handlers only fold events into per-job state under ``transport.lock`` and notify that
+job's Condition; listeners run on the dispatcher thread. ``complete()`` therefore returns the
+moment ``llmJobResult`` is read, from any number of caller threads at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+from urllib.parse import quote
+
+import attrs
+
+from sogni_sync._sync import Deadline, wait_for
+from sogni_sync.chat import _request as rq
+from sogni_sync.chat._executor import ChatToolsApi, ToolHandler
+from sogni_sync.chat._job import ChatJob, chunk_from_wire
+from sogni_sync.chat._media import normalize_messages
+from sogni_sync.chat.hosted import HostedChatApi
+from sogni_sync.chat.stream import ChatStream
+from sogni_sync.chat.types import (
+    ChatCompletion,
+    ChatCostEstimate,
+    LLMModel,
+    ToolCall,
+    ToolProgress,
+    ToolRound,
+)
+from sogni_sync.errors import (
+    ChatError,
+    ClientClosedError,
+    ConnectionLostError,
+    TimeoutError,
+    ValidationError,
+)
+
+__all__ = ["DEFAULT_TIMEOUT", "ChatApi"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 300.0
+DEFAULT_MAX_TOOL_ROUNDS = 5
+EVENTS = ("token", "completed", "error", "job_state", "models_updated")
+STREAM_AUTO_TOOLS = (
+    "autoExecuteTools is not supported with stream: true. Use chat.tools.executeAll() manually "
+    "in your streaming loop instead."
+)
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g}"
+
+
+class ChatApi:
+    """LLM chat on the Sogni Supernet (``client.chat``).
+
+    ``complete()`` blocks until the answer; ``stream()`` yields chunks as they arrive;
+    ``tools`` executes Sogni media tools through the projects API; ``hosted`` calls the REST
+    chat endpoint with server-side tools.
+    """
+
+    def __init__(self, transport: Any, projects: Any = None) -> None:
+        self._transport = transport
+        self._lock: threading.RLock = transport.lock
+        self._jobs: dict[str, ChatJob] = {}
+        self._models: dict[str, LLMModel] = {}
+        self._models_cond = threading.Condition(self._lock)
+        self._models_version = 0
+        self._listeners: dict[str, list[Callable[[Any], None]]] = {e: [] for e in EVENTS}
+        self.tools = ChatToolsApi(projects)
+        self.hosted = HostedChatApi(transport)
+        transport.subscribe("jobState", self._on_job_state)
+        transport.subscribe("jobTokens", self._on_tokens)
+        transport.subscribe("llmJobResult", self._on_result)
+        transport.subscribe("llmJobError", self._on_error)
+        transport.subscribe("swarmLLMModels", self._on_models)
+        transport.on_connection(self._on_connection)
+        # This object may be built after the socket authenticated and the server already sent
+        # its model map; a transport that keeps the last payload per event type replays it.
+        last_payload = getattr(transport, "last_payload", None)
+        if callable(last_payload):
+            self._on_models(last_payload("swarmLLMModels"))
+
+    # -- public API ------------------------------------------------------------------------
+
+    def complete(
+        self,
+        model: str,
+        messages: Sequence[Any],
+        *,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        auto_execute_tools: bool = False,
+        tool_handlers: Mapping[str, ToolHandler] | None = None,
+        on_tool_call: Callable[[ToolCall], Any] | None = None,
+        on_tool_progress: Callable[[ToolCall, ToolProgress], None] | None = None,
+        max_tool_rounds: int | None = None,
+        **params: Any,
+    ) -> ChatCompletion:
+        """Send one chat request and block until its :class:`ChatCompletion`.
+
+        ``params`` are the request options: ``max_tokens``, ``temperature``, ``top_p``, ``top_k``,
+        ``min_p``, ``repetition_penalty``, ``frequency_penalty``, ``presence_penalty``, ``stop``,
+        ``token_type``, ``tools``, ``tool_choice``, ``sogni_tools``, ``sogni_tool_execution``,
+        ``think``, ``task_profile``, ``response_format``, ``app_source``. Unset ones are not sent.
+
+        With ``auto_execute_tools`` the model's tool calls are executed (Sogni tools as media
+        projects, others through ``tool_handlers[name](arguments)`` or ``on_tool_call(call)``)
+        and fed back, up to ``max_tool_rounds`` (default 5); the result carries ``tool_history``.
+
+        Raises ``ChatError`` (``"<error>: <message>"``), ``TimeoutError`` after ``timeout``
+        seconds (default 300; ``None`` waits forever), ``ValidationError`` before sending.
+        """
+        if params.get("stream"):
+            raise ValidationError("complete() does not stream; use chat.stream()")
+        request = self._prepare(model, messages, params)
+        if not auto_execute_tools:
+            return self._run(request, timeout)
+        return self._tool_loop(
+            request,
+            timeout,
+            tool_handlers=tool_handlers,
+            on_tool_call=on_tool_call,
+            on_tool_progress=on_tool_progress,
+            max_rounds=max_tool_rounds,
+        )
+
+    def stream(
+        self,
+        model: str,
+        messages: Sequence[Any],
+        *,
+        timeout: float | None = None,
+        **params: Any,
+    ) -> ChatStream:
+        """Send one chat request with ``stream: true`` and return its :class:`ChatStream`.
+
+        Same ``params`` as :meth:`complete`. ``timeout`` bounds the whole stream (default
+        ``None``: no limit, like the reference). Auto tool execution is refused — run
+        ``chat.tools.execute_all(stream.tool_calls)`` yourself after the stream.
+        """
+        if params.pop("auto_execute_tools", False):
+            raise ValidationError(STREAM_AUTO_TOOLS)
+        params["stream"] = True
+        request = self._prepare(model, messages, params)
+        job = self._send(request, keep_chunks=True)
+        return ChatStream(job, timeout=timeout, on_close=self._close_stream)
+
+    @property
+    def models(self) -> dict[str, LLMModel]:
+        """The LLM models the network offers now (from ``swarmLLMModels``), by id."""
+        with self._lock:
+            return dict(self._models)
+
+    def wait_for_models(self, timeout: float | None = 10.0) -> dict[str, LLMModel]:
+        """The LLM model map, waiting up to ``timeout`` seconds for a non-empty one.
+
+        Connects if needed. Raises ``TimeoutError("Timeout waiting for LLM models")``.
+        """
+        deadline = Deadline(timeout)
+        with self._lock:
+            if self._models:
+                return dict(self._models)
+        connect = getattr(self._transport, "connect", None)
+        if callable(connect):
+            connect(timeout=deadline.remaining())
+        with self._lock:
+            if not wait_for(self._models_cond, lambda: bool(self._models), deadline):
+                raise TimeoutError("Timeout waiting for LLM models")
+            return dict(self._models)
+
+    def estimate_cost(
+        self,
+        model: str,
+        messages: Sequence[Any],
+        *,
+        max_tokens: int | None = None,
+        token_type: str = "sogni",
+        think: bool | None = None,
+        task_profile: str | None = None,
+        timeout: float | None = None,
+    ) -> ChatCostEstimate:
+        """Quote a request before sending it (``GET /api/v1/job-llm/estimate/...``).
+
+        Input tokens follow the reference's formula (UTF-16 length of the compact message JSON,
+        image URLs replaced by ``[image]``, divided by 4, rounded up); output tokens are
+        ``max_tokens`` or the model's published default (``thinkingComplexDefault`` for
+        ``think=True`` with ``coding``/``reasoning``), else 4096.
+        """
+        rq.validate_params(
+            {"model": model, "messages": messages, "max_tokens": max_tokens,
+             "token_type": token_type, "think": think, "task_profile": task_profile}
+        )
+        input_tokens = rq.count_input_tokens(messages)
+        with self._lock:
+            info = self._models.get(model)
+        limits = info.max_output_tokens if info else None
+        output_tokens = rq.estimate_max_output_tokens(
+            max_tokens, think=think, task_profile=task_profile, model_limits=limits
+        )
+        segments = (token_type, model, str(input_tokens), _num(output_tokens))
+        path = "/api/v1/job-llm/estimate/" + "/".join(quote(s, safe="-_.!~*'()") for s in segments)
+        body = self._transport.rest.request("GET", path, host="socket", timeout=timeout)
+        quote_ = (body or {}).get("quote") or {}
+        return ChatCostEstimate(
+            cost_in_usd=quote_.get("costInUSD"),
+            cost_in_sogni=quote_.get("costInSogni"),
+            cost_in_spark=quote_.get("costInSpark"),
+            cost_in_token=quote_.get("costInToken"),
+            input_tokens=quote_.get("inputTokens"),
+            output_tokens=quote_.get("outputTokens"),
+        )
+
+    def on(self, event: str, callback: Callable[[Any], None]) -> Callable[[], None]:
+        """Listen to chat events; returns a function that removes the listener.
+
+        Events: ``token`` (ChatChunk), ``completed`` (ChatCompletion), ``error`` (ChatError),
+        ``job_state`` (dict), ``models_updated`` (dict of LLMModel). Callbacks run on the
+        ``sogni-callbacks`` thread, never on the socket thread.
+        """
+        if event not in self._listeners:
+            raise ValidationError(f"unknown chat event {event!r}; one of {', '.join(EVENTS)}")
+        with self._lock:
+            self._listeners[event].append(callback)
+
+        def remove() -> None:
+            with self._lock:
+                if callback in self._listeners[event]:
+                    self._listeners[event].remove(callback)
+
+        return remove
+
+    # -- request plumbing ------------------------------------------------------------------
+
+    def _prepare(
+        self, model: str, messages: Sequence[Any], params: dict[str, Any]
+    ) -> dict[str, Any]:
+        unknown = set(params) - rq.CHAT_PARAMS
+        if unknown:
+            raise ValidationError(f"unknown chat parameter(s): {', '.join(sorted(unknown))}")
+        request = {"model": model, "messages": list(messages) if messages is not None else None,
+                   **params}
+        rq.validate_params(request)
+        request["normalized"] = normalize_messages(request["messages"])
+        return request
+
+    def _body(self, job_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
+        default_source = getattr(self._transport.options, "app_source", None)
+        return rq.build_llm_job_request(
+            job_id, request, default_app_source=default_source, messages=request["normalized"]
+        )
+
+    def _send(self, request: Mapping[str, Any], *, keep_chunks: bool) -> ChatJob:
+        job_id = rq.new_job_id()
+        body = self._body(job_id, request)
+        job = ChatJob(job_id, request["model"], self._lock, keep_chunks=keep_chunks)
+        with self._lock:
+            if self._transport.closing.is_set():
+                raise ClientClosedError("the client is closed")
+            self._jobs[job_id] = job  # registered before sending: no event can outrun it
+        try:
+            self._transport.send("llmJobRequest", body, request_id=job_id)
+        except BaseException:
+            with self._lock:
+                self._jobs.pop(job_id, None)
+            raise
+        return job
+
+    def _run(self, request: Mapping[str, Any], timeout: float | None) -> ChatCompletion:
+        deadline = Deadline(timeout)
+        job = self._send(request, keep_chunks=False)
+        with self._lock:
+            finished = wait_for(job.cond, lambda: job.done, deadline)
+            if not finished:
+                self._jobs.pop(job.job_id, None)
+                job.fail(TimeoutError(
+                    f"Chat completion timed out after {_seconds(timeout or 0)}s "
+                    f"(jobID: {job.job_id})"
+                ))
+            if job.error is not None:
+                raise job.error
+            assert job.final is not None
+            return job.final
+
+    def _close_stream(self, job: ChatJob) -> None:
+        with self._lock:
+            if not job.done:
+                job.detach()
+            self._jobs.pop(job.job_id, None)
+
+    def _tool_loop(
+        self,
+        request: dict[str, Any],
+        timeout: float | None,
+        *,
+        tool_handlers: Mapping[str, ToolHandler] | None,
+        on_tool_call: Callable[[ToolCall], Any] | None,
+        on_tool_progress: Callable[[ToolCall, ToolProgress], None] | None,
+        max_rounds: int | None,
+    ) -> ChatCompletion:
+        rounds = max_rounds or DEFAULT_MAX_TOOL_ROUNDS
+        messages: list[Any] = list(request["messages"])
+        history: list[ToolRound] = []
+        for index in range(max(0, rounds)):
+            round_request = {**request, "messages": messages, "stream": False}
+            round_request["normalized"] = normalize_messages(messages)
+            result = self._run(round_request, timeout)
+            if result.finish_reason != "tool_calls" or not result.tool_calls:
+                if history:
+                    return _with_history(result, history)
+                return result
+            results = self.tools.execute_all(
+                result.tool_calls,
+                token_type=request.get("token_type"),
+                tool_handlers=tool_handlers,
+                on_tool_call=on_tool_call,
+                on_tool_progress=on_tool_progress,
+            )
+            history.append(ToolRound(index, result.tool_calls, tuple(results)))
+            messages = [
+                *messages,
+                result.to_message(),
+                *(r.to_message() for r in results),
+            ]
+        raise ChatError(f"Max tool calling rounds ({rounds}) exceeded", code="maxToolRounds")
+
+    # -- socket handlers (socket thread; lock held briefly, no I/O, no user code) -----------
+
+    def _emit(self, event: str, value: Any) -> None:
+        for callback in self._listeners[event]:
+            self._transport.dispatch(callback, value)
+
+    def _on_job_state(self, payload: Any) -> None:
+        if not isinstance(payload, Mapping):
+            return
+        with self._lock:
+            job = self._jobs.get(str(payload.get("jobID") or ""))
+            if job is None:
+                return
+            job.note_worker(payload.get("workerName"))
+            if self._listeners["job_state"]:
+                keys = ("jobID", "type", "workerName", "queuePosition", "modelId", "estimatedCost")
+                self._emit("job_state", {k: payload.get(k) for k in keys})
+
+    def _on_tokens(self, payload: Any) -> None:
+        if not isinstance(payload, Mapping):
+            return
+        with self._lock:
+            job = self._jobs.get(str(payload.get("jobID") or ""))
+            if job is None:
+                return
+            chunk = chunk_from_wire(payload)
+            if job.fold(chunk):
+                self._emit("token", chunk)
+
+    def _on_result(self, payload: Any) -> None:
+        if not isinstance(payload, Mapping):
+            return
+        with self._lock:
+            job = self._jobs.pop(str(payload.get("jobID") or ""), None)
+            if job is None:
+                return
+            final = job.complete(payload)
+            if final is not None:
+                self._emit("completed", final)
+
+    def _on_error(self, payload: Any) -> None:
+        if not isinstance(payload, Mapping):
+            return
+        with self._lock:
+            job = self._jobs.pop(str(payload.get("jobID") or ""), None)
+            if job is None:
+                return
+            job.note_worker(payload.get("workerName"))
+            code = str(payload.get("error"))
+            message = payload.get("error_message") or code
+            # A stream raises the bare message; complete() the "<error>: <message>" form.
+            text = message if job.keep_chunks else f"{code}: {message}"
+            error = ChatError(text, code=payload.get("error_code") or code, job_id=job.job_id)
+            if job.fail(error):
+                self._emit("error", error)
+
+    def _on_models(self, payload: Any) -> None:
+        if not isinstance(payload, Mapping):
+            return
+        models = {str(k): LLMModel.from_wire(str(k), v) for k, v in payload.items()}
+        with self._lock:
+            self._models = models
+            self._models_version += 1
+            self._models_cond.notify_all()
+            self._emit("models_updated", dict(models))
+
+    def _on_connection(self, kind: str, info: Any) -> None:
+        if kind == "request_lost" and isinstance(info, Mapping):
+            with self._lock:
+                job = self._jobs.pop(str(info.get("request_id") or ""), None)
+                if job is not None:
+                    error = info.get("error")
+                    job.fail(error if isinstance(error, BaseException)
+                             else ConnectionLostError("the chat request was lost"))
+        elif kind == "closing":
+            self._fail_all(lambda: ClientClosedError("the client was closed"))
+        elif kind == "disconnected" and isinstance(info, Mapping) and info.get("terminal"):
+            reason = info.get("reason") or "Server disconnected"
+            code = info.get("code")
+            self._fail_all(lambda: ConnectionLostError(str(reason), code=code, reason=str(reason)))
+
+    def _fail_all(self, make_error: Callable[[], BaseException]) -> None:
+        with self._lock:
+            jobs = list(self._jobs.values())
+            self._jobs.clear()
+            for job in jobs:
+                job.fail(make_error())
+            self._models_cond.notify_all()
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(value)
+
+
+def _with_history(result: ChatCompletion, history: list[ToolRound]) -> ChatCompletion:
+    return attrs.evolve(result, tool_history=tuple(history))
+

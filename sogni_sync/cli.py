@@ -1,0 +1,87 @@
+"""The ``sogni-sync`` console script.
+
+Subcommands register themselves in :data:`COMMANDS` (name -> (configure parser, run)); the
+only one today is ``emulator``, which runs :class:`sogni_sync.testing.LocalSupernet` in the
+foreground until SIGINT/SIGTERM and prints its endpoints and credentials.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+__all__ = ["COMMANDS", "main"]
+
+
+def _emulator_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="interface to bind (loopback only unless --allow-remote)")
+    parser.add_argument("--port", type=int, default=0,
+                        help="REST host port (0 = ephemeral); the socket host uses --socket-port")
+    parser.add_argument("--socket-port", type=int, default=0,
+                        help="socket host port (0 = ephemeral)")
+    parser.add_argument("--step-delay", type=float, default=0.05,
+                        help="seconds per diffusion step (0 = as fast as possible)")
+    parser.add_argument("--token-delay", type=float, default=0.02,
+                        help="seconds per streamed LLM chunk")
+    parser.add_argument("--catalog", default=None, help="catalogue JSON (default: packaged)")
+    parser.add_argument("--api-key", default=None, help="API key of the ready account")
+    parser.add_argument("--username", default=None, help="username of the ready account")
+    parser.add_argument("--password", default=None, help="password of the ready account")
+    parser.add_argument("--workers", type=int, default=None, help="simulated worker slots")
+    parser.add_argument("--allow-remote", action="store_true",
+                        help="allow a non-loopback --host (exposes the emulator to the network)")
+
+
+def _emulator_run(args: argparse.Namespace) -> int:
+    from sogni_sync.testing import LocalSupernet
+    from sogni_sync.testing._server import DEFAULT_PASSWORD, DEFAULT_USERNAME, _is_loopback
+
+    if not _is_loopback(args.host) and not args.allow_remote:
+        print(f"error: refusing to listen on {args.host}; pass --allow-remote to allow it",
+              file=sys.stderr)
+        return 2
+    accounts = [(args.username or DEFAULT_USERNAME, args.password or DEFAULT_PASSWORD)]
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    net = LocalSupernet(step_delay=args.step_delay, token_delay=args.token_delay,
+                        catalog=args.catalog, api_key=args.api_key, accounts=accounts,
+                        workers=args.workers, host=args.host, rest_port=args.port,
+                        socket_port=args.socket_port, allow_remote=args.allow_remote)
+    with net:
+        print(f"SOGNI_REST_ENDPOINT={net.rest_url}")
+        print(f"SOGNI_SOCKET_ENDPOINT={net.socket_url}")
+        print(f"SOGNI_API_KEY={net.api_key}")
+        print(f"SOGNI_USERNAME={net.username}")
+        print(f"SOGNI_PASSWORD={net.password}", flush=True)
+        while not stop.wait(3600):
+            pass
+    return 0
+
+
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None],
+                          Callable[[argparse.Namespace], int]]] = {
+    "emulator": ("run a local Sogni Supernet emulator", _emulator_args, _emulator_run),
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="sogni-sync", description="sogni-sync tools")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (helptext, configure, _) in COMMANDS.items():
+        configure(sub.add_parser(name, help=helptext, description=helptext))
+    args = parser.parse_args(argv)
+    return COMMANDS[args.command][2](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

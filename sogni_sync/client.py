@@ -1,0 +1,251 @@
+"""``SogniClient``: the composition root. It builds one transport and hands it to each concern.
+
+Concern APIs (projects, chat, creative workflows) are imported lazily on first attribute access,
+so ``import sogni_sync`` stays cheap and a client works for account calls alone.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sogni_sync._config import ClientOptions, resolve_options
+from sogni_sync._transport import Transport
+from sogni_sync.account import AccountApi, LoginResult, StatsApi
+from sogni_sync.auth import AuthManager
+from sogni_sync.errors import ValidationError
+
+__all__ = ["SogniClient", "normalize_subscription_update"]
+
+log = logging.getLogger(__name__)
+
+LIFECYCLE_EVENTS = frozenset(
+    {"connected", "authenticated", "disconnected", "closing", "request_lost"}
+)
+_UPDATE_KEYS = ("subscriptions", "subscribe", "unsubscribe", "reset", "event", "enabled")
+
+
+def normalize_subscription_update(update: Any) -> dict[str, Any]:
+    """Shape a subscription change the way the reference does (transport.md §5.3)."""
+    if not isinstance(update, Mapping):
+        update = {}
+    if any(key in update for key in _UPDATE_KEYS):
+        out = dict(update)
+    else:
+        out = {"subscriptions": dict(update)}
+    subs = out.get("subscriptions")
+    if isinstance(subs, Mapping):
+        kept = {str(k): v for k, v in subs.items() if isinstance(v, bool)}
+        if kept:
+            out["subscriptions"] = kept
+        else:
+            out.pop("subscriptions")
+    elif "subscriptions" in out:
+        out.pop("subscriptions")
+    return out
+
+
+class SogniClient:
+    """A synchronous client of the Sogni Supernet; safe to share between threads.
+
+    ``api_key``/``app_id`` (and ``rest_endpoint``/``socket_endpoint``) default to the
+    ``SOGNI_API_KEY``/``SOGNI_APP_ID`` (``SOGNI_REST_ENDPOINT``/``SOGNI_SOCKET_ENDPOINT``)
+    environment variables. With an API key the socket connects in the background right away
+    (unless ``disable_socket``); any call that needs it waits for it.
+    """
+
+    def __init__(
+        self,
+        *,
+        app_id: str | None = None,
+        api_key: str | None = None,
+        network: str | None = None,
+        rest_endpoint: str | None = None,
+        socket_endpoint: str | None = None,
+        app_source: str | None = None,
+        socket_event_subscriptions: Mapping[str, bool] | None = None,
+        disable_socket: bool = False,
+        testnet: bool = False,
+        **advanced: Any,
+    ) -> None:
+        self.options: ClientOptions = resolve_options(
+            app_id=app_id,
+            network=network,
+            rest_endpoint=rest_endpoint,
+            socket_endpoint=socket_endpoint,
+            app_source=app_source,
+            socket_event_subscriptions=socket_event_subscriptions,
+            disable_socket=disable_socket,
+            testnet=testnet,
+            **advanced,
+        )
+        self.transport = Transport(self.options)
+        self._auth = AuthManager(self.transport.rest)
+        self.transport.set_credentials(self._auth)
+        self.transport.on_auth_rejected = self._auth.forget
+        self.account = AccountApi(self.transport, self._auth)
+        self.stats = StatsApi(self.transport)
+        self._lazy_lock = threading.RLock()
+        self._lazy: dict[str, Any] = {}
+        self._close_lock = threading.Lock()
+        self._closed = False
+        self._auth.add_listener(self._on_auth_changed)
+        key = api_key if api_key is not None else os.environ.get("SOGNI_API_KEY", "").strip()
+        if key:
+            self._auth.set_api_key(key)
+            self.account._after_auth()
+
+    def __repr__(self) -> str:
+        return (
+            f"SogniClient(app_id={self.options.app_id!r}, network={self.network!r}, "
+            f"rest_endpoint={self.options.rest_endpoint!r}, auth={self._auth.mode!r})"
+        )
+
+    # -- concerns (lazy) ----------------------------------------------------------------------
+
+    def _concern(self, name: str, build: Callable[[], Any]) -> Any:
+        with self._lazy_lock:
+            if name not in self._lazy:
+                self._lazy[name] = build()
+            return self._lazy[name]
+
+    @property
+    def projects(self) -> Any:
+        """``sogni_sync.projects.ProjectsApi`` — images, video and audio projects."""
+
+        def build() -> Any:
+            module = importlib.import_module("sogni_sync.projects")
+            return module.ProjectsApi(self.transport)
+
+        return self._concern("projects", build)
+
+    @property
+    def chat(self) -> Any:
+        """``sogni_sync.chat.ChatApi`` — LLM chat over the socket and hosted chat."""
+
+        def build() -> Any:
+            module = importlib.import_module("sogni_sync.chat")
+            return module.ChatApi(self.transport, self.projects)
+
+        return self._concern("chat", build)
+
+    @property
+    def creative_workflows(self) -> Any:
+        """``sogni_sync.workflows.WorkflowsApi`` — hosted creative-agent workflows."""
+
+        def build() -> Any:
+            module = importlib.import_module("sogni_sync.workflows")
+            return module.WorkflowsApi(self.transport)
+
+        return self._concern("creative_workflows", build)
+
+    # -- connection and auth ------------------------------------------------------------------
+
+    @property
+    def network(self) -> str:
+        return self.transport.network
+
+    @property
+    def app_id(self) -> str:
+        return self.options.app_id
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self._auth.is_authenticated
+
+    @property
+    def tokens(self) -> tuple[str | None, str | None]:
+        """``(token, refresh_token)`` of a password session, to persist and resume later."""
+        return self._auth.tokens
+
+    def connect(self, timeout: float | None = None) -> None:
+        """Connect now and wait until the socket is authenticated (otherwise lazy)."""
+        self.transport.connect(timeout)
+
+    def set_tokens(self, *, token: str | None = None, refresh_token: str) -> LoginResult:
+        """Resume a saved session: an expired access token is refreshed right away."""
+        if not refresh_token:
+            raise ValidationError("refresh_token is required")
+        self._auth.set_tokens(token, refresh_token)
+        self._auth.ensure_fresh()
+        self.account._after_auth()
+        current, refresh = self._auth.tokens
+        return LoginResult(username=None, token=current, refresh_token=refresh)
+
+    def set_api_key(self, api_key: str) -> None:
+        if not api_key:
+            raise ValidationError("api_key must be a non-empty string")
+        self._auth.set_api_key(api_key)
+        self.account._after_auth()
+
+    def set_socket_event_subscriptions(
+        self, update: Mapping[str, Any], *, timeout: float | None = None
+    ) -> None:
+        """Change which socket events this connection receives (transport.md §5.3, §5.4).
+
+        The stored map (used in the next connection URL) follows the server's
+        ``socketEventSubscriptionsUpdated`` answer.
+        """
+        self.transport.send(
+            "setSocketEventSubscriptions", normalize_subscription_update(update), timeout=timeout
+        )
+
+    def on(self, event: str, callback: Callable[[Any], Any]) -> Callable[[], None]:
+        """Call ``callback(payload)`` on the ``sogni-callbacks`` thread for a lifecycle event
+        (``connected``, ``authenticated``, ``disconnected``, ``request_lost``, ``closing``)
+        or any socket event name; returns a function that removes the callback."""
+        transport = self.transport
+        if event in LIFECYCLE_EVENTS:
+
+            def on_connection(kind: str, payload: Any) -> None:
+                if kind == event:
+                    transport.dispatch(callback, payload)
+
+            transport.on_connection(on_connection)
+            return lambda: transport.remove_connection_handler(on_connection)
+
+        def on_event(payload: Any) -> None:
+            transport.dispatch(callback, payload)
+
+        transport.subscribe(event, on_event)
+        return lambda: transport.unsubscribe(event, on_event)
+
+    def _on_auth_changed(self, authenticated: bool) -> None:
+        if self.transport.closing.is_set():
+            return
+        if authenticated:
+            self.transport.restart()
+        else:
+            self.transport.disconnect()
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop the socket, callback and io threads and fail every waiter with
+        ``ClientClosedError``; idempotent and safe from any thread (also from callbacks)."""
+        with self._close_lock:
+            if self._closed:
+                return
+            self._closed = True
+        for concern in list(self._lazy.values()):
+            closer = getattr(concern, "close", None)
+            if callable(closer):
+                try:
+                    closer()
+                except Exception:
+                    log.exception("closing %s failed", type(concern).__name__)
+        self.transport.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def __enter__(self) -> SogniClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,243 @@
+"""Typed project/job events and the bounded, coalescing queue behind ``project.events()``."""
+
+from __future__ import annotations
+
+import collections
+import math
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, ClassVar
+
+import attrs
+
+from sogni_sync._sync import Deadline, wait_for
+from sogni_sync.errors import ClientClosedError, TimeoutError
+
+__all__ = [
+    "ErrorData",
+    "EventQueue",
+    "JobCompletedEvent",
+    "JobEtaEvent",
+    "JobFailedEvent",
+    "JobPreviewEvent",
+    "JobProgressEvent",
+    "JobStartedEvent",
+    "ProjectCanceledEvent",
+    "ProjectCompletedEvent",
+    "ProjectEvent",
+    "ProjectFailedEvent",
+    "ProjectQueuedEvent",
+    "error_from_job_error",
+]
+
+_SYMBOLIC_CODES = {
+    "serverRestarting": 5001,
+    "workerDisconnected": 5002,
+    "jobTimedOut": 5003,
+    "artistCanceled": 5004,
+    "workerCancelled": 5005,
+}
+
+
+@attrs.frozen
+class ErrorData:
+    """Why a project or job failed: numeric ``code``, server ``message`` and, for symbolic
+    server codes, the ``original_code`` string."""
+
+    code: int
+    message: str
+    original_code: str | None = None
+
+
+def error_from_job_error(payload: Mapping[str, Any]) -> ErrorData:
+    """ErrorData from a ``jobError`` frame (numeric strings are numbers; symbols → 5000-5005)."""
+    raw = payload.get("error")
+    message = str(payload.get("error_message") or "")
+    if raw is None or raw == "":
+        return ErrorData(0, message)
+    if isinstance(raw, bool):
+        return ErrorData(int(raw), message)
+    try:
+        number = float(raw)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not math.isnan(number) and not math.isinf(number):
+        return ErrorData(int(number), message)
+    return ErrorData(_SYMBOLIC_CODES.get(str(raw), 5000), message, str(raw))
+
+
+@attrs.frozen
+class ProjectEvent:
+    """Base of every event; ``name`` is what ``project.on(name, ...)`` matches."""
+
+    name: ClassVar[str] = "event"
+    #: progress-like events may be merged with the previous one of the same job
+    coalesce: ClassVar[bool] = False
+    terminal: ClassVar[bool] = False
+    project_id: str
+
+
+@attrs.frozen
+class ProjectQueuedEvent(ProjectEvent):
+    name: ClassVar[str] = "queued"
+    queue_position: int | None = None
+
+
+@attrs.frozen
+class JobStartedEvent(ProjectEvent):
+    """A job was first seen (usually at ``initiatingModel``)."""
+
+    name: ClassVar[str] = "job_started"
+    job_id: str = ""
+    worker_name: str | None = None
+
+
+@attrs.frozen
+class JobProgressEvent(ProjectEvent):
+    name: ClassVar[str] = "progress"
+    coalesce: ClassVar[bool] = True
+    job_id: str = ""
+    step: int | None = None
+    step_count: int | None = None
+    job_progress: int = 0
+    project_progress: int = 0
+
+
+@attrs.frozen
+class JobPreviewEvent(ProjectEvent):
+    name: ClassVar[str] = "preview"
+    job_id: str = ""
+    url: str = ""
+
+
+@attrs.frozen
+class JobEtaEvent(ProjectEvent):
+    name: ClassVar[str] = "eta"
+    coalesce: ClassVar[bool] = True
+    job_id: str = ""
+    eta_seconds: float = 0
+
+
+@attrs.frozen
+class JobCompletedEvent(ProjectEvent):
+    """A job finished; ``result_url`` is None when withheld (NSFW) or user-canceled."""
+
+    name: ClassVar[str] = "job_completed"
+    job_id: str = ""
+    result_url: str | None = None
+    seed: int | None = None
+    is_nsfw: bool = False
+    user_canceled: bool = False
+
+
+@attrs.frozen
+class JobFailedEvent(ProjectEvent):
+    name: ClassVar[str] = "job_failed"
+    job_id: str = ""
+    error: ErrorData | None = None
+
+
+@attrs.frozen
+class ProjectCompletedEvent(ProjectEvent):
+    name: ClassVar[str] = "completed"
+    terminal: ClassVar[bool] = True
+    result_urls: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class ProjectFailedEvent(ProjectEvent):
+    name: ClassVar[str] = "failed"
+    terminal: ClassVar[bool] = True
+    error: ErrorData | None = None
+
+
+@attrs.frozen
+class ProjectCanceledEvent(ProjectEvent):
+    name: ClassVar[str] = "canceled"
+    terminal: ClassVar[bool] = True
+
+
+def _same_stream(a: ProjectEvent, b: ProjectEvent) -> bool:
+    return type(a) is type(b) and getattr(a, "job_id", None) == getattr(b, "job_id", None)
+
+
+class EventQueue:
+    """A bounded event buffer; the caller holds the lock its Condition is built on.
+
+    Consecutive progress/ETA events of one job replace each other; when full, coalescible
+    events are dropped and everything else (results, failures, terminal events) is kept.
+    """
+
+    def __init__(self, maxlen: int = 1000) -> None:
+        self._items: collections.deque[ProjectEvent] = collections.deque()
+        self._maxlen = maxlen
+        self.dropped = 0
+
+    def put(self, event: ProjectEvent) -> None:
+        if event.coalesce and self._items and _same_stream(self._items[-1], event):
+            self._items[-1] = event
+            return
+        if len(self._items) >= self._maxlen and event.coalesce:
+            self.dropped += 1
+            return
+        self._items.append(event)
+
+    def pop(self) -> ProjectEvent | None:
+        return self._items.popleft() if self._items else None
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def snapshot(self) -> list[ProjectEvent]:
+        return list(self._items)
+
+
+class EventIterator(Iterator[ProjectEvent]):
+    """Blocking iterator over one project's events; ends after the terminal event.
+
+    A context manager too: leaving it unsubscribes. ``timeout`` bounds the whole iteration.
+    """
+
+    def __init__(
+        self,
+        cond: Any,
+        queue: EventQueue,
+        closing: Any,
+        unsubscribe: Callable[[], None],
+        timeout: float | None,
+    ) -> None:
+        self._cond = cond
+        self._queue = queue
+        self._closing = closing
+        self._unsubscribe = unsubscribe
+        self._deadline = Deadline(timeout)
+        self._finished = False
+
+    def __iter__(self) -> EventIterator:
+        return self
+
+    def __next__(self) -> ProjectEvent:
+        if self._finished:
+            raise StopIteration
+        with self._cond:
+            wait_for(self._cond, lambda: len(self._queue) > 0 or self._closing.is_set(),
+                     self._deadline)
+            event = self._queue.pop()
+        if event is None:
+            self.close()
+            if self._closing.is_set():
+                raise ClientClosedError("client closed while iterating project events")
+            raise TimeoutError("timed out waiting for project events")
+        if event.terminal:
+            self.close()
+        return event
+
+    def close(self) -> None:
+        if not self._finished:
+            self._finished = True
+            self._unsubscribe()
+
+    def __enter__(self) -> EventIterator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

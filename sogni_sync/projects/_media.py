@@ -1,0 +1,225 @@
+"""Media inputs: normalisation, magic-byte sniffing and the upload plan.
+
+A media input is ``bytes``-like, a path (``str``/``os.PathLike``, streamed to the presigned URL
+and never read whole), a binary file object, or ``True`` ("already uploaded for this project").
+Only the first bytes are read to choose the ``Content-Type``, exactly as the reference sniffs.
+Everything here except :func:`run_uploads` is local, so all checks finish before any network I/O.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import uuid
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
+from typing import Any, BinaryIO, Literal
+
+import attrs
+
+from sogni_sync.catalog._families import max_context_images
+from sogni_sync.errors import ApiError, ValidationError
+from sogni_sync.projects._validate import truthy
+
+__all__ = ["MediaSource", "Upload", "plan_uploads", "run_uploads", "sniff_content_type"]
+
+log = logging.getLogger(__name__)
+
+_HEAD = 12
+
+
+def sniff_content_type(head: bytes) -> str | None:
+    """MIME type from the leading bytes (the reference's rules, first match wins)."""
+    if len(head) >= 12:
+        if head[:3] == b"\xff\xd8\xff":
+            return "image/jpeg"
+        if head[:4] == b"\x89PNG":
+            return "image/png"
+        if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+            return "image/webp"
+        if head[:3] == b"GIF":
+            return "image/gif"
+        if head[4:8] == b"ftyp":
+            brand = head[8:12].decode("ascii", "replace").lower()
+            if "m4a" in brand or "m4b" in brand:
+                return "audio/mp4"
+            if "qt" in brand:
+                return "video/quicktime"
+            return "video/mp4"
+        if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+            return "audio/wav"
+    if len(head) >= 3 and head[:3] == b"ID3":
+        return "audio/mpeg"
+    if len(head) >= 2 and head[0] == 0xFF and (head[1] & 0xE0) == 0xE0:
+        return "audio/mpeg"
+    return None
+
+
+class _PrefixedReader(io.RawIOBase):
+    """Re-joins a consumed head with the rest of a non-seekable stream."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self._head = head
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        if self._head:
+            n = min(len(view), len(self._head))
+            view[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        chunk = self._rest.read(len(view))
+        if not chunk:
+            return 0
+        view[: len(chunk)] = chunk
+        return len(chunk)
+
+
+@attrs.frozen
+class MediaSource:
+    """One media input ready to upload: ``body`` is bytes, a path, or a binary stream."""
+
+    body: bytes | str | os.PathLike[str] | BinaryIO
+    content_type: str | None
+
+
+def load_media(value: Any, name: str) -> MediaSource:
+    """Normalise a (truthy, not True) media input, reading only its head."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        data = bytes(value)
+        return MediaSource(data, sniff_content_type(data[:_HEAD]))
+    if isinstance(value, (str, os.PathLike)):
+        path = os.fspath(value)
+        if not os.path.isfile(path):
+            raise ValidationError(f"{name}: file not found: {path!r}")
+        with open(path, "rb") as fh:
+            head = fh.read(_HEAD)
+        return MediaSource(value, sniff_content_type(head))
+    read = getattr(value, "read", None)
+    if callable(read):
+        stream: BinaryIO = value
+        seekable = getattr(stream, "seekable", None)
+        if callable(seekable) and seekable():
+            start = stream.tell()
+            head = stream.read(_HEAD)
+            stream.seek(start)
+        else:
+            head = stream.read(_HEAD)
+            stream = io.BufferedReader(_PrefixedReader(head, value))
+        if not isinstance(head, bytes):
+            raise ValidationError(f"{name}: file object must be opened in binary mode")
+        return MediaSource(stream, sniff_content_type(head))
+    raise ValidationError(
+        f"{name} must be bytes, a file path, a binary file object or True, "
+        f"got {type(value).__name__}"
+    )
+
+
+@attrs.frozen
+class Upload:
+    """One planned upload: where it goes (endpoint + slot type) and what fails it."""
+
+    param: str
+    endpoint: Literal["image", "media"]
+    slot: str
+    source: MediaSource
+    failure: str
+    parallel: bool = False
+
+
+def _wanted(value: Any) -> bool:
+    return truthy(value) and value is not True
+
+
+def plan_uploads(params: Mapping[str, Any]) -> list[Upload]:
+    """The uploads a project needs, in the reference's order, with every local check done.
+
+    The context-image limit is checked here, before *any* upload (the reference checked it
+    only after uploading the starting and ControlNet images).
+    """
+    kind = params.get("type")
+    plan: list[Upload] = []
+
+    def add(param: str, value: Any, endpoint: Literal["image", "media"], slot: str,
+            failure: str, parallel: bool = False) -> None:
+        if _wanted(value):
+            plan.append(Upload(param, endpoint, slot, load_media(value, param), failure, parallel))
+
+    if kind == "image":
+        add("starting_image", params.get("starting_image"), "image", "startingImage",
+            "Failed to upload guide image")
+        control_net = params.get("control_net")
+        if isinstance(control_net, Mapping):
+            add("control_net.image", control_net.get("image"), "image", "cnImage",
+                "Failed to upload ControlNet image")
+        context = params.get("context_images")
+        if context is not None and (
+            not isinstance(context, Sequence) or isinstance(context, (str, bytes))
+        ):
+            raise ValidationError("context_images must be a list of media inputs")
+        if context:
+            limit = max_context_images(str(params.get("model_id")))
+            if len(context) > limit:
+                raise ValidationError(
+                    f"Up to {limit} context images are supported for this model"
+                )
+            for index, image in enumerate(context):
+                add(f"context_images[{index}]", image, "image", f"contextImage{index + 1}",
+                    f"Failed to upload context image {index}", parallel=True)
+    elif kind == "video":
+        add("reference_image", params.get("reference_image"), "image", "referenceImage",
+            "Failed to upload reference image")
+        add("reference_image_end", params.get("reference_image_end"), "image",
+            "referenceImageEnd", "Failed to upload reference image end")
+        add("reference_audio", params.get("reference_audio"), "media", "referenceAudio",
+            "Failed to upload reference audio")
+        # The identity clip shares the worker's audio slot.
+        add("reference_audio_identity", params.get("reference_audio_identity"), "media",
+            "referenceAudio", "Failed to upload reference audio")
+        add("reference_video", params.get("reference_video"), "media", "referenceVideo",
+            "Failed to upload reference video")
+    return plan
+
+
+def _upload_one(rest: Any, project_id: str, upload: Upload) -> None:
+    content_type = upload.source.content_type or "undefined"  # the reference sends it literally
+    if upload.endpoint == "image":
+        query = {"imageId": str(uuid.uuid4()).upper(), "jobId": project_id,
+                 "type": upload.slot, "contentType": content_type}
+        data = rest.request("GET", "/v1/image/uploadUrl", params=query)
+    else:
+        query = {"jobId": project_id, "type": upload.slot, "contentType": content_type}
+        data = rest.request("GET", "/v1/media/uploadUrl", params=query)
+    url = data.get("uploadUrl") if isinstance(data, Mapping) else None
+    if not isinstance(url, str) or not url:
+        raise ApiError(f"{upload.failure}: no uploadUrl in the response", status=0)
+    try:
+        rest.put_presigned(url, upload.source.body, upload.source.content_type)
+    except ApiError as exc:
+        raise ApiError(upload.failure, status=exc.status, error_code=0,
+                       payload={"status": "error", "errorCode": 0, "message": upload.failure})
+
+
+def run_uploads(rest: Any, io_pool: Any, project_id: str, plan: Sequence[Upload]) -> None:
+    """Perform the uploads: sequentially, except context images which go in parallel."""
+    pending: list[Future[Any]] = []
+    try:
+        for upload in plan:
+            if upload.parallel and io_pool is not None:
+                pending.append(io_pool.submit(_upload_one, rest, project_id, upload))
+            else:
+                _upload_one(rest, project_id, upload)
+    finally:
+        errors = []
+        for future in pending:
+            try:
+                future.result()
+            except Exception as exc:
+                errors.append(exc)
+        if errors:
+            raise errors[0]

@@ -1,0 +1,244 @@
+"""Client-side validation with the reference's exact error texts.
+
+The texts (including the original's "must greater or equal" slip) are part of the contract:
+callers and the conformance vectors match on them. Values are judged with JavaScript
+semantics — ``Number(v)``, truthiness, ``String(v)`` — because the reference did.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sogni_sync._convert import js_number, to_camel
+from sogni_sync.catalog._families import (
+    VIDEO_WORKFLOW_ASSETS,
+    is_seedance_model,
+    max_custom_image_size,
+    video_workflow,
+)
+from sogni_sync.catalog._options import ModelOptions, Options
+from sogni_sync.errors import ValidationError
+
+__all__ = [
+    "js_str",
+    "js_to_number",
+    "truthy",
+    "validate_custom_image_size",
+    "validate_number",
+    "validate_sampler",
+    "validate_scheduler",
+    "validate_teacache",
+    "validate_video_assets",
+    "validate_video_size",
+]
+
+
+def truthy(value: Any) -> bool:
+    """JavaScript truthiness: containers, byte buffers, paths and files are always truthy."""
+    if value is None or value is False:
+        return False
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, (int, float)):
+        return value != 0 and not (isinstance(value, float) and math.isnan(value))
+    if isinstance(value, str):
+        return value != ""
+    return True
+
+
+def js_to_number(value: Any) -> float:
+    """JavaScript ``Number(value)`` for the value kinds a caller can pass."""
+    if value is None:
+        return 0.0
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return 0.0
+        if text in ("Infinity", "+Infinity", "-Infinity"):
+            return -math.inf if text.startswith("-") else math.inf
+        lowered = text.lower()
+        try:
+            if lowered.startswith(("0x", "0o", "0b")):
+                return float(int(text, 0))
+            if "inf" in lowered or "nan" in lowered or "_" in text:
+                return math.nan
+            return float(text)
+        except ValueError:
+            return math.nan
+    if isinstance(value, Sequence) and not isinstance(value, (bytes, bytearray)):
+        if len(value) == 0:
+            return 0.0
+        if len(value) == 1:
+            return js_to_number(js_str(value[0]))
+    return math.nan
+
+
+def js_str(value: Any) -> str:
+    """JavaScript ``String(value)`` for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return js_number(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping):
+        return "[object Object]"
+    if isinstance(value, (list, tuple)):
+        return ",".join("" if v is None else js_str(v) for v in value)
+    return str(value)
+
+
+def _wire_number(number: float) -> int | float:
+    """A JS double as the JSON value JS would print (``7`` not ``7.0``)."""
+    if number.is_integer() and abs(number) < 2**53:
+        return int(number)
+    return number
+
+
+def validate_number(
+    value: Any, *, name: str, minimum: float | None = None, maximum: float | None = None
+) -> int | float:
+    number = js_to_number(value)
+    if math.isnan(number):
+        raise ValidationError(f"{name} must be a number, got {js_str(value)}")
+    if minimum is not None and number < minimum:
+        raise ValidationError(
+            f"{name} must greater or equal {js_number(minimum)}, got {js_number(number)}"
+        )
+    if maximum is not None and number > maximum:
+        raise ValidationError(
+            f"{name} must be less or equal {js_number(maximum)}, got {js_number(number)}"
+        )
+    return _wire_number(number)
+
+
+def validate_custom_image_size(value: Any, *, model_id: str, name: str) -> int | float:
+    return validate_number(value, name=name, minimum=256, maximum=max_custom_image_size(model_id))
+
+
+def validate_video_size(value: Any, name: str) -> int | float:
+    return validate_number(value, name=f"Video {name}", minimum=480)
+
+
+def validate_teacache(value: Any) -> int | float:
+    number = js_to_number(value)
+    if math.isnan(number):
+        raise ValidationError(f"teacacheThreshold must be a number, got {js_str(value)}")
+    if number < 0 or number > 1:
+        raise ValidationError(
+            f"teacacheThreshold must be between 0.0 and 1.0 (got {js_number(number)})"
+        )
+    return _wire_number(number)
+
+
+def _validate_choice(value: Any, options: Options, what: str) -> Any:
+    if not options.allowed or not truthy(value):
+        return None
+    if value not in options.allowed:
+        allowed = '", "'.join(str(a) for a in options.allowed)
+        raise ValidationError(f'Invalid {what} {js_str(value)}. Must be one of "{allowed}".')
+    return value
+
+
+def validate_sampler(value: Any, options: ModelOptions) -> Any:
+    """The sampler unchanged when allowed, None when not given or the tier lists none."""
+    return _validate_choice(value, options.sampler, "sampler")
+
+
+def validate_scheduler(value: Any, options: ModelOptions) -> Any:
+    return _validate_choice(value, options.scheduler, "scheduler")
+
+
+def _reference_urls(value: Any) -> list[str]:
+    if not isinstance(value, (list, tuple)):
+        return []
+    return [u for u in value if isinstance(u, str) and u.strip()]
+
+
+def _check_url_array(value: Any, name: str) -> None:
+    if value is None:
+        return
+    if not isinstance(value, (list, tuple)):
+        raise ValidationError(f"{name} must be an array of URL strings.")
+    if any(not isinstance(u, str) or not u.strip() for u in value):
+        raise ValidationError(f"{name} must contain only non-empty URL strings.")
+
+
+def _validate_seedance(params: Mapping[str, Any]) -> None:
+    _check_url_array(params.get("reference_image_urls"), "referenceImageUrls")
+    _check_url_array(params.get("reference_video_urls"), "referenceVideoUrls")
+    _check_url_array(params.get("reference_audio_urls"), "referenceAudioUrls")
+    has = lambda key: 1 if truthy(params.get(key)) else 0  # noqa: E731
+    images = (has("reference_image") + has("reference_image_end")
+              + len(_reference_urls(params.get("reference_image_urls"))))
+    videos = has("reference_video") + len(_reference_urls(params.get("reference_video_urls")))
+    audios = (
+        (1 if truthy(params.get("reference_audio"))
+         or truthy(params.get("reference_audio_identity")) else 0)
+        + len(_reference_urls(params.get("reference_audio_urls")))
+    )
+    if images > 9:
+        raise ValidationError("Seedance supports at most 9 image assets.")
+    if videos > 3:
+        raise ValidationError("Seedance supports at most 3 video assets.")
+    if audios > 3:
+        raise ValidationError("Seedance supports at most 3 audio assets.")
+    if images + videos + audios > 12:
+        raise ValidationError("Seedance supports at most 12 total asset files.")
+    if audios > 0 and images == 0 and videos == 0:
+        raise ValidationError(
+            "Seedance audio references require at least one image or video reference."
+        )
+
+
+_URL_KEYS = ("reference_image_urls", "reference_video_urls", "reference_audio_urls")
+
+
+def validate_video_assets(params: Mapping[str, Any]) -> None:
+    """Reference URL arrays, Seedance limits and the workflow asset table."""
+    model_id = str(params.get("model_id"))
+    if is_seedance_model(model_id):
+        _validate_seedance(params)
+        return
+    if any(truthy(params.get(k)) for k in _URL_KEYS):
+        raise ValidationError(
+            "referenceImageUrls, referenceVideoUrls, and referenceAudioUrls are supported only "
+            "by Seedance models."
+        )
+    workflow = video_workflow(model_id)
+    if workflow is None:
+        return
+    if workflow == "i2v" and not (
+        truthy(params.get("reference_image")) or truthy(params.get("reference_image_end"))
+    ):
+        raise ValidationError(
+            "i2v workflow requires at least one of referenceImage or referenceImageEnd. "
+            "Please provide this asset."
+        )
+    if truthy(params.get("sam2_coordinates")) and workflow != "animate-replace":
+        raise ValidationError("sam2Coordinates is only supported for animate-replace workflows.")
+    for asset, rule in VIDEO_WORKFLOW_ASSETS[workflow].items():
+        present = truthy(params.get(asset))
+        if rule == "required" and not present:
+            raise ValidationError(
+                f"{workflow} workflow requires {to_camel(asset)}. Please provide this asset."
+            )
+        if rule == "forbidden" and present:
+            raise ValidationError(
+                f"{workflow} workflow does not support {to_camel(asset)}. "
+                "Please remove this asset."
+            )
+
+
+def is_media_path(value: Any) -> bool:
+    """A str or PathLike media input is a file path (never inline data)."""
+    return isinstance(value, (str, os.PathLike))

@@ -1,0 +1,10 @@
+"""``python -m sogni_sync.testing``: run the emulator until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import sys
+
+from sogni_sync.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main(["emulator", *sys.argv[1:]]))

@@ -1,0 +1,222 @@
+"""Fault injection: ``net.faults``.
+
+Faults are armed from test threads and consumed in order by the emulator loop; every armed
+fault fires a bounded number of times and then disarms itself. ``net.reset()`` (or
+``net.faults.clear()``) disarms everything.
+
+Always on:
+    a positive prompt containing ``[[fail]]`` (:attr:`Faults.marker`) makes the worker fail
+    every job of that project with a job-level ``jobError`` (``error`` = :attr:`fail_code`,
+    ``error_message`` = :attr:`fail_message`, ``isFromWorker: true``) after its first step.
+
+Socket (server -> client frames; ``types`` = event names or ``None`` for any):
+    ``drop_after(frames=0)``           abort the TCP connection (no close frame, client sees 1006)
+                                       once N more frames were sent (frame N+1 is not sent).
+    ``close_after(frames, code, reason="")`` the same with a WebSocket close ``code``.
+    ``delay(seconds, types=None, count=1)`` hold matching frames back for ``seconds``.
+    ``duplicate(types=None, count=1)``  send matching frames twice.
+    ``reorder(count=1)``               swap each of the next ``count`` frames with the one after.
+    ``malformed(count=1, kind="garbage")`` send a malformed frame before the next ones:
+                                       ``garbage`` (not JSON), ``no_data`` (no ``data`` key),
+                                       ``bad_base64``, ``not_object`` (JSON array).
+    ``forget_next(msg_type="jobRequest", count=1)`` accept (and record) the next client
+                                       message of that type but never act on it.
+    ``refuse_connects(count=1, code=4021)`` accept then immediately close the next upgrades.
+
+REST (both hosts):
+    ``rest_error(route, status=503, times=1, retry_after=None, method=None)`` answer the next
+    ``times`` calls whose path matches ``route`` (exact path or :mod:`fnmatch` glob such as
+    ``"/v1/image/*"``) with ``status`` and the server's JSON error shape; ``retry_after`` adds a
+    ``Retry-After`` header (seconds) and ``retryAfter`` in the body (429/503).
+
+Workers:
+    ``no_workers(model_id)`` hides a model from ``swarmModels`` and fails its jobs with
+    ``jobError`` ``noWorkers`` (project level) until ``clear()``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["FrameFault", "Faults", "RestFault"]
+
+
+@dataclass
+class RestFault:
+    route: str
+    status: int
+    times: int
+    retry_after: float | None
+    method: str | None
+
+
+@dataclass
+class FrameFault:
+    """Actions for one outgoing frame, decided by :meth:`Faults.on_frame`."""
+
+    delay: float = 0.0
+    duplicate: bool = False
+    hold: bool = False
+    malformed: str | None = None
+    close: int | None = None  # close instead of sending this frame; 0 = abort, no close frame
+    close_reason: str = ""
+
+
+def _types(types: str | Iterable[str] | None) -> frozenset[str] | None:
+    if types is None:
+        return None
+    return frozenset([types] if isinstance(types, str) else types)
+
+
+class Faults:
+    marker = "[[fail]]"
+    fail_code = 1001
+    fail_message = "Worker failed to generate the media (emulator fault marker [[fail]])"
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.clear()
+
+    def clear(self) -> None:
+        """Disarm every fault."""
+        with self._lock:
+            self._closes: list[list[Any]] = []
+            self._delays: list[list[Any]] = []
+            self._dups: list[list[Any]] = []
+            self._reorder = 0
+            self._malformed: list[str] = []
+            self._forget: dict[str, int] = {}
+            self._refuse: list[int] = []
+            self._rest: list[RestFault] = []
+            self.hidden_models: set[str] = set()
+
+    # -- arming (any thread) -----------------------------------------------------------------
+
+    def drop_after(self, frames: int = 0) -> None:
+        with self._lock:
+            self._closes.append([max(0, frames), 0, ""])
+
+    def close_after(self, frames: int, code: int, reason: str = "") -> None:
+        with self._lock:
+            self._closes.append([max(0, frames), int(code), reason])
+
+    def delay(self, seconds: float, types: str | Iterable[str] | None = None,
+              count: int = 1) -> None:
+        with self._lock:
+            self._delays.append([float(seconds), _types(types), int(count)])
+
+    def duplicate(self, types: str | Iterable[str] | None = None, count: int = 1) -> None:
+        with self._lock:
+            self._dups.append([_types(types), int(count)])
+
+    def reorder(self, count: int = 1) -> None:
+        with self._lock:
+            self._reorder += int(count)
+
+    def malformed(self, count: int = 1, kind: str = "garbage") -> None:
+        if kind not in ("garbage", "no_data", "bad_base64", "not_object"):
+            raise ValueError(f"unknown malformed kind {kind!r}")
+        with self._lock:
+            self._malformed.extend([kind] * int(count))
+
+    def forget_next(self, msg_type: str = "jobRequest", count: int = 1) -> None:
+        with self._lock:
+            self._forget[msg_type] = self._forget.get(msg_type, 0) + int(count)
+
+    def refuse_connects(self, count: int = 1, code: int = 4021) -> None:
+        with self._lock:
+            self._refuse.extend([int(code)] * int(count))
+
+    def rest_error(self, route: str, status: int = 503, times: int = 1,
+                   retry_after: float | None = None, method: str | None = None) -> None:
+        with self._lock:
+            self._rest.append(RestFault(route, int(status), int(times), retry_after,
+                                        method.upper() if method else None))
+
+    def no_workers(self, model_id: str) -> None:
+        with self._lock:
+            self.hidden_models.add(model_id)
+
+    def apply(self, spec: Any) -> None:
+        """Arm faults from a constructor ``faults=`` value: a callable taking this object, or a
+        mapping/iterable of ``(method_name, kwargs)`` pairs."""
+        if spec is None:
+            return
+        if callable(spec):
+            spec(self)
+            return
+        items = spec.items() if isinstance(spec, dict) else spec
+        for name, kwargs in items:
+            if name.startswith("_") or name in ("apply", "clear") or not hasattr(self, name):
+                raise ValueError(f"unknown fault {name!r}")
+            getattr(self, name)(**(kwargs or {}))
+
+    # -- consumption (emulator loop) ---------------------------------------------------------
+
+    def prompt_fails(self, text: Any) -> bool:
+        return isinstance(text, str) and self.marker in text
+
+    def take_forget(self, msg_type: str) -> bool:
+        with self._lock:
+            left = self._forget.get(msg_type, 0)
+            if left <= 0:
+                return False
+            self._forget[msg_type] = left - 1
+            return True
+
+    def take_refuse(self) -> int | None:
+        with self._lock:
+            return self._refuse.pop(0) if self._refuse else None
+
+    def take_rest(self, method: str, path: str) -> RestFault | None:
+        with self._lock:
+            for fault in self._rest:
+                if fault.method and fault.method != method.upper():
+                    continue
+                if fault.route == path or fnmatch.fnmatchcase(path, fault.route):
+                    fault.times -= 1
+                    if fault.times <= 0:
+                        self._rest.remove(fault)
+                    return fault
+        return None
+
+    @property
+    def frames_armed(self) -> bool:
+        """Cheap check so the hot send path skips :meth:`on_frame` when nothing is armed."""
+        return bool(self._closes or self._delays or self._dups or self._reorder
+                    or self._malformed)
+
+    def on_frame(self, msg_type: str) -> FrameFault:
+        out = FrameFault()
+        with self._lock:
+            if self._malformed:
+                out.malformed = self._malformed.pop(0)
+            for entry in self._delays:
+                if entry[1] is None or msg_type in entry[1]:
+                    out.delay = entry[0]
+                    entry[2] -= 1
+                    if entry[2] <= 0:
+                        self._delays.remove(entry)
+                    break
+            for entry in self._dups:
+                if entry[0] is None or msg_type in entry[0]:
+                    out.duplicate = True
+                    entry[1] -= 1
+                    if entry[1] <= 0:
+                        self._dups.remove(entry)
+                    break
+            if self._reorder:
+                self._reorder -= 1
+                out.hold = True
+            if self._closes:
+                entry = self._closes[0]
+                if entry[0] <= 0:
+                    self._closes.pop(0)
+                    out.close, out.close_reason = entry[1], entry[2]
+                else:
+                    entry[0] -= 1
+        return out

@@ -1,0 +1,293 @@
+"""``client.creative_workflows``: durable server-side creative workflows (chat.md §9).
+
+A workflow (e.g. image → video) runs on Sogni's servers and outlives the client; its events can
+be read as a list or followed live over SSE. The live stream resumes after a dropped connection
+from the last event id it saw (``after`` + ``Last-Event-ID``), so no event is lost or repeated.
+"""
+
+from __future__ import annotations
+
+import builtins
+import logging
+from collections.abc import Iterator, Mapping
+from typing import Any
+from urllib.parse import quote
+
+import attrs
+
+from sogni_sync.errors import (
+    ApiError,
+    ClientClosedError,
+    ConnectionLostError,
+    TimeoutError,
+    ValidationError,
+)
+from sogni_sync.workflows._sse import SseFrame, SseParser, is_terminal
+
+__all__ = ["CreativeWorkflow", "WorkflowEvent", "WorkflowsApi"]
+
+log = logging.getLogger(__name__)
+
+BASE = "/v1/creative-agent/workflows"
+TERMINAL = frozenset({"completed", "failed", "cancelled"})
+
+
+def _tuple(value: Any) -> tuple[Any, ...]:
+    return tuple(value) if isinstance(value, (list, tuple)) else ()
+
+
+@attrs.frozen
+class WorkflowEvent:
+    """One recorded workflow event; ``raw`` keeps every key the server sent."""
+
+    id: str | int | None = None
+    type: str | None = None
+    status: str | None = None
+    message: str | None = None
+    timestamp: float | None = None
+    data: Any = None
+    raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+
+    @classmethod
+    def from_wire(cls, raw: Any) -> WorkflowEvent:
+        raw = dict(raw) if isinstance(raw, Mapping) else {}
+        return cls(
+            id=raw.get("id"),
+            type=raw.get("type") or raw.get("event"),
+            status=raw.get("status"),
+            message=raw.get("message"),
+            timestamp=raw.get("timestamp"),
+            data=raw.get("data"),
+            raw=raw,
+        )
+
+
+@attrs.frozen
+class CreativeWorkflow:
+    """A workflow record; ``raw`` keeps every key (plans, billing previews...)."""
+
+    workflow_id: str
+    kind: str | None = None
+    title: str | None = None
+    status: str | None = None
+    input: Mapping[str, Any] | None = None
+    steps: tuple[Mapping[str, Any], ...] = ()
+    events: tuple[WorkflowEvent, ...] = ()
+    artifacts: tuple[Mapping[str, Any], ...] = ()
+    create_time: float | None = None
+    update_time: float | None = None
+    error: Any = None
+    raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+
+    @property
+    def done(self) -> bool:
+        """True once the status is ``completed``, ``failed`` or ``cancelled``."""
+        return self.status in TERMINAL
+
+    @property
+    def artifact_urls(self) -> tuple[str, ...]:
+        return tuple(a["url"] for a in self.artifacts if isinstance(a, Mapping) and a.get("url"))
+
+    @classmethod
+    def from_wire(cls, raw: Any) -> CreativeWorkflow:
+        raw = dict(raw) if isinstance(raw, Mapping) else {}
+        return cls(
+            workflow_id=str(raw.get("workflowId") or ""),
+            kind=raw.get("kind"),
+            title=raw.get("title"),
+            status=raw.get("status"),
+            input=raw.get("input"),
+            steps=_tuple(raw.get("steps")),
+            events=tuple(WorkflowEvent.from_wire(e) for e in _tuple(raw.get("events"))),
+            artifacts=_tuple(raw.get("artifacts")),
+            create_time=raw.get("createTime"),
+            update_time=raw.get("updateTime"),
+            error=raw.get("error"),
+            raw=raw,
+        )
+
+
+def _field(data: Any, key: str) -> Any:
+    if not isinstance(data, Mapping):
+        raise ApiError("Creative workflow response did not include data", payload=data)
+    if key not in data:
+        raise ApiError(f"Creative workflow response did not include data.{key}", payload=data)
+    return data[key]
+
+
+def _id_path(workflow_id: str, suffix: str = "") -> str:
+    if not isinstance(workflow_id, str) or not workflow_id:
+        raise ValidationError("workflow_id must be a non-empty string")
+    return f"{BASE}/{quote(workflow_id, safe='')}{suffix}"
+
+
+class WorkflowsApi:
+    """Start, inspect, cancel and follow creative workflows (API-key auth)."""
+
+    def __init__(self, transport: Any) -> None:
+        self._transport = transport
+
+    @property
+    def _rest(self) -> Any:
+        return self._transport.rest
+
+    def start(
+        self,
+        kind: str,
+        input: Mapping[str, Any],
+        *,
+        token_type: str | None = None,
+        timeout: float | None = None,
+    ) -> CreativeWorkflow:
+        """Start a workflow of ``kind`` (``image_to_video``, ``hosted_tool_sequence``, ...)."""
+        if not isinstance(kind, str) or not kind.strip():
+            raise ValidationError("kind must be a non-empty string")
+        if not isinstance(input, Mapping):
+            raise ValidationError("input must be a mapping")
+        if token_type is not None and token_type not in ("sogni", "spark"):
+            raise ValidationError(f"token_type must be 'sogni' or 'spark', got {token_type!r}")
+        body: dict[str, Any] = {"kind": kind, "input": dict(input)}
+        if token_type:
+            body["token_type"] = token_type
+        data = self._rest.request("POST", BASE, json=body, timeout=timeout, idempotent=False)
+        return CreativeWorkflow.from_wire(_field(data, "workflow"))
+
+    def start_image_to_video(
+        self, prompt: str, *, token_type: str | None = None, **input: Any
+    ) -> CreativeWorkflow:
+        """Image then video from one prompt. ``input`` takes the wire's camelCase keys or
+        snake_case (``video_prompt``, ``negative_prompt``, ``image_model``, ``video_model``,
+        ``number_of_media``...), converted to camelCase."""
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise ValidationError("prompt must be a non-empty string")
+        from sogni_sync._convert import to_camel
+
+        payload = {"prompt": prompt, **{to_camel(k): v for k, v in input.items() if v is not None}}
+        return self.start("image_to_video", payload, token_type=token_type)
+
+    def start_hosted_tool_sequence(
+        self,
+        steps: list[Mapping[str, Any]],
+        *,
+        title: str | None = None,
+        token_type: str | None = None,
+        **input: Any,
+    ) -> CreativeWorkflow:
+        """A sequence of hosted tool steps ``{id?, toolName, arguments, dependsOn?}``."""
+        if not isinstance(steps, (list, tuple)) or not steps:
+            raise ValidationError("steps must be a non-empty list")
+        for step in steps:
+            if not isinstance(step, Mapping) or not isinstance(step.get("toolName"), str):
+                raise ValidationError("each step needs a 'toolName' and 'arguments'")
+        payload: dict[str, Any] = {}
+        if title is not None:
+            payload["title"] = title
+        payload["steps"] = [dict(s) for s in steps]
+        payload.update(input)
+        return self.start("hosted_tool_sequence", payload, token_type=token_type)
+
+    def list(
+        self, *, limit: int | None = None, offset: int | None = None
+    ) -> builtins.list[CreativeWorkflow]:
+        """Your workflows, newest first."""
+        params: dict[str, Any] = {}
+        if limit is not None:
+            params["limit"] = limit
+        if offset is not None:
+            params["offset"] = offset
+        data = self._rest.request("GET", BASE, params=params or None)
+        return [CreativeWorkflow.from_wire(w) for w in _field(data, "workflows") or ()]
+
+    def get(self, workflow_id: str) -> CreativeWorkflow:
+        data = self._rest.request("GET", _id_path(workflow_id))
+        return CreativeWorkflow.from_wire(_field(data, "workflow"))
+
+    def events(self, workflow_id: str) -> builtins.list[WorkflowEvent]:
+        data = self._rest.request("GET", _id_path(workflow_id, "/events"))
+        return [WorkflowEvent.from_wire(e) for e in _field(data, "events") or ()]
+
+    def cancel(self, workflow_id: str) -> CreativeWorkflow:
+        """Cancel a running workflow; a finished one is returned unchanged."""
+        data = self._rest.request("POST", _id_path(workflow_id, "/cancel"), idempotent=False)
+        return CreativeWorkflow.from_wire(_field(data, "workflow"))
+
+    def stream_events(
+        self,
+        workflow_id: str,
+        *,
+        after: str | int | None = None,
+        last_event_id: str | int | None = None,
+        resume: bool = True,
+        max_resumes: int = 5,
+        timeout: float | None = None,
+    ) -> Iterator[SseFrame]:
+        """Follow a workflow's events live (SSE) until a terminal status frame.
+
+        Yields :class:`SseFrame` (``event``, ``data``, ``id``, ``raw``). When the connection
+        drops (or the server closes) before the terminal frame and ``resume`` is set, it
+        reconnects with ``after=<last id>`` and ``Last-Event-ID`` — up to ``max_resumes``
+        consecutive times without progress. ``timeout`` is the idle read timeout per connection.
+        Closing the generator closes the HTTP response.
+        """
+        path = _id_path(workflow_id, "/events/stream")
+        cursor = after if after is not None else last_event_id
+        header_id = last_event_id
+        failures = 0
+        while True:
+            params = {"after": cursor} if cursor is not None else None
+            headers = {"Accept": "text/event-stream"}
+            if header_id is not None:
+                headers["Last-Event-ID"] = str(header_id)
+            parser = SseParser()
+            progressed = False
+            lines: Any = None
+            try:
+                lines = self._rest.stream_lines(
+                    "GET", path, params=params, headers=headers, timeout=timeout
+                )
+                for frame in _frames(lines, parser):
+                    progressed = True
+                    if frame.id is not None:
+                        cursor = header_id = frame.id
+                    yield frame
+                    if is_terminal(frame):
+                        return
+                error: Exception | None = None
+            except ClientClosedError:
+                raise
+            except (ConnectionLostError, TimeoutError) as exc:
+                error = exc
+            except Exception as exc:  # the transport may wrap connection failures
+                inner = getattr(exc, "error", None)
+                if not isinstance(inner, (ConnectionLostError, TimeoutError)):
+                    raise
+                error = inner
+            finally:
+                _close(lines)
+            if not resume:
+                if error is not None:
+                    raise error
+                return
+            failures = 0 if progressed else failures + 1
+            if failures > max_resumes:
+                if error is not None:
+                    raise error
+                raise ConnectionLostError(
+                    f"workflow event stream for {workflow_id} kept closing without events"
+                )
+            log.info("workflow event stream dropped; resuming after event %s", cursor)
+            closing = getattr(self._transport, "closing", None)
+            if closing is not None and closing.wait(min(0.25 * failures, 2.0)):
+                raise ClientClosedError("the client was closed")
+
+
+def _frames(lines: Iterator[str], parser: SseParser) -> Iterator[SseFrame]:
+    for line in lines:
+        yield from parser.feed_line(line)
+    yield from parser.flush()
+
+
+def _close(lines: Any) -> None:
+    close = getattr(lines, "close", None)
+    if callable(close):
+        close()

@@ -1,0 +1,54 @@
+"""Fixtures for the emulator's own tests: plain requests + websocket-client, no SDK."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+import requests
+
+from sogni_sync.testing import LocalSupernet
+
+from .helpers import Ws
+
+
+@pytest.fixture(scope="session")
+def _net() -> Iterator[LocalSupernet]:
+    with LocalSupernet(step_delay=0) as net:
+        yield net
+
+
+@pytest.fixture
+def net(_net: LocalSupernet) -> Iterator[LocalSupernet]:
+    try:
+        yield _net
+    finally:
+        _net.reset()
+        _net.options.step_delay = 0.0
+
+
+@pytest.fixture
+def connect(net: LocalSupernet) -> Iterator[Callable[..., Ws]]:
+    opened: list[Ws] = []
+
+    def make(app_id: str | None = None, headers: list[str] | None = None, handshake: bool = True,
+             **query: str) -> Ws:
+        params = {"appId": app_id or f"t-{uuid.uuid4()}", "clientType": "artist",
+                  "forceWorkerId": "fast", **query}
+        qs = "&".join(f"{k}={requests.utils.quote(v)}" for k, v in params.items())
+        ws = Ws(f"{net.socket_url}/?{qs}",
+                headers if headers is not None else [f"api-key: {net.api_key}"])
+        opened.append(ws)
+        if handshake:
+            ws.handshake()
+        return ws
+
+    yield make
+    for ws in opened:
+        try:
+            ws.close()
+        except Exception:
+            pass
+
+

@@ -1,0 +1,56 @@
+"""The console script, the standalone module and the loopback guard."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+import requests
+
+from sogni_sync.cli import main
+from sogni_sync.testing import LocalSupernet
+
+
+def test_non_loopback_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["emulator", "--host", "0.0.0.0"]) == 2
+    assert "--allow-remote" in capsys.readouterr().err
+    with pytest.raises(ValueError):
+        LocalSupernet(host="0.0.0.0")
+
+
+def test_module_runs_until_sigterm() -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "sogni_sync.testing", "--step-delay", "0"],
+                            stdout=subprocess.PIPE, text=True, env=dict(os.environ))
+    try:
+        assert proc.stdout is not None
+        env = dict(proc.stdout.readline().strip().split("=", 1) for _ in range(5))
+        assert env["SOGNI_REST_ENDPOINT"].startswith("http://127.0.0.1:")
+        assert env["SOGNI_SOCKET_ENDPOINT"].startswith("ws://127.0.0.1:")
+        r = requests.get(env["SOGNI_REST_ENDPOINT"] + "/v1/account/me", timeout=5,
+                         headers={"api-key": env["SOGNI_API_KEY"]})
+        assert r.json()["data"]["username"] == env["SOGNI_USERNAME"]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
+
+
+def test_custom_accounts_and_catalog(tmp_path) -> None:
+    import json
+
+    from sogni_sync.testing._catalog import load_catalog
+
+    data = load_catalog(None)
+    data["models"] = data["models"][:3]
+    path = tmp_path / "cat.json"
+    path.write_text(json.dumps(data))
+    with LocalSupernet(catalog=str(path), accounts=[{"username": "Bob", "password": "pw",
+                                                      "api_key": "k1"}],
+                       balances={"spark": 5}) as net:
+        assert net.api_key == "k1" and net.username == "Bob"
+        r = requests.get(net.socket_url.replace("ws", "http") + "/api/v1/models/list",
+                         headers={"api-key": "k1"}, timeout=5)
+        assert len(r.json()) == 3
+        assert net.account().balances["spark"] == 5

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from sogni_sync._transport.envelope import FrameError, decode_frame, drop_none, encode_frame
+
+
+def _data(frame: str) -> str:
+    return str(json.loads(frame)["data"])
+
+
+def test_vectors_from_the_protocol() -> None:
+    assert _data(encode_frame("changeNetwork", "fast")) == "ImZhc3Qi"
+    cancel = {
+        "jobID": "ABC",
+        "error": "artistCanceled",
+        "error_message": "artistCanceled",
+        "isFromWorker": False,
+    }
+    assert _data(encode_frame("jobError", cancel)) == (
+        "eyJqb2JJRCI6IkFCQyIsImVycm9yIjoiYXJ0aXN0Q2FuY2VsZWQiLCJlcnJvcl9tZXNzYWdlIjoiYXJ0aXN0"
+        "Q2FuY2VsZWQiLCJpc0Zyb21Xb3JrZXIiOmZhbHNlfQ=="
+    )
+
+
+def test_frame_is_compact_and_drops_none() -> None:
+    frame = encode_frame("x", {"a": 1, "b": None, "c": {"d": None, "e": "é"}, "l": [None, 1]})
+    assert frame == '{"type":"x","data":"' + _data(frame) + '"}'
+    payload = base64.b64decode(_data(frame)).decode()
+    assert payload == '{"a":1,"c":{"e":"é"},"l":[null,1]}'
+    assert drop_none({"a": None}) == {}
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_decode_upper_cases_top_level_ids(binary: bool) -> None:
+    data = "eyJqb2JJRCI6IjZmMWMyYjdlLTAwMDAtNDAwMC04MDAwLTAwMDAwMDAwMDAwMSIsImltZ0lEIjoiYTFiMiIsInN0ZXAiOjMsInN0ZXBDb3VudCI6MjB9"  # noqa: E501
+    raw: str | bytes = json.dumps({"type": "jobProgress", "data": data})
+    if binary:
+        raw = raw.encode()
+    msg_type, payload = decode_frame(raw)
+    assert msg_type == "jobProgress"
+    assert payload == {
+        "jobID": "6F1C2B7E-0000-4000-8000-000000000001",
+        "imgID": "A1B2",
+        "step": 3,
+        "stepCount": 20,
+    }
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["not json", "[1]", '{"type":"x"}', '{"type":"x","data":""}', '{"type":"x","data":"@@@"}'],
+)
+def test_malformed_frames_raise_frame_error(raw: str) -> None:
+    with pytest.raises(FrameError):
+        decode_frame(raw)
+
+
+def test_nested_ids_untouched() -> None:
+    inner = base64.b64encode(b'{"x":{"jobID":"abc"},"jobID":"def"}').decode()
+    _, payload = decode_frame(json.dumps({"type": "t", "data": inner}))
+    assert payload == {"x": {"jobID": "abc"}, "jobID": "DEF"}

@@ -1,0 +1,288 @@
+"""RestClient units against ``responses`` (no network)."""
+
+from __future__ import annotations
+
+import email.utils
+import io
+import threading
+import time
+from typing import Any
+
+import pytest
+import responses
+from responses import matchers
+
+from sogni_sync._config import resolve_options
+from sogni_sync._transport.rest import RestClient, format_query, http_base, parse_retry_after
+from sogni_sync.errors import (
+    ApiError,
+    AuthenticationError,
+    ClientClosedError,
+    ConnectionLostError,
+    InsufficientFundsError,
+    NotFoundError,
+    RateLimitError,
+    ServerError,
+)
+
+REST = "https://rest.example"
+
+
+class KeyCreds:
+    def __init__(self) -> None:
+        self.refreshes = 0
+        self.token = "t1"
+
+    def rest_headers(self) -> dict[str, str]:
+        return {"Authorization": self.token}
+
+    def socket_headers(self) -> list[str]:
+        return []
+
+    def prepare_connect(self, timeout: float) -> None:
+        return None
+
+    def handle_unauthorized(self) -> bool:
+        self.refreshes += 1
+        self.token = "t2"
+        return True
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+
+def make(**kw: Any) -> RestClient:
+    opts = resolve_options(
+        app_id="a",
+        rest_endpoint=kw.pop("rest", REST + "/some/prefix"),
+        socket_endpoint=kw.pop("socket", "wss://sock.example:8443/ws"),
+        **kw,
+    )
+    return RestClient(opts, credentials=KeyCreds())
+
+
+def test_http_base_and_prefix_dropping() -> None:
+    assert http_base("wss://socket.sogni.ai") == "https://socket.sogni.ai"
+    assert http_base("ws://127.0.0.1:8080/x") == "http://127.0.0.1:8080"
+    assert http_base("http://h:1/prefix") == "http://h:1"
+    rest = make()
+    assert rest.url("/v1/account/me") == REST + "/v1/account/me"
+    assert rest.url("/api/v1/models/list", "socket") == "https://sock.example:8443/api/v1/models/list"
+
+
+def test_query_formatting_js_style() -> None:
+    q = format_query({"a": 7.0, "b": 0.1 + 0.2, "c": True, "d": None, "e": [1, 2.5], "f": "x y"})
+    assert q == [("a", "7"), ("b", "0.30000000000000004"), ("c", "true"), ("e", "1,2.5"),
+                 ("f", "x y")]
+
+
+@responses.activate
+def test_envelope_and_bare_json() -> None:
+    responses.get(REST + "/v1/account/me", json={"status": "success", "data": {"u": 1}},
+                  match=[matchers.header_matcher({"Authorization": "t1"})])
+    responses.get("https://sock.example:8443/api/v1/models/list", json=[{"id": "m"}])
+    responses.post(REST + "/v1/account/username/validate", json={"status": "success"})
+    rest = make()
+    assert rest.get("/v1/account/me") == {"u": 1}
+    assert rest.get("/api/v1/models/list", host="socket") == [{"id": "m"}]
+    assert rest.post("/v1/account/username/validate", json={"username": "x"}) is None
+    assert responses.calls[2].request.headers["Content-Type"] == "application/json"
+
+
+@responses.activate
+def test_query_string_on_the_wire() -> None:
+    responses.get(REST + "/v1/x", json={"data": 1})
+    make().get("/v1/x", params={"jobId": "A", "n": 2.0, "flag": False, "skip": None})
+    assert responses.calls[0].request.url == REST + "/v1/x?jobId=A&n=2&flag=false"
+
+
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [(401, AuthenticationError), (404, NotFoundError), (429, RateLimitError),
+     (500, ServerError), (400, ApiError)],
+)
+@responses.activate
+def test_error_mapping(status: int, cls: type[ApiError]) -> None:
+    body = {"status": "error", "message": "nope", "errorCode": 77}
+    responses.post(REST + "/v1/y", json=body, status=status)
+    rest = make()
+    rest.credentials = type("NoRefresh", (KeyCreds,), {"handle_unauthorized": lambda s: False})()
+    with pytest.raises(cls) as info:
+        rest.post("/v1/y", json={})
+    assert type(info.value) is cls
+    assert info.value.status == status
+    assert info.value.error_code == 77
+    assert info.value.message == "nope"
+    assert len(responses.calls) == 1  # POST is never retried by default
+
+
+@responses.activate
+def test_insufficient_funds_and_non_json_error() -> None:
+    responses.post(REST + "/v1/a", json={"status": "error", "message": "poor", "errorCode": 123},
+                   status=400)
+    responses.get(REST + "/v1/b", body="<html>bad gateway</html>", status=418)
+    responses.get(REST + "/v1/c", body="not json", status=200)
+    rest = make()
+    with pytest.raises(InsufficientFundsError):
+        rest.post("/v1/a")
+    with pytest.raises(ApiError, match="bad gateway"):
+        rest.get("/v1/b")
+    with pytest.raises(ApiError, match="Failed to parse response"):
+        rest.get("/v1/c")
+
+
+@responses.activate
+def test_retry_on_429_honours_retry_after(monkeypatch: pytest.MonkeyPatch) -> None:
+    responses.get(REST + "/v4/account/balance", json={"status": "error", "message": "slow",
+                  "errorCode": 0}, status=429, headers={"Retry-After": "2"})
+    responses.get(REST + "/v4/account/balance", json={"status": "error", "message": "busy"},
+                  status=503, headers={"Retry-After": email.utils.formatdate(time.time() + 30,
+                                                                              usegmt=True)})
+    responses.get(REST + "/v4/account/balance", json={"status": "success", "data": {"ok": 1}})
+    rest = make(retry_max_wait=10)
+    slept: list[float] = []
+    monkeypatch.setattr(rest, "_sleep", slept.append)
+    assert rest.get("/v4/account/balance") == {"ok": 1}
+    assert len(responses.calls) == 3
+    assert slept[0] == 2.0
+    assert slept[1] == 10.0  # HTTP-date ~30 s away, capped at retry_max_wait
+
+
+@responses.activate
+def test_retries_are_bounded_and_post_opt_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    responses.get(REST + "/v1/g", status=502, json={"message": "bad"})
+    responses.post(REST + "/v1/p", status=504, json={"message": "bad"})
+    rest = make()
+    monkeypatch.setattr(rest, "_sleep", lambda s: None)
+    with pytest.raises(ServerError):
+        rest.get("/v1/g")
+    assert len(responses.calls) == 3
+    with pytest.raises(ServerError):
+        rest.post("/v1/p", idempotent=True)
+    assert len(responses.calls) == 6
+    responses.get(REST + "/v1/h", status=500, json={"message": "bad"})
+    with pytest.raises(ServerError):
+        rest.get("/v1/h")  # 500 is not transient
+    assert len(responses.calls) == 7
+
+
+@responses.activate
+def test_connection_errors_retry_then_map(monkeypatch: pytest.MonkeyPatch) -> None:
+    import requests
+
+    responses.get(REST + "/v1/c", body=requests.ConnectionError("refused"))
+    rest = make()
+    monkeypatch.setattr(rest, "_sleep", lambda s: None)
+    with pytest.raises(ConnectionLostError):
+        rest.get("/v1/c")
+    assert len(responses.calls) == 3
+
+
+@responses.activate
+def test_close_cuts_retry_wait_short() -> None:
+    responses.get(REST + "/v1/r", status=429, json={"message": "x"},
+                  headers={"Retry-After": "50"})
+    rest = make()
+    threading.Timer(0.1, rest.closing.set).start()
+    started = time.monotonic()
+    with pytest.raises(ClientClosedError):
+        rest.get("/v1/r")
+    assert time.monotonic() - started < 1.0
+
+
+@responses.activate
+def test_401_refreshes_once_and_retries() -> None:
+    responses.get(REST + "/v1/me", status=401, json={"message": "expired"},
+                  match=[matchers.header_matcher({"Authorization": "t1"})])
+    responses.get(REST + "/v1/me", json={"data": "ok"},
+                  match=[matchers.header_matcher({"Authorization": "t2"})])
+    rest = make()
+    assert rest.get("/v1/me") == "ok"
+    assert rest.credentials.refreshes == 1  # type: ignore[attr-defined]
+
+
+@responses.activate
+def test_timeouts_default_and_chat(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[Any] = []
+    rest = make()
+    real = rest._session.request
+
+    def spy(*a: Any, **kw: Any) -> Any:
+        seen.append(kw["timeout"])
+        return real(*a, **kw)
+
+    monkeypatch.setattr(rest._session, "request", spy)
+    responses.get(REST + "/v1/t", json={"data": 1})
+    responses.post(REST + "/v1/chat/completions", json={"id": "c"})
+    rest.get("/v1/t")
+    assert rest.post("/v1/chat/completions", json={}) == {"id": "c"}  # bare, not enveloped
+    rest.get("/v1/t", timeout=3)
+    assert seen == [30.0, 300.0, 3]
+
+
+@responses.activate
+def test_presigned_put_streams_file_without_auth(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = "https://storage.example/up?X-Signature=secret"
+    responses.put(target)
+    path = tmp_path / "a.bin"
+    path.write_bytes(b"x" * 100_000)
+    rest = make()
+    bodies: list[Any] = []
+    real_put = rest._session.put
+
+    def spy(url: str, **kw: Any) -> Any:
+        bodies.append(kw["data"])
+        return real_put(url, **kw)
+
+    monkeypatch.setattr(rest._session, "put", spy)
+    rest.put_presigned(target, path, "image/png")
+    rest.put_presigned(target, str(path), None)
+    rest.put_presigned(target, io.BytesIO(b"abc"), "image/png")
+    rest.put_presigned(target, b"raw", None)
+    for call in responses.calls:
+        assert "Authorization" not in call.request.headers
+        assert "api-key" not in call.request.headers
+    assert responses.calls[0].request.headers["Content-Type"] == "image/png"
+    assert "Content-Type" not in responses.calls[1].request.headers
+    assert hasattr(bodies[0], "read") and hasattr(bodies[1], "read")  # streamed, not read whole
+    assert responses.calls[0].request.body == b"x" * 100_000
+    responses.put("https://storage.example/bad", status=403)
+    with pytest.raises(ApiError) as info:
+        rest.put_presigned("https://storage.example/bad", b"x")
+    assert info.value.status == 403
+
+
+@responses.activate
+def test_get_bytes_and_stream_to() -> None:
+    responses.get("https://cdn.example/r.png?sig=1", body=b"\x89PNG data")
+    rest = make()
+    assert rest.get_bytes("https://cdn.example/r.png?sig=1") == b"\x89PNG data"
+    buf = io.BytesIO()
+    assert rest.stream_to("https://cdn.example/r.png?sig=1", buf) == 9
+    assert buf.getvalue() == b"\x89PNG data"
+    assert "Authorization" not in responses.calls[0].request.headers
+
+
+@responses.activate
+def test_stream_lines_sse() -> None:
+    responses.get(REST + "/v1/creative-agent/workflows/w/events",
+                  body=b"event: a\r\ndata: 1\r\n\r\ndata: 2\nlast",
+                  content_type="text/event-stream")
+    lines = list(make().stream_lines("GET", "/v1/creative-agent/workflows/w/events"))
+    assert lines == ["event: a", "data: 1", "", "data: 2", "last"]
+    responses.get(REST + "/v1/bad", status=404, json={"message": "no"})
+    with pytest.raises(NotFoundError):
+        make().stream_lines("GET", "/v1/bad")
+
+
+def test_parse_retry_after() -> None:
+    assert parse_retry_after("3") == 3.0
+    assert parse_retry_after("1000", cap=60) == 60
+    assert parse_retry_after("garbage") is None
+    assert parse_retry_after(None) is None
+    future = email.utils.formatdate(time.time() + 20, usegmt=True)
+    value = parse_retry_after(future)
+    assert value is not None and 15 < value <= 20

@@ -1,0 +1,282 @@
+"""Socket behaviour against the real local emulator over loopback."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from sogni_sync.errors import (
+    AuthenticationError,
+    ClientClosedError,
+    ConnectionTakenOverError,
+    OutboxFullError,
+    RequestLostError,
+    TimeoutError,
+)
+from tests.foundation.conftest import our_threads
+
+
+def wait_until(predicate: Any, timeout: float = 5.0) -> bool:
+    """Test helper only: the library itself never polls."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.005)
+    return bool(predicate())
+
+
+def test_connects_with_api_key_and_query(make_client: Any, sogni_supernet: Any) -> None:
+    client = make_client(app_source="  tests ", socket_event_subscriptions={"modelAvailability": False, "x": "no"})
+    client.connect(timeout=5)
+    assert client.transport.is_ready
+    payload = client.transport.authenticated_payload
+    assert payload is not None and payload["username"] == sogni_supernet.username
+    url = urlsplit(client.transport.socket_url())
+    query = parse_qs(url.query, keep_blank_values=True)
+    assert list(query) == ["appId", "appSource", "socketEventSubscriptions", "clientName",
+                           "clientType", "forceWorkerId"]
+    assert query["appSource"] == ["tests"]
+    assert query["socketEventSubscriptions"] == ['{"modelAvailability":false}']
+    assert query["clientName"][0].startswith("Sogni/3.0.0 (sogni-sync) ")
+    assert query["clientType"] == ["artist"] and query["forceWorkerId"] == ["fast"]
+    relaxed = make_client(network="relaxed")
+    assert parse_qs(urlsplit(relaxed.transport.socket_url()).query,
+                    keep_blank_values=True)["forceWorkerId"] == [""]
+
+
+def test_socket_url_keeps_path_and_existing_query(make_client: Any) -> None:
+    client = make_client(socket_endpoint="ws://127.0.0.1:1/sock?appId=old&keep=1",
+                         disable_socket=True)
+    url = client.transport.socket_url()
+    assert url.startswith("ws://127.0.0.1:1/sock?appId=foundation-")
+    assert "keep=1" in url
+    secure = make_client(socket_endpoint="https://socket.example", disable_socket=True)
+    assert secure.transport.socket_url().startswith("wss://socket.example/?")
+
+
+def test_no_thread_survives_close(make_client: Any) -> None:
+    before = our_threads()
+    client = make_client()
+    client.connect(timeout=5)
+    client.account.me()
+    client.on("balanceUpdate", lambda payload: None)
+    client.transport.io.submit(lambda: None).result(5)
+    client.transport.dispatch(lambda: None)
+    client.account.switch_network("relaxed", timeout=5)
+    assert our_threads() - before  # socket, callbacks, io, ping
+    client.close()
+    client.close()  # idempotent
+    assert our_threads() - before == set()
+
+
+def test_close_from_many_threads_at_once(make_client: Any) -> None:
+    before = our_threads()
+    client = make_client()
+    client.connect(timeout=5)
+    threads = [threading.Thread(target=client.close) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(5)
+    assert wait_until(lambda: not (our_threads() - before), 3)
+
+
+def test_close_wakes_a_blocked_send(make_client: Any, sogni_supernet: Any) -> None:
+    sogni_supernet.faults.delay(30, types="authenticated")  # the socket never becomes ready
+    client = make_client()
+    errors: list[BaseException] = []
+    woke = threading.Event()
+
+    def blocked() -> None:
+        try:
+            client.transport.send("changeNetwork", "fast", timeout=20)
+        except BaseException as exc:
+            errors.append(exc)
+        woke.set()
+
+    thread = threading.Thread(target=blocked)
+    thread.start()
+    time.sleep(0.2)
+    assert not woke.is_set()
+    started = time.monotonic()
+    client.close()
+    assert woke.wait(1.0)
+    assert time.monotonic() - started < 1.0
+    assert isinstance(errors[0], ClientClosedError)
+
+
+def test_send_times_out_without_authentication(make_client: Any, sogni_supernet: Any) -> None:
+    sogni_supernet.faults.delay(30, types="authenticated")
+    client = make_client()
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        client.transport.send("changeNetwork", "fast", timeout=0.3)
+    assert 0.25 < time.monotonic() - started < 2
+    assert len(client.transport._outbox) == 0
+
+
+def test_reconnect_after_drop_and_send_waits(make_client: Any, sogni_supernet: Any) -> None:
+    client = make_client()
+    events: list[tuple[str, Any]] = []
+    client.transport.on_connection(lambda kind, payload: events.append((kind, payload)))
+    client.connect(timeout=5)
+    first = client.transport.authenticated_payload
+    sogni_supernet.faults.drop_after(0)  # the answer to the next message kills the socket
+    client.transport.send("changeNetwork", "relaxed")
+    assert wait_until(lambda: any(k == "disconnected" for k, _ in events))
+    # A send during/after the drop waits for the reconnect instead of failing.
+    client.account.switch_network("fast", timeout=5)
+    assert client.transport.authenticated_payload is not first
+    kinds = [k for k, _ in events]
+    assert kinds.count("authenticated") >= 1
+    disconnected = next(p for k, p in events if k == "disconnected")
+    assert disconnected["terminal"] is False
+
+
+def test_4021_is_terminal_and_clears_auth(make_client: Any, sogni_supernet: Any) -> None:
+    client = make_client()
+    client.connect(timeout=5)
+    events: list[Any] = []
+    client.transport.on_connection(lambda kind, payload: events.append((kind, payload)))
+    sogni_supernet.faults.close_after(0, 4021, "Authentication failed")
+    client.transport.send("changeNetwork", "relaxed")
+    assert wait_until(lambda: ("disconnected" in [k for k, _ in events]))
+    payload = next(p for k, p in events if k == "disconnected")
+    assert payload["code"] == 4021 and payload["terminal"] is True
+    with pytest.raises(AuthenticationError):
+        client.transport.send("changeNetwork", "fast", timeout=2)
+    assert client.is_authenticated is False
+    assert not client.transport.socket_thread.is_alive()
+
+
+def test_refused_handshake_fails_waiters_fast(make_client: Any, sogni_supernet: Any) -> None:
+    sogni_supernet.faults.refuse_connects(1, code=4021)
+    client = make_client()
+    started = time.monotonic()
+    with pytest.raises(AuthenticationError):
+        client.connect(timeout=10)
+    assert time.monotonic() - started < 2
+
+
+def test_4015_takeover(make_client: Any) -> None:
+    first = make_client()
+    first.connect(timeout=5)
+    second = make_client(app_id=first.app_id)
+    second.connect(timeout=5)
+    with pytest.raises(ConnectionTakenOverError):
+        for _ in range(200):
+            first.transport.send("changeNetwork", "fast", timeout=2)
+            time.sleep(0.01)
+    assert second.transport.is_ready
+
+
+def test_uncertain_request_is_resent_once_with_same_bytes(
+    make_client: Any, sogni_supernet: Any
+) -> None:
+    client = make_client()
+    client.connect(timeout=5)
+    sogni_supernet.faults.forget_next("setSocketEventSubscriptions", 1)
+    # Unacknowledged request tracked by id; the drop makes it uncertain.
+    client.transport.send("setSocketEventSubscriptions", {"subscriptions": {"x": True}},
+                          request_id="req-1")
+    assert wait_until(lambda: len(sogni_supernet.received("setSocketEventSubscriptions")) == 1)
+    entry = client.transport._outbox.get("REQ-1")
+    assert entry is not None
+    client.transport._socket.drop()
+    assert wait_until(lambda: len(sogni_supernet.received("setSocketEventSubscriptions")) == 2)
+    first, second = sogni_supernet.received("setSocketEventSubscriptions")
+    assert first == second
+    assert entry.resent is True
+
+
+def test_lost_twice_reports_request_lost(make_client: Any, sogni_supernet: Any) -> None:
+    client = make_client()
+    lost: list[Any] = []
+    client.on("request_lost", lost.append)
+    client.connect(timeout=5)
+    sogni_supernet.faults.forget_next("setSocketEventSubscriptions", 2)
+    client.transport.send("setSocketEventSubscriptions", {}, request_id="req-2")
+    client.transport._socket.drop()
+    assert wait_until(lambda: len(sogni_supernet.received("setSocketEventSubscriptions")) == 2)
+    assert wait_until(lambda: client.transport._outbox.get("REQ-2") is not None
+                      and client.transport._outbox.get("REQ-2").state.value == "written")
+    client.transport._socket.drop()
+    assert wait_until(lambda: bool(lost))
+    assert lost[0]["request_id"] == "REQ-2"
+    assert isinstance(lost[0]["error"], RequestLostError)
+    time.sleep(0.2)
+    assert len(sogni_supernet.received("setSocketEventSubscriptions")) == 2  # never a third
+
+
+def test_ack_by_job_id_clears_outbox(make_client: Any, sogni_supernet: Any) -> None:
+    client = make_client()
+    client.connect(timeout=5)
+    client.transport.send("jobError", {"jobID": "abc-1", "error": "artistCanceled",
+                                        "error_message": "artistCanceled",
+                                        "isFromWorker": False}, request_id="abc-1")
+    assert wait_until(lambda: len(client.transport._outbox) == 0)
+
+
+def test_outbox_bound(make_client: Any, sogni_supernet: Any) -> None:
+    sogni_supernet.faults.delay(30, types="authenticated")
+    client = make_client(outbox_limit=1)
+    blocker = threading.Thread(
+        target=lambda: pytest.raises(ClientClosedError, client.transport.send, "a", {}, timeout=5)
+    )
+    blocker.start()
+    assert wait_until(lambda: len(client.transport._outbox) == 1)
+    with pytest.raises(OutboxFullError):
+        client.transport.send("b", {}, timeout=5)
+    client.close()
+    blocker.join(2)
+
+
+def test_callbacks_run_on_dispatcher_and_errors_are_logged(
+    make_client: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = make_client(disable_socket=True)
+    seen: list[str] = []
+    done = threading.Event()
+
+    def bad(_: Any) -> None:
+        raise RuntimeError("boom")
+
+    def good(payload: Any) -> None:
+        seen.append(threading.current_thread().name)
+        done.set()
+
+    client.on("connected", bad)
+    client.on("authenticated", good)
+    with caplog.at_level(logging.ERROR, logger="sogni_sync"):
+        client.connect(timeout=5)
+        assert done.wait(5)
+    assert seen == ["sogni-callbacks"]
+    assert "boom" in caplog.text
+
+
+def test_socket_event_subscriptions_follow_server(make_client: Any, sogni_supernet: Any) -> None:
+    client = make_client()
+    client.connect(timeout=5)
+    got = threading.Event()
+    client.on("socketEventSubscriptionsUpdated", lambda p: got.set())
+    client.set_socket_event_subscriptions({"modelAvailability": False, "bogus": 1})
+    assert got.wait(5)
+    assert sogni_supernet.received("setSocketEventSubscriptions")[-1] == {
+        "subscriptions": {"modelAvailability": False}
+    }
+    assert client.transport.socket_event_subscriptions.get("modelAvailability") is False
+
+
+def test_malformed_frames_are_dropped(make_client: Any, sogni_supernet: Any) -> None:
+    client = make_client()
+    client.connect(timeout=5)
+    for kind in ("garbage", "no_data", "bad_base64", "not_object"):
+        sogni_supernet.faults.malformed(1, kind=kind)
+        assert client.account.switch_network("relaxed", timeout=5) == "relaxed"
+    assert client.transport.is_ready
