@@ -85,6 +85,8 @@ class ClientOptions:
     chat_timeout: float = attrs.field(default=300.0, validator=_check_positive)
     #: How long ``send()``/``connect()`` wait for an authenticated socket by default.
     send_timeout: float = attrs.field(default=30.0, validator=_check_positive)
+    #: Bound on one WebSocket handshake (TCP connect excluded, which the OS bounds).
+    connect_timeout: float = attrs.field(default=30.0, validator=_check_positive)
     ping_interval: float = attrs.field(default=15.0, validator=_check_positive)
     reconnect_base_delay: float = attrs.field(default=1.0, validator=_check_positive)
     reconnect_max_delay: float = attrs.field(default=15.0, validator=_check_positive)

@@ -32,6 +32,8 @@ def _emulator_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api-key", default=None, help="API key of the ready account")
     parser.add_argument("--username", default=None, help="username of the ready account")
     parser.add_argument("--password", default=None, help="password of the ready account")
+    parser.add_argument("--balance", type=float, default=1000.0,
+                        help="starting sogni and spark balance of the ready account")
     parser.add_argument("--workers", type=int, default=None, help="simulated worker slots")
     parser.add_argument("--allow-remote", action="store_true",
                         help="allow a non-loopback --host (exposes the emulator to the network)")
@@ -55,8 +57,10 @@ def _emulator_run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     net = LocalSupernet(step_delay=args.step_delay, token_delay=args.token_delay,
                         catalog=args.catalog, api_key=args.api_key, accounts=accounts,
+                        balances={"sogni": args.balance, "spark": args.balance},
                         workers=args.workers, host=args.host, rest_port=args.port,
-                        socket_port=args.socket_port, allow_remote=args.allow_remote)
+                        socket_port=args.socket_port, allow_remote=args.allow_remote,
+                        record_limit=10_000)
     with net:
         print(f"SOGNI_REST_ENDPOINT={net.rest_url}")
         print(f"SOGNI_SOCKET_ENDPOINT={net.socket_url}")

@@ -97,7 +97,6 @@ class SogniClient:
         key = api_key if api_key is not None else os.environ.get("SOGNI_API_KEY", "").strip()
         if key:
             self._auth.set_api_key(key)
-            self.account._after_auth()
 
     def __repr__(self) -> str:
         return (
@@ -172,7 +171,6 @@ class SogniClient:
             raise ValidationError("refresh_token is required")
         self._auth.set_tokens(token, refresh_token)
         self._auth.ensure_fresh()
-        self.account._after_auth()
         current, refresh = self._auth.tokens
         return LoginResult(username=None, token=current, refresh_token=refresh)
 
@@ -180,7 +178,6 @@ class SogniClient:
         if not api_key:
             raise ValidationError("api_key must be a non-empty string")
         self._auth.set_api_key(api_key)
-        self.account._after_auth()
 
     def set_socket_event_subscriptions(
         self, update: Mapping[str, Any], *, timeout: float | None = None

@@ -31,8 +31,12 @@ def compact_json(value: Any) -> str:
 
 
 def encode_frame(msg_type: str, data: Any) -> str:
-    """Encode one client frame; the result is sent as a text frame, unchanged on resends."""
-    payload = compact_json(drop_none(data)).encode("utf-8")
+    """Encode one client frame; the result is sent as a text frame, unchanged on resends.
+
+    ``None`` is sent as ``null``: payload builders decide which keys are absent, because the
+    reference sends explicit nulls in places (``scheduler``, ``startingImage`` …).
+    """
+    payload = compact_json(data).encode("utf-8")
     return compact_json({"type": msg_type, "data": base64.b64encode(payload).decode("ascii")})
 
 

@@ -45,6 +45,26 @@ Host = Literal["rest", "socket"]
 Body = bytes | bytearray | memoryview | BinaryIO | IO[bytes] | os.PathLike[str] | str
 
 _RETRY_STATUS = frozenset({502, 503, 504})
+
+
+class _RedactQueryFilter(logging.Filter):
+    """urllib3 logs request lines (``GET /path?query``) at DEBUG; presigned storage URLs carry
+    their signature in the query, so those lines keep only the path."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(
+            isinstance(a, str) and "?" in a for a in record.args
+        ):
+            record.args = tuple(
+                a.split("?", 1)[0] + "?…" if isinstance(a, str) and "?" in a else a
+                for a in record.args
+            )
+        return True
+
+
+_urllib3_log = logging.getLogger("urllib3.connectionpool")
+if not any(isinstance(f, _RedactQueryFilter) for f in _urllib3_log.filters):
+    _urllib3_log.addFilter(_RedactQueryFilter())
 _CHAT_PATH = "/v1/chat/completions"
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+import socket
 import threading
 from typing import Any, Protocol
 
@@ -81,8 +82,10 @@ class SocketRunner:
         ping_interval: float = 15.0,
         base_delay: float = 1.0,
         max_delay: float = 15.0,
+        connect_timeout: float = 30.0,
     ) -> None:
         self._listener = listener
+        self._connect_timeout = connect_timeout
         self._closing = closing
         self._ping_interval = ping_interval
         self._base_delay = base_delay
@@ -201,7 +204,8 @@ class SocketRunner:
                 self._failures += 1
             delay = backoff_delay(failures, self._base_delay, self._max_delay)
             log.info("socket closed (%r); reconnecting in %.2fs", info, delay)
-            if self._closing.wait(delay) or stop.is_set():
+            # stop() is set by close() and disconnect() alike, so this sleep ends at once.
+            if stop.wait(delay) or self._closing.is_set():
                 break
         log.debug("socket thread ends")
 
@@ -212,6 +216,7 @@ class SocketRunner:
 
         def on_open(_ws: Any) -> None:
             info.opened = True
+            watchdog.cancel()
             listener.on_open(gen)
 
         def on_message(_ws: Any, message: str | bytes) -> None:
@@ -238,22 +243,47 @@ class SocketRunner:
             on_close=on_close,
             on_error=on_error,
         )
+        # websocket-client has no handshake timeout: a peer that accepts TCP and never answers
+        # the upgrade would hold this thread forever, so a short-lived timer cuts it.
+        watchdog = threading.Timer(self._connect_timeout, _handshake_expired, (app, info))
+        watchdog.name = "sogni-socket-watchdog"
+        watchdog.daemon = True
         with self._lock:
             if stop.is_set() or self._closing.is_set():
                 return
             self._app = app
             self._app_gen = gen
         log.debug("socket connecting (generation %d)", gen)
+        watchdog.start()
         try:
             app.run_forever(
-                ping_interval=self._ping_interval, reconnect=0, skip_utf8_validation=True
+                ping_interval=self._ping_interval,
+                # a peer that stops answering pings is dead: reconnect instead of hanging
+                ping_timeout=self._ping_interval * 2 / 3,
+                reconnect=0,
+                skip_utf8_validation=True,
             )
         except Exception as exc:
             info.error = info.error or exc
         finally:
+            watchdog.cancel()
+            watchdog.join(1.0)
             with self._lock:
                 if self._app is app:
                     self._app = None
+
+
+def _handshake_expired(app: websocket.WebSocketApp, info: CloseInfo) -> None:
+    if info.opened:
+        return
+    info.error = TimeoutError("WebSocket handshake timed out")
+    sock = app.sock
+    raw = sock.sock if sock is not None else None
+    if raw is not None:
+        try:
+            raw.shutdown(socket.SHUT_RDWR)  # wakes the blocked handshake read
+        except OSError:
+            pass
 
 
 def _close_app(app: websocket.WebSocketApp, reason: str) -> None:

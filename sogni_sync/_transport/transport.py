@@ -7,7 +7,9 @@ arrived, so "ready" always means *this* connection, never a stale one.
 
 from __future__ import annotations
 
+import builtins
 import logging
+import os
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -69,6 +71,9 @@ class Transport:
         self._ready_gen = 0
         self._auth_payload: dict[str, Any] | None = None
         self._terminal: SogniError | None = None
+        self._last_failure = ""
+        self._restarting = False
+        self._pid = os.getpid()
         self._closed = False
         self.on_auth_rejected: Callable[[], None] | None = None
         self._socket = SocketRunner(
@@ -77,6 +82,7 @@ class Transport:
             ping_interval=options.ping_interval,
             base_delay=options.reconnect_base_delay,
             max_delay=options.reconnect_max_delay,
+            connect_timeout=options.connect_timeout,
         )
         self._handlers["changeNetwork"] = [self._on_change_network]
         self._handlers["socketEventSubscriptionsUpdated"] = [self._on_subscriptions]
@@ -133,8 +139,10 @@ class Transport:
             if handler in self._conn_handlers:
                 self._conn_handlers.remove(handler)
 
-    def dispatch(self, fn: Callable[..., Any], *args: Any) -> None:
-        self.dispatcher.submit(fn, *args)
+    def dispatch(self, fn: Callable[..., Any], *args: Any, droppable: bool = False) -> None:
+        """Run ``fn(*args)`` on the ``sogni-callbacks`` thread, in order. ``droppable`` marks
+        progress-like notifications that may be shed when the queue is full."""
+        self.dispatcher.submit(fn, *args, droppable=droppable)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -155,11 +163,19 @@ class Transport:
             ok = wait_for(self._ready, lambda: self._halted() or self._is_ready(), deadline)
             self._check_usable()
             if not ok:
-                raise TimeoutError("timed out waiting for the socket to authenticate")
+                raise TimeoutError(
+                    f"timed out waiting for the socket to authenticate{self._failure_hint()}"
+                )
 
     def restart(self) -> None:
         """New credentials: forget a terminal state, reconnect with the new handshake headers."""
-        self._socket.stop(reason="Reauthenticating")
+        with self.lock:
+            self._restarting = True
+        try:
+            self._socket.stop(reason="Reauthenticating")
+        finally:
+            with self.lock:
+                self._restarting = False
         with self.lock:
             if self._closed:
                 return
@@ -233,7 +249,8 @@ class Transport:
                     return  # written by a flush, or acknowledged already
                 if not ok:
                     raise TimeoutError(
-                        f"timed out waiting for an authenticated socket to send {entry.msg_type}"
+                        "timed out waiting for an authenticated socket to send "
+                        f"{entry.msg_type}{self._failure_hint()}"
                     )
                 gen = self._ready_gen
                 entry.state = EntryState.SENDING
@@ -261,22 +278,24 @@ class Transport:
                 return False
         log.debug("sent %s (%d bytes) on connection %d", entry.msg_type, len(entry.frame), gen)
         with self.lock:
-            self._mark_written(entry, gen)
+            lost = self._mark_written(entry, gen)
+        self._report_lost(lost)  # outside the lock: handlers may take their own locks
         return True
 
-    def _mark_written(self, entry: Entry, gen: int) -> None:
+    def _mark_written(self, entry: Entry, gen: int) -> list[Entry]:
+        lost: list[Entry] = []
         if entry.acked or not entry.request_id:
             self._outbox.remove(entry)
-            return
+            return lost
         entry.state = EntryState.WRITTEN
         entry.gen = gen
         if gen != self._gen or not self._open:
             # The connection died while we wrote: the drop was processed without this entry.
             lost = self._outbox.connection_dropped(gen)
-            self._report_lost(lost)
             if self._is_ready() and self._auth_payload is not None:
                 self.io.submit(self._reconcile, dict(self._auth_payload))
         self._ready.notify_all()
+        return lost
 
     def _flush(self) -> None:
         """Write detached QUEUED entries (resends) on the current connection (io thread)."""
@@ -324,6 +343,7 @@ class Transport:
             self._gen = gen
             self._open = True
             self._ready_gen = 0
+            self._last_failure = ""
             network = self._network
         log.debug("socket open (connection %d)", gen)
         self._emit_connection("connected", {"network": network})
@@ -364,8 +384,19 @@ class Transport:
             if self._gen == gen:
                 self._open = False
                 self._ready_gen = 0
+            if info.code is not None:
+                self._last_failure = f"closed with code {info.code}"
+            elif isinstance(info.error, builtins.TimeoutError):
+                self._last_failure = "handshake timed out"
+            elif info.error is not None:
+                # the type only: handshake errors may quote response headers (cookies)
+                self._last_failure = type(info.error).__name__
             deliberate = self.closing.is_set() or info.deliberate
-            terminal = error is not None and not deliberate
+            follows = deliberate and self._restarting and not self.closing.is_set()
+            # A deliberate stop is never an error, except that losing the credentials while
+            # (re)connecting must still reach the waiters as AuthenticationError.
+            auth_lost = isinstance(error, AuthenticationError) and not self.closing.is_set()
+            terminal = error is not None and (not deliberate or auth_lost)
             if terminal:
                 self._terminal = error
                 lost: list[Entry] = []
@@ -391,7 +422,7 @@ class Transport:
         if was_open or terminal:
             self._emit_connection(
                 "disconnected",
-                {"code": info.code, "reason": info.reason, "terminal": stops},
+                {"code": info.code, "reason": info.reason, "terminal": stops and not follows},
             )
         return not stops
 
@@ -400,6 +431,8 @@ class Transport:
     def _classify(self, info: CloseInfo) -> SogniError | None:
         """Terminal error for a close, or None when a reconnect may help."""
         code = info.code
+        if isinstance(info.error, AuthenticationError):
+            return info.error  # e.g. the session could not be refreshed before connecting
         if info.handshake_status in (401, 403) or code == 4021:
             return AuthenticationError(
                 "the Supernet rejected the credentials (socket "
@@ -419,6 +452,9 @@ class Transport:
             )
         return None
 
+    def _failure_hint(self) -> str:
+        return f" (last connection attempt: {self._last_failure})" if self._last_failure else ""
+
     def _is_ready(self) -> bool:
         return self._open and self._ready_gen == self._gen and self._ready_gen > 0
 
@@ -428,6 +464,10 @@ class Transport:
     def _check_usable(self, *, reset_terminal: bool = False) -> None:
         if self.closing.is_set():
             raise ClientClosedError("the client is closed")
+        if os.getpid() != self._pid:
+            # Threads and the socket belong to the parent; sharing the app id would also make
+            # the server close the parent's connection (4015).
+            raise ClientClosedError("this client belongs to the parent process; create a new one")
         if self._terminal is not None:
             if reset_terminal and not isinstance(self._terminal, AuthenticationError):
                 self._terminal = None

@@ -111,7 +111,9 @@ class AccountApi:
             self._transport.dispatch(fn, snapshot)
 
     def _on_authenticated(self, payload: Any) -> None:
-        if self._auth.mode == "api_key" and isinstance(payload, dict):
+        # The reference copies these only in API-key mode and relies on a background ``me``
+        # call otherwise; we skip that call (deterministic traffic) and use the socket's data.
+        if isinstance(payload, dict):
             self._update(username=payload.get("username"), wallet_address=payload.get("address"))
 
     def _on_balance(self, payload: Any) -> None:
@@ -223,24 +225,11 @@ class AccountApi:
         if not isinstance(data, dict) or not isinstance(data.get("token"), str):
             raise ApiError("the server returned no token", status=0, error_code=0)
         self._auth.set_tokens(data["token"], data.get("refreshToken"))
-        self._after_auth()
         return LoginResult(
             username=data.get("username") or username,
             token=data["token"],
             refresh_token=data.get("refreshToken"),
         )
-
-    def _after_auth(self) -> None:
-        """Like the reference: fetch ``me`` in the background once authenticated."""
-
-        def fetch() -> None:
-            try:
-                self.me()
-            except Exception as exc:
-                log.info("could not load the account after sign-in: %s", type(exc).__name__)
-
-        if not self._transport.closing.is_set():
-            self._transport.io.submit(fetch)
 
     def logout(self) -> None:
         """End the session on the server (401 tolerated) and forget local credentials."""
@@ -331,7 +320,8 @@ class AccountApi:
         data = data if isinstance(data, dict) else {}
         entries = tuple(tx_from_wire(tx) for tx in data.get("transactions") or [])
         nxt = data.get("next")
-        return TransactionPage(entries, int(nxt) if isinstance(nxt, (int, float)) else None)
+        more = isinstance(nxt, (int, float)) and not isinstance(nxt, bool) and nxt > 0
+        return TransactionPage(entries, int(nxt) if more and nxt else None)
 
     def rewards(self, provider: str | None = None) -> list[Reward]:
         query = {"provider": _provider(provider)} if provider else None

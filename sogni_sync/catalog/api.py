@@ -78,6 +78,7 @@ class Catalog:
         self._models: _Cached | None = None
         self._tiers: _Cached | None = None
         self._presets: dict[str, _Cached] = {}
+        self._presets_lock = threading.Lock()
         self._available: list[AvailableModel] = []
         self._available_seq = 0
         self._applied_seq = 0
@@ -85,6 +86,20 @@ class Catalog:
         transport.subscribe("swarmModels", self._on_swarm_models)
         transport.subscribe("changeNetwork", self._on_change_network)
         transport.on_connection(self._on_connection)
+        if getattr(transport, "authenticated_payload", None) is not None:
+            # Built after the socket authenticated: the swarmModels frame went by unseen.
+            transport.io.submit(self._seed_available)
+
+    def _seed_available(self) -> None:
+        try:
+            models = self.fetch_available_models()
+        except (ApiError, OSError, ClientClosedError) as exc:
+            log.debug("could not seed available models: %s", exc)
+            return
+        with self._cond:
+            if not self._available and self._applied_seq == 0:
+                self._available = models
+                self._cond.notify_all()
 
     # -- raw catalogue ------------------------------------------------------------------------
 
@@ -139,15 +154,17 @@ class Catalog:
     ) -> list[SizePreset]:
         """Named sizes of a model on a network (cached 10 minutes)."""
         key = f"{network}-{model_id}"
-        cached = self._presets.get(key)
+        with self._presets_lock:
+            cached = self._presets.get(key)
         if cached is None or force_refresh or not cached.fresh(SIZE_PRESETS_TTL):
             data = self._get(f"/api/v1/size-presets/network/{network}/model/{model_id}")
             cached = _Cached(
                 [SizePreset.from_wire(p) for p in data or [] if isinstance(p, Mapping)])
-            self._presets = {
-                k: v for k, v in self._presets.items() if v.fresh(SIZE_PRESETS_TTL)
-            }
-            self._presets[key] = cached
+            with self._presets_lock:
+                self._presets = {
+                    k: v for k, v in self._presets.items() if v.fresh(SIZE_PRESETS_TTL)
+                }
+                self._presets[key] = cached
         return list(cached.value)
 
     def is_video_model(self, model_id: str) -> bool:
@@ -320,6 +337,7 @@ class Catalog:
             segments += [0, 0]
         version = 2
         if sampler or context_images is not None:
+            # imported here: sogni_sync.projects imports this module at package init
             from sogni_sync.projects._validate import validate_sampler
 
             version = 3

@@ -115,6 +115,8 @@ class ChatApi:
         seconds (default 300; ``None`` waits forever), ``ValidationError`` before sending.
         """
         if params.get("stream"):
+            if auto_execute_tools:
+                raise ValidationError(STREAM_AUTO_TOOLS)
             raise ValidationError("complete() does not stream; use chat.stream()")
         request = self._prepare(model, messages, params)
         if not auto_execute_tools:

@@ -79,6 +79,8 @@ class ChatStream:
         return self
 
     def __next__(self) -> ChatChunk:
+        if self._closed:
+            raise StopIteration
         job = self._job
         with job.cond:
             ready = wait_for(

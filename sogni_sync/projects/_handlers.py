@@ -142,8 +142,8 @@ class EventHandlers:
                 return
             project._touch()
             seconds = _number(payload.get("etaSeconds"))
-            if seconds is None:
-                return
+            if seconds is None or not payload.get("imgID"):
+                return  # keep-alive only: a job "" would never finish and block completion
             job = self._job(project, payload)
             now = time.time()
             job.eta = now + seconds
@@ -224,10 +224,24 @@ class EventHandlers:
     def on_connection(self, event: str, payload: Any) -> None:
         if event == "disconnected":
             terminal = isinstance(payload, Mapping) and bool(payload.get("terminal"))
-            if not terminal:
-                return  # a reconnect follows; the server keeps running our projects
+            if not terminal or self.api.transport.closing.is_set():
+                # A reconnect follows (the server keeps running our projects), or the client
+                # is closing and its waiters get ClientClosedError instead.
+                return
             with self.api.transport.lock:
                 for project in list(self.api._tracked.values()):
                     project._finish("failed", DISCONNECTED)
+        elif event == "request_lost" and isinstance(payload, Mapping):
+            # The jobRequest's fate is unknown after a drop and it was not re-sent (never
+            # charged twice): the project cannot finish, so wait() raises that error.
+            if payload.get("type") != "jobRequest":
+                return
+            with self.api.transport.lock:
+                lost = self.api._tracked.get(str(payload.get("request_id", "")).upper())
+                if lost is None:
+                    return
+                error = payload.get("error")
+                lost._exception = error if isinstance(error, BaseException) else None
+                lost._finish("failed", ErrorData(0, str(error or "Request lost")))
         elif event == "closing":
             self.api._on_closing()

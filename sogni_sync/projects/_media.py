@@ -22,7 +22,9 @@ from sogni_sync.catalog._families import max_context_images
 from sogni_sync.errors import ApiError, ValidationError
 from sogni_sync.projects._validate import truthy
 
-__all__ = ["MediaSource", "Upload", "plan_uploads", "run_uploads", "sniff_content_type"]
+__all__ = [
+    "MediaSource", "Upload", "plan_uploads", "run_uploads", "sniff_content_type", "without_media",
+]
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +186,23 @@ def plan_uploads(params: Mapping[str, Any]) -> list[Upload]:
         add("reference_video", params.get("reference_video"), "media", "referenceVideo",
             "Failed to upload reference video")
     return plan
+
+
+def without_media(params: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of the params with uploaded media replaced by ``True`` ("already uploaded"), so
+    a tracked project does not keep the caller's bytes or file objects alive."""
+    kept = dict(params)
+    for key in ("starting_image", "reference_image", "reference_image_end", "reference_audio",
+                "reference_audio_identity", "reference_video"):
+        if _wanted(kept.get(key)):
+            kept[key] = True
+    context = kept.get("context_images")
+    if isinstance(context, (list, tuple)):
+        kept["context_images"] = [True if _wanted(c) else c for c in context]
+    control_net = kept.get("control_net")
+    if isinstance(control_net, Mapping) and _wanted(control_net.get("image")):
+        kept["control_net"] = {**control_net, "image": True}
+    return kept
 
 
 def _upload_one(rest: Any, project_id: str, upload: Upload) -> None:

@@ -30,7 +30,7 @@ from sogni_sync.errors import (
 )
 from sogni_sync.projects._events import ErrorData, JobCompletedEvent, JobPreviewEvent
 from sogni_sync.projects._handlers import EventHandlers
-from sogni_sync.projects._media import run_uploads
+from sogni_sync.projects._media import run_uploads, without_media
 from sogni_sync.projects._prepare import prepare_request
 from sogni_sync.projects._validate import truthy
 from sogni_sync.projects.params import check_params
@@ -101,8 +101,8 @@ class ProjectsApi:
         request, plan = prepare_request(project_id, given, options, app_source=app_source)
         count = given.get("number_of_media")
         expected = int(count) if isinstance(count, (int, float)) and truthy(count) else 1
-        project = Project(self, project_id, given, expected)
         run_uploads(self.transport.rest, self.transport.io, project_id, plan)
+        project = Project(self, project_id, without_media(given), expected)
         with self.transport.lock:
             self._tracked[project_id] = project  # before sending: no event can outrun it
         try:
@@ -174,6 +174,7 @@ class ProjectsApi:
         return self.catalog.is_audio_model(model_id)
 
     def estimate_cost(self, **request: Any) -> CostEstimate:
+        """Same keywords and result as ``Catalog.estimate_cost``."""
         return self.catalog.estimate_cost(**request)
 
     def estimate_enhancement_cost(self, strength: str = "medium",
@@ -181,9 +182,11 @@ class ProjectsApi:
         return self.catalog.estimate_enhancement_cost(strength, token_type)
 
     def estimate_video_cost(self, **request: Any) -> CostEstimate:
+        """Same keywords and result as ``Catalog.estimate_video_cost``."""
         return self.catalog.estimate_video_cost(**request)
 
     def estimate_audio_cost(self, **request: Any) -> CostEstimate:
+        """Same keywords and result as ``Catalog.estimate_audio_cost``."""
         return self.catalog.estimate_audio_cost(**request)
 
     # -- result URLs (io pool / caller threads, never the socket thread) ---------------------
@@ -225,7 +228,8 @@ class ProjectsApi:
             if job is None:
                 return
             job.preview_url = url
-            project._emit(JobPreviewEvent(project.id, job_id, url))
+            if project._finished_at is None:  # the terminal event stays the last one
+                project._emit(JobPreviewEvent(project.id, job_id, url))
 
     # -- server sync, inactivity and pruning ------------------------------------------------
 
@@ -382,6 +386,9 @@ def as_completed(projects: Iterable[Project], timeout: float | None = None) -> I
     deadline = Deadline(timeout)
     try:
         while pending:
+            if finished.empty() and any(
+                    p._api.transport.closing.is_set() for p in pending.values()):
+                raise ClientClosedError("client closed while waiting for projects")
             try:
                 item = finished.get(timeout=deadline.remaining())
             except queue.Empty:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from sogni_sync._sync import Deadline, wait_for
+from sogni_sync.catalog._families import js_round
 from sogni_sync.errors import (
     ApiError,
     ClientClosedError,
@@ -54,12 +55,6 @@ _EXTENSIONS = {"jpg": ".jpg", "jpeg": ".jpg", "webp": ".webp", "png": ".png",
 
 def _clamp(value: float, low: int, high: int) -> int:
     return max(low, min(high, int(value)))
-
-
-def _js_round(x: float) -> int:
-    from sogni_sync.catalog._families import js_round
-
-    return js_round(x)
 
 
 class Job:
@@ -110,14 +105,14 @@ class Job:
             return 100
         ext = self.external_progress
         if isinstance(ext, (int, float)) and ext == ext and abs(ext) != float("inf"):
-            return _clamp(_js_round(ext * 100 if 0 <= ext <= 1 else ext), 0, 100)
+            return _clamp(js_round(ext * 100 if 0 <= ext <= 1 else ext), 0, 100)
         if self.step_count and self.step_count > 0:
-            return _clamp(_js_round(self.step / self.step_count * 100), 0, 100)
+            return _clamp(js_round(self.step / self.step_count * 100), 0, 100)
         if self.eta is not None and self.eta_started_at is not None:
             span = self.eta - self.eta_started_at
             if span > 0:
                 elapsed = time.time() - self.eta_started_at
-                return 1 if elapsed <= 0 else _clamp(_js_round(elapsed / span * 100), 1, 95)
+                return 1 if elapsed <= 0 else _clamp(js_round(elapsed / span * 100), 1, 95)
         return 0
 
     def get_result_url(self, refresh: bool = False) -> str:
@@ -158,15 +153,19 @@ class Job:
         return _SAFE.sub("_", f"{self.project_id}_{self.id}") + ext
 
     def download(self, path: str | os.PathLike[str] = ".") -> pathlib.Path:
-        """Stream the result to ``path`` (a file, or a directory for a safe default name).
+        """Stream the result to ``path``; returns the file written.
 
-        Written to a temporary file first and renamed, so a failed download leaves nothing
-        half-written behind.
+        ``path`` is a directory (existing, ending with a separator, or without a file
+        extension — it is created) to get the safe default name ``<project>_<job>.<ext>``,
+        or a file path. Written to a temporary file first and renamed, so a failed download
+        leaves nothing half-written behind.
         """
         if not self.has_result_media:
             raise ProjectError("No result media available", project=self._project)
         target = pathlib.Path(path)
-        if target.is_dir() or str(path).endswith(os.sep):
+        as_dir = target.is_dir() or str(path).endswith((os.sep, "/")) or (
+            not target.exists() and not target.suffix)
+        if as_dir:
             target.mkdir(parents=True, exist_ok=True)
             target = target / self.default_filename()
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -268,6 +267,7 @@ class Project:
         self._listeners: list[tuple[str, Callable[[ProjectEvent], Any]]] = []
         self._done_callbacks: list[Callable[[Project], Any]] = []
         self._watchers: list[Callable[[Project | None], Any]] = []
+        self._exception: BaseException | None = None  # raised by wait() instead of ProjectFailed
 
     def __repr__(self) -> str:
         return f"<Project {self.id} {self.type} {self.status} {self.progress}%>"
@@ -292,7 +292,7 @@ class Project:
             if not self._jobs:
                 return 0
             total = sum(j.progress for j in self._jobs.values())
-            return _clamp(_js_round(total / max(1, self.number_of_media)), 0, 100)
+            return _clamp(js_round(total / max(1, self.number_of_media)), 0, 100)
 
     @property
     def eta_seconds(self) -> float | None:
@@ -321,6 +321,8 @@ class Project:
         if self.status == "completed":
             return [j.result_url for j in self._jobs.values() if j.result_url]
         if self.status == "failed":
+            if self._exception is not None:
+                raise self._exception
             error = self.error or ErrorData(0, "Project failed")
             raise ProjectFailed(f"Project {self.id} failed: {error.message} (code {error.code})",
                                 error=error, project=self)

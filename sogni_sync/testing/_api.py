@@ -6,6 +6,7 @@ segments 400, both in the server's error shape.
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -33,14 +34,18 @@ def add_routes(app: web.Application, state: State) -> None:
 
     catalog = state.catalog
     routes = web.RouteTableDef()
+    # Serialised once: clients fetch these per project when their cache is cold, so under load
+    # (hundreds of concurrent create() calls) re-encoding the large tier map would dominate.
+    models_body = json.dumps(catalog.models, separators=(",", ":")).encode()
+    tiers_body = json.dumps(catalog.tiers, separators=(",", ":")).encode()
 
     @routes.get("/api/v1/models/list")
     async def models(request: web.Request) -> web.Response:
-        return web.json_response(catalog.models)
+        return web.Response(body=models_body, content_type="application/json")
 
     @routes.get("/api/v2/models/tiers")
     async def tiers(request: web.Request) -> web.Response:
-        return web.json_response(catalog.tiers)
+        return web.Response(body=tiers_body, content_type="application/json")
 
     @routes.get("/api/v1/size-presets/network/{network}/model/{model_id}")
     async def presets(request: web.Request) -> web.Response:

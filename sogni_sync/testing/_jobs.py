@@ -405,18 +405,20 @@ class Scheduler:
             state.storage.put(key, lambda: _media.render_audio(project.prompt, job.seed, dur, fmt),
                               _media.content_type_for("audio", fmt))
         else:
-            state.storage.put(key, self._image_recipe(project, job, ""), "image/png")
+            jpeg = project.output_format in ("jpg", "jpeg")
+            state.storage.put(key, self._image_recipe(project, job, "", jpeg=jpeg),
+                              "image/jpeg" if jpeg else "image/png")
         job.status, job.end_time = "jobCompleted", now_ms()
         self.emit(project, "jobResult", {**base, "performedStepCount": n,
                                          "lastSeed": str(job.seed), "triggeredNSFWFilter": False,
                                          "userCanceled": False})
 
-    def _image_recipe(self, project: Project, job: Job, salt: str) -> Any:
+    def _image_recipe(self, project: Project, job: Job, salt: str, jpeg: bool = False) -> Any:
         kf = project.request["keyFrames"][0]
         w, h = _number(kf.get("width"), 1024), _number(kf.get("height"), 1024)
         side = self.state.options.media_max_side
-        return lambda: _media.render_image(project.prompt, job.seed, int(w), int(h),
-                                           max_side=side, salt=salt)
+        render = _media.render_jpeg if jpeg else _media.render_image
+        return lambda: render(project.prompt, job.seed, int(w), int(h), max_side=side, salt=salt)
 
     def _settle(self, project: Project) -> None:
         """Release the reservation, charge completed jobs, record it, push a balanceUpdate."""

@@ -35,6 +35,7 @@ __all__ = ["LlmEngine", "plan_reply", "prompt_tokens", "register"]
 
 WORKER = "llm-w1"
 PIECE = 4
+RECLAIM_GRACE = 30.0
 _WORD = re.compile(r"[a-z0-9]+")
 _PLACE = re.compile(r"\b(?:in|at|for|near)\s+([A-Z][\w\-]*(?:\s+[A-Z][\w\-]*)*)")
 _STOP_WORDS = frozenset({"sogni", "get", "the", "and", "for", "use", "tool", "with", "a", "to"})
@@ -49,7 +50,8 @@ def _text_of(content: Any) -> str:
         return content
     if isinstance(content, list):
         return " ".join(
-            str(p.get("text") or "") for p in content if isinstance(p, dict) and p.get("type") == "text"
+            str(p.get("text") or "") for p in content
+            if isinstance(p, dict) and p.get("type") == "text"
         )
     return ""
 
@@ -116,7 +118,8 @@ def _value_for(name: str, prop: dict[str, Any], text: str) -> Any:
 def _arguments(tool: dict[str, Any], text: str) -> dict[str, Any]:
     params = (tool.get("function") or {}).get("parameters") or {}
     props = params.get("properties") or {}
-    return {key: _value_for(key, props.get(key) or {}, text) for key in params.get("required") or ()}
+    required = params.get("required") or ()
+    return {key: _value_for(key, props.get(key) or {}, text) for key in required}
 
 
 def _pick_tool(tools: list[Any], choice: Any, text: str) -> dict[str, Any] | None:
@@ -165,7 +168,7 @@ def plan_reply(body: dict[str, Any]) -> dict[str, Any]:
         return result
     fmt = body.get("response_format")
     if last.get("role") == "tool":
-        summaries = [_text_of(m.get("content"))[:200] for m in messages
+        summaries = [_text_of(m.get("content"))[:1000] for m in messages
                      if isinstance(m, dict) and m.get("role") == "tool"]
         content = "Tool results: " + " | ".join(summaries[-4:])
     elif isinstance(fmt, dict) and fmt.get("type") in ("json_object", "json_schema"):
@@ -221,9 +224,16 @@ class LlmEngine:
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
-    def _send(self, conn: Any, msg_type: str, payload: dict[str, Any]) -> None:
-        # Follow the app's current connection, so a reconnected client still gets its answer.
+    async def _send(self, conn: Any, msg_type: str, payload: dict[str, Any]) -> None:
+        """Send to the app's *current* connection; while it is down, hold the frame for up to
+        ``RECLAIM_GRACE`` seconds so a reconnecting client still gets its answer (like the
+        real server's reclaim of active jobs)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + RECLAIM_GRACE
         target = self.state.connections.get(conn.app_id) or conn
+        while getattr(target, "closed", False) and loop.time() < deadline:
+            await asyncio.sleep(0.02)
+            target = self.state.connections.get(conn.app_id) or conn
         target.send(msg_type, payload)
 
     async def _pause(self) -> None:
@@ -233,12 +243,13 @@ class LlmEngine:
         started = time.monotonic()
         rejected = _reject(body, self.state)
         if rejected:
-            self._send(conn, "llmJobError", {"jobID": job_id, "error": rejected[0],
+            await self._send(conn, "llmJobError", {"jobID": job_id, "error": rejected[0],
                                              "error_message": rejected[1]})
             return
         model = body["model"]
         plan = plan_reply(body)
-        token_type = body.get("tokenType") if body.get("tokenType") in ("sogni", "spark") else "sogni"
+        token_type = str(body["tokenType"]) if body.get("tokenType") in ("sogni", "spark") \
+            else "sogni"
         out_tokens = max(1, len(plan["pieces"]) or 1)
         quote = self.state.catalog.llm_quote(token_type, model, plan["prompt_tokens"], out_tokens)
         estimate = self.state.catalog.llm_quote(
@@ -246,23 +257,24 @@ class LlmEngine:
         )
         self.active[job_id] = conn.app_id
         try:
-            self._send(conn, "jobState", {"jobID": job_id, "type": "pending", "modelId": model,
+            await self._send(conn, "jobState", {"jobID": job_id, "type": "pending", "modelId": model,
                                           "estimatedCost": _money(estimate["costInToken"])})
             if conn.account.available(token_type) < Decimal(str(quote["costInToken"])):
-                self._send(conn, "llmJobError", {"jobID": job_id, "error": "insufficientFunds",
+                await self._send(conn, "llmJobError", {"jobID": job_id, "error": "insufficientFunds",
                                                  "error_message": "Insufficient funds"})
                 return
-            self._send(conn, "jobState", {"jobID": job_id, "type": "queued", "queuePosition": 0,
+            await self._send(conn, "jobState", {"jobID": job_id, "type": "queued", "queuePosition": 0,
                                           "modelId": model,
                                           "estimatedCost": _money(estimate["costInToken"])})
             await self._pause()
-            self._send(conn, "jobState", {"jobID": job_id, "type": "assigned", "workerName": WORKER})
-            self._send(conn, "jobState", {"jobID": job_id, "type": "jobStarted",
+            await self._send(conn, "jobState", {"jobID": job_id, "type": "assigned",
+                                          "workerName": WORKER})
+            await self._send(conn, "jobState", {"jobID": job_id, "type": "jobStarted",
                                           "workerName": WORKER})
             text = _last_user_text(body["messages"])
             if self.state.faults.prompt_fails(text):
                 await self._pause()
-                self._send(conn, "llmJobError", {
+                await self._send(conn, "llmJobError", {
                     "jobID": job_id, "error": "workerError",
                     "error_message": "The LLM worker failed to generate a response",
                     "workerName": WORKER})
@@ -272,14 +284,14 @@ class LlmEngine:
             await self._stream(conn, job_id, plan)
             usage = {"prompt_tokens": plan["prompt_tokens"], "completion_tokens": out_tokens,
                      "total_tokens": plan["prompt_tokens"] + out_tokens}
-            self._send(conn, "jobTokens", {"jobID": job_id, "content": "",
+            await self._send(conn, "jobTokens", {"jobID": job_id, "content": "",
                                            "finishReason": plan["finish_reason"], "usage": usage})
             cost = {"costInUSD": _money(quote["costInUSD"]),
                     "costInToken": _money(quote["costInToken"]),
                     "costInSogni": _money(quote["costInSogni"]),
                     "costInSpark": _money(quote["costInSpark"]),
                     "inputTokens": plan["prompt_tokens"], "outputTokens": out_tokens}
-            self._send(conn, "llmJobResult", {
+            await self._send(conn, "llmJobResult", {
                 "jobID": job_id, "usage": usage,
                 "timeTaken": round(max(time.monotonic() - started, 0.001), 3),
                 "cost": cost, "workerName": WORKER})
@@ -290,9 +302,9 @@ class LlmEngine:
     async def _stream(self, conn: Any, job_id: str, plan: dict[str, Any]) -> None:
         call = plan["tool_call"]
         if call is not None:
-            self._send(conn, "jobTokens", {"jobID": job_id, "role": "assistant", "content": ""})
+            await self._send(conn, "jobTokens", {"jobID": job_id, "role": "assistant", "content": ""})
             await self._pause()
-            self._send(conn, "jobTokens", {"jobID": job_id, "content": "", "tool_calls": [{
+            await self._send(conn, "jobTokens", {"jobID": job_id, "content": "", "tool_calls": [{
                 "index": 0, "id": f"call_{job_id.replace('-', '')[:24].lower()}",
                 "type": "function", "function": {"name": call["name"], "arguments": ""}}]})
             args = call["arguments"]
@@ -300,14 +312,14 @@ class LlmEngine:
             for piece in (args[:half], args[half:]):
                 if piece:
                     await self._pause()
-                    self._send(conn, "jobTokens", {"jobID": job_id, "content": "", "tool_calls": [
+                    await self._send(conn, "jobTokens", {"jobID": job_id, "content": "", "tool_calls": [
                         {"index": 0, "function": {"arguments": piece}}]})
             return
         for i, piece in enumerate(plan["pieces"]):
             frame: dict[str, Any] = {"jobID": job_id, "content": piece}
             if i == 0:
                 frame = {"jobID": job_id, "role": "assistant", "content": piece}
-            self._send(conn, "jobTokens", frame)
+            await self._send(conn, "jobTokens", frame)
             await self._pause()
 
     def reset(self, state: State | None = None) -> None:

@@ -19,6 +19,7 @@ __all__ = [
     "content_type_for",
     "render_audio",
     "render_image",
+    "render_jpeg",
     "render_video",
     "sniff",
 ]
@@ -77,6 +78,97 @@ def render_image(prompt: str, seed: int | str, width: int, height: int, *, max_s
             row[i + 2] = (b0 + x * step_x[2] - stripe) & 0xFF
         rows.append(bytes(row))
     return encode_png(w, h, rows)
+
+
+# Standard DC Huffman tables (ITU T.81 Annex K.3): code-length counts, then symbols 0..11.
+_DC_LUMA = (bytes((0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0)), bytes(range(12)))
+_DC_CHROMA = (bytes((0, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0)), bytes(range(12)))
+# Our images are mosaics of flat 8x8 blocks, so every AC coefficient is zero and the only AC
+# symbol ever coded is EOB (0x00): a one-symbol table with a 1-bit code is enough.
+_AC_EOB = (bytes((1,) + (0,) * 15), bytes((0,)))
+
+
+def _huffman_codes(table: tuple[bytes, bytes]) -> dict[int, tuple[int, int]]:
+    """Canonical Huffman codes ``symbol -> (code, length)`` from a DHT definition."""
+    counts, symbols = table
+    codes, code, k = {}, 0, 0
+    for length, n in enumerate(counts, start=1):
+        for _ in range(n):
+            codes[symbols[k]] = (code, length)
+            code, k = code + 1, k + 1
+        code <<= 1
+    return codes
+
+
+class _BitWriter:
+    def __init__(self) -> None:
+        self.out = bytearray()
+        self.acc = 0
+        self.bits = 0
+
+    def write(self, value: int, length: int) -> None:
+        self.acc = (self.acc << length) | (value & ((1 << length) - 1))
+        self.bits += length
+        while self.bits >= 8:
+            self.bits -= 8
+            byte = (self.acc >> self.bits) & 0xFF
+            self.out.append(byte)
+            if byte == 0xFF:
+                self.out.append(0)  # byte stuffing
+        self.acc &= (1 << self.bits) - 1
+
+    def flush(self) -> bytes:
+        if self.bits:
+            self.write((1 << (8 - self.bits)) - 1, 8 - self.bits)  # pad with 1-bits
+        return bytes(self.out)
+
+
+def _segment(marker: int, body: bytes) -> bytes:
+    return struct.pack(">BBH", 0xFF, marker, len(body) + 2) + body
+
+
+def render_jpeg(prompt: str, seed: int | str, width: int, height: int, *, max_side: int = 64,
+                salt: str = "") -> bytes:
+    """A baseline (SOF0) YCbCr JPEG: a mosaic of flat 8x8 blocks coloured by (prompt, seed).
+
+    Flat blocks have only a DC coefficient, so the encoder needs no DCT: DC = 8 x (level - 128),
+    quantised by 8, differentially Huffman-coded; each block then ends with EOB.
+    """
+    w, h = _scaled(width, height, max_side)
+    d = _digest("jpeg", prompt, seed, salt)
+    bw, bh = (w + 7) // 8, (h + 7) // 8
+    tables = [_huffman_codes(t) for t in (_DC_LUMA, _AC_EOB, _DC_CHROMA, _AC_EOB)]
+    bits = _BitWriter()
+    pred = [0, 0, 0]
+    for by in range(bh):
+        for bx in range(bw):
+            r = (d[0] + bx * (d[3] % 29 + 8) + by * 5) & 0xFF
+            g = (d[1] + by * (d[4] % 29 + 8) + bx * 3) & 0xFF
+            b = (d[2] + (bx + by) * (d[5] % 17 + 4)) & 0xFF
+            ycc = (0.299 * r + 0.587 * g + 0.114 * b,
+                   128 - 0.168736 * r - 0.331264 * g + 0.5 * b,
+                   128 + 0.5 * r - 0.418688 * g - 0.081312 * b)
+            for comp, level in enumerate(ycc):
+                dc_codes, ac_codes = tables[0:2] if comp == 0 else tables[2:4]
+                value = round(level) - 128  # 8 * (level - 128) / quantiser 8
+                diff, pred[comp] = value - pred[comp], value
+                size = abs(diff).bit_length()
+                code, length = dc_codes[size]
+                bits.write(code, length)
+                if size:
+                    bits.write(diff if diff > 0 else diff + (1 << size) - 1, size)
+                code, length = ac_codes[0]
+                bits.write(code, length)
+    quant = bytes((8,) * 64)
+    dht = b"".join(bytes((cls_id,)) + t[0] + t[1] for cls_id, t in
+                   ((0x00, _DC_LUMA), (0x10, _AC_EOB), (0x01, _DC_CHROMA), (0x11, _AC_EOB)))
+    sof = struct.pack(">BHHB", 8, h, w, 3) + bytes((1, 0x11, 0, 2, 0x11, 1, 3, 0x11, 1))
+    sos = bytes((3, 1, 0x00, 2, 0x11, 3, 0x11, 0, 63, 0))
+    return (b"\xff\xd8"
+            + _segment(0xE0, b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00")
+            + _segment(0xDB, b"\x00" + quant + b"\x01" + quant)
+            + _segment(0xC0, sof) + _segment(0xC4, dht) + _segment(0xDA, sos)
+            + bits.flush() + b"\xff\xd9")
 
 
 def _box(kind: bytes, body: bytes) -> bytes:
@@ -151,7 +243,7 @@ def content_type_for(kind: str, output_format: str | None) -> str:
         return "video/mp4"
     if kind == "audio":
         return "audio/mpeg" if fmt in ("", "mp3") else "audio/wav"
-    return "image/png"
+    return "image/jpeg" if fmt in ("jpg", "jpeg") else "image/png"
 
 
 def sniff(data: bytes) -> str | None:

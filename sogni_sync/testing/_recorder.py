@@ -3,12 +3,15 @@
 ``net.received("jobRequest")`` returns every decoded client payload of that type exactly as
 parsed from the wire (compare as JSON); ``net.rest_calls`` lists :class:`RestCall` records in
 the spirit of ``responses.calls``. Appends happen on the emulator loop; readers get copies under
-a lock, so a test can inspect them while the emulator runs.
+a lock, so a test can inspect them while the emulator runs. Records are bounded (``limit``
+most recent frames and calls each) so a long-running standalone emulator does not grow.
 """
 
 from __future__ import annotations
 
 import threading
+import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +32,7 @@ class RestCall:
     status: int
     host: str  # "rest" or "socket"
     body: bytes = field(default=b"", repr=False)
+    time: float = field(default_factory=time.monotonic)
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class Frame:
     data: Any
     app_id: str
     connection: int
+    time: float = field(default_factory=time.monotonic)
 
 
 def redact_headers(headers: Any) -> dict[str, str]:
@@ -47,10 +52,10 @@ def redact_headers(headers: Any) -> dict[str, str]:
 
 
 class Recorder:
-    def __init__(self) -> None:
+    def __init__(self, limit: int = 1_000_000) -> None:
         self._lock = threading.Lock()
-        self._frames: list[Frame] = []
-        self._calls: list[RestCall] = []
+        self._frames: deque[Frame] = deque(maxlen=limit)
+        self._calls: deque[RestCall] = deque(maxlen=limit)
         self.record_sent = True
 
     def frame(self, direction: str, msg_type: str, data: Any, app_id: str, conn: int) -> None:

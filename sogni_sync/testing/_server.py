@@ -19,9 +19,10 @@ use ``_state.ok``/``_state.error``; ``socket`` serves bare JSON) and socket hand
 ``conn`` is a :class:`~._socket.Connection` (``conn.send(type, payload)``, ``conn.account``,
 ``conn.app_id``, ``conn.network``). Handlers run on the loop; spawn tasks for long work
 (``asyncio.get_running_loop().create_task``). Routes are authenticated by a middleware
-(``state.require(request)`` returns the Account) unless the path is in ``state.public_paths``; REST faults and call
-recording apply to them automatically. Per-test reset: register a callable in
-``state.extras.setdefault("reset_hooks", [])``; it is called (on the loop) by ``net.reset()``.
+(``state.require(request)`` returns the Account) unless the path is in
+``state.public_paths``; REST faults and call recording apply to them automatically.
+Per-test reset: register a callable in ``state.extras.setdefault("reset_hooks", [])``; it is
+called (on the loop) by ``net.reset()``.
 Built-in routes win: do not re-register ``/api/v1/job-llm/estimate/...`` (served here).
 """
 
@@ -131,7 +132,8 @@ class LocalSupernet:
     ``balances``; the first is the ready account), ``faults`` (see :mod:`._faults`;
     callable or ``{method: kwargs}``), ``workers`` (simulated worker slots; None = unlimited),
     ``url_ttl`` (signed URL lifetime, s), ``media_max_side`` (px of rendered images; 0 = full
-    size), ``host``/``rest_port``/``socket_port`` (loopback only unless ``allow_remote``).
+    size), ``host``/``rest_port``/``socket_port`` (loopback only unless ``allow_remote``),
+    ``record_limit`` (most recent frames/REST calls kept for ``received()``/``rest_calls``).
     """
 
     def __init__(self, *, step_delay: float = 0.0, catalog: str | Path | dict[str, Any] | None
@@ -139,13 +141,14 @@ class LocalSupernet:
                  accounts: Iterable[Any] | None = None, faults: Any = None,
                  workers: int | None = None, url_ttl: float = 1800.0, media_max_side: int = 64,
                  api_key: str | None = None, host: str = "127.0.0.1", rest_port: int = 0,
-                 socket_port: int = 0, allow_remote: bool = False) -> None:
+                 socket_port: int = 0, allow_remote: bool = False,
+                 record_limit: int = 1_000_000) -> None:
         if not allow_remote and not _is_loopback(host):
             raise ValueError(f"refusing to listen on non-loopback host {host!r} "
                              "(pass allow_remote=True to override)")
         self.host, self._ports = host, (rest_port, socket_port)
         self.faults = Faults()
-        self._recorder = Recorder()
+        self._recorder = Recorder(record_limit)
         self.options = Options(step_delay=float(step_delay), token_delay=float(token_delay),
                                url_ttl=float(url_ttl), media_max_side=int(media_max_side),
                                workers=workers)

@@ -86,6 +86,7 @@ class WorkflowEngine:
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.schemas = _schemas()
         self.drop_streams_after: int | None = None
+        self.stream_requests: list[tuple[str | None, str | None]] = []  # (after, Last-Event-ID)
         self.hold = False
         self._released = asyncio.Event()
 
@@ -107,7 +108,8 @@ class WorkflowEngine:
         for step in steps:
             if not isinstance(step, dict):
                 return "each step must be an object"
-            problem = _check_arguments(step.get("toolName"), step.get("arguments"), self.schemas)
+            problem = _check_arguments(str(step.get("toolName")), step.get("arguments"),
+                                       self.schemas)
             if problem:
                 return problem
         return None
@@ -222,6 +224,7 @@ class WorkflowEngine:
         self.changed.clear()
         self.tasks.clear()
         self.drop_streams_after = None
+        self.stream_requests.clear()
         self.hold = False
         self._released = asyncio.Event()
 
@@ -293,6 +296,8 @@ def register(rest: web.Application, socket: web.Application, state: State) -> No
         record = engine.owned(request)
         if record is None:
             return error(*not_found)
+        engine.stream_requests.append((request.query.get("after"),
+                                       request.headers.get("Last-Event-ID")))
         raw_after = request.query.get("after") or request.headers.get("Last-Event-ID") or "0"
         try:
             after = int(raw_after)

@@ -1,4 +1,4 @@
-"""Pure request construction: llmJobRequest and hosted bodies, estimates (chat.md §2.2, §5.3, §8.2)."""
+"""Pure request construction: llmJobRequest and hosted bodies, estimates (chat.md §2, §5, §8)."""
 
 from __future__ import annotations
 
@@ -106,7 +106,8 @@ def test_input_tokens_formula() -> None:
     assert rq.count_input_tokens([{"role": "user", "content": "Hello!😀"}]) == 10
     with_image = [{"role": "user", "content": [
         {"type": "image_url", "image_url": {"url": data_uri(png_bytes()), "detail": "low"}}]}]
-    text = '[{"role":"user","content":[{"type":"image_url","image_url":{"url":"[image]","detail":"low"}}]}]'
+    text = ('[{"role":"user","content":[{"type":"image_url",'
+            '"image_url":{"url":"[image]","detail":"low"}}]}]')
     assert rq.count_input_tokens(with_image) == -(-len(text) // 4)
 
 

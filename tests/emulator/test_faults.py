@@ -112,7 +112,7 @@ def test_no_workers(net: LocalSupernet, connect) -> None:
     swarm = ws.until(lambda t, d: t == "swarmModels")[-1][1]
     assert "flux1-schnell-fp8" not in swarm
     ws.send("jobRequest", job_request())
-    t, d = ws.until(lambda t, d: t == "jobError")[-1]
+    _, d = ws.until(lambda t, d: t == "jobError")[-1]
     assert d["error"] == 4009
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import struct
 import zlib
 
+import pytest
+
 from sogni_sync.testing import _media
 
 
@@ -66,3 +68,28 @@ def test_sniff_table() -> None:
     assert _media.sniff(b"\0\0\0\x18ftypqt  " + b"\0") == "video/quicktime"
     assert _media.sniff(b"ID3") == "audio/mpeg"
     assert _media.sniff(b"\0" * 64) is None
+
+
+def test_jpeg_structure_and_determinism() -> None:
+    jpg = _media.render_jpeg("a cat", 7, 1024, 768)
+    assert jpg[:3] == b"\xff\xd8\xff" and jpg.endswith(b"\xff\xd9")
+    sof = jpg.index(b"\xff\xc0")
+    assert struct.unpack(">HH", jpg[sof + 5:sof + 9]) == (48, 64)  # height, width
+    assert _media.sniff(jpg) == "image/jpeg"
+    assert jpg == _media.render_jpeg("a cat", 7, 1024, 768)
+    assert jpg != _media.render_jpeg("a cat", 8, 1024, 768)
+    scan = jpg[jpg.index(b"\xff\xda") + 14:-2]
+    assert all(scan[i + 1] == 0 for i in range(len(scan) - 1) if scan[i] == 0xFF)  # stuffed
+
+
+def test_jpeg_decodes_with_libjpeg_when_available(tmp_path) -> None:
+    import shutil
+    import subprocess
+
+    djpeg = shutil.which("djpeg")
+    if djpeg is None:
+        pytest.skip("djpeg not installed")
+    path = tmp_path / "x.jpg"
+    path.write_bytes(_media.render_jpeg("a cat", 7, 100, 50, max_side=0))
+    out = subprocess.run([djpeg, str(path)], capture_output=True, check=True)
+    assert out.stdout.startswith(b"P6\n100 50\n255\n") and not out.stderr

@@ -170,8 +170,9 @@ def test_estimates(net: LocalSupernet) -> None:
     two = cost("/api/v2/job/estimate/spark/fast/flux1-schnell-fp8/2/4/0/0/0/1024/1024")
     four = cost("/api/v3/job/estimate/spark/fast/flux1-schnell-fp8/4/4/0/0/0/1024/1024/1/euler/0")
     assert 0 < two < four
-    assert cost("/api/v1/job-video/estimate/spark/wan_v2.2-14b-fp8_t2v_lightx2v/512/512/81/16/4/1") > 0
-    assert cost("/api/v1/job-video/estimate/undefined/wan_v2.2-14b-fp8_t2v_lightx2v/512/512/81/16") > 0
+    wan = "wan_v2.2-14b-fp8_t2v_lightx2v"
+    assert cost(f"/api/v1/job-video/estimate/spark/{wan}/512/512/81/16/4/1") > 0
+    assert cost(f"/api/v1/job-video/estimate/undefined/{wan}/512/512/81/16") > 0
     assert cost("/api/v1/job-audio/estimate/spark/ace_step_1.5_turbo/10/8/1") > 0
     llm = api(net, "/api/v1/job-llm/estimate/sogni/qwen3.6-35b-a3b-gguf-iq4xs/9/64").json()
     assert llm["quote"]["costInToken"] > 0 and llm["quote"]["inputTokens"] == 9

@@ -34,10 +34,10 @@ def test_bad_api_key_closes_with_4021(net: LocalSupernet, connect) -> None:
 
 
 def test_token_auth_on_upgrade(net: LocalSupernet, connect) -> None:
-    from sogni_sync.testing._auth import AUTH_TYPES, DOMAINS, private_key
-
     from eth_account import Account as EthAccount
     from eth_account.messages import encode_typed_data
+
+    from sogni_sync.testing._auth import AUTH_TYPES, DOMAINS, private_key
 
     nonce = api(net, "/v1/account/nonce", "POST", auth=False,
                 json={"walletAddress": net.address}).json()["data"]["nonce"]
@@ -138,6 +138,19 @@ def test_audio_formats(net: LocalSupernet, connect, fmt: str, magic: bytes) -> N
     assert requests.get(url["data"]["downloadUrl"], timeout=5).content[:len(magic)] == magic
 
 
+def test_jpeg_output(net: LocalSupernet, connect) -> None:
+    ws = connect()
+    req = job_request()
+    req["outputFormat"] = "jpg"
+    frames = run_project(ws, req)
+    job = next(d for t, d in frames if t == "jobResult")
+    url = api(net, "/v1/image/downloadUrl", params={"jobId": req["jobID"], "imageId": job["imgID"],
+                                                    "type": "complete",
+                                                    "contentType": "image/jpeg"}).json()
+    got = requests.get(url["data"]["downloadUrl"], timeout=5)
+    assert got.content[:3] == b"\xff\xd8\xff" and got.headers["Content-Type"] == "image/jpeg"
+
+
 def test_cancel_confirms_and_cancels_jobs(net: LocalSupernet, connect) -> None:
     net.options.step_delay = 0.02
     ws = connect()
@@ -193,7 +206,7 @@ def test_insufficient_balance(net: LocalSupernet, connect) -> None:
     net.set_balance("spark", 0)
     ws = connect()
     ws.send("jobRequest", job_request())
-    t, d = ws.until(lambda t, d: t == "jobError")[-1]
+    _, d = ws.until(lambda t, d: t == "jobError")[-1]
     assert d["error"] == 123 and d["error_message"] == "Insufficient balance"
 
 

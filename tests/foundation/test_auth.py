@@ -200,3 +200,29 @@ def test_credentials_never_logged(
     assert "sogni_sync" in caplog.text  # DEBUG really was captured
     for secret in secrets:
         assert secret and secret not in text
+
+
+def test_rejected_refresh_logs_out(make_client: Any, sogni_supernet: Any) -> None:
+    client = make_client(anonymous=True)
+    stale = jwt(exp=time.time() - 5, iat=time.time() - 100)
+    with pytest.raises(AuthenticationError):
+        client.set_tokens(token=stale, refresh_token=jwt(exp=time.time() + 999, type="refresh"))
+    assert not client.is_authenticated
+
+
+def test_socket_reconnect_with_dead_session_fails_waiters(
+    make_client: Any, sogni_supernet: Any
+) -> None:
+    first = make_client(anonymous=True)
+    tokens = first.account.login(sogni_supernet.username, sogni_supernet.password)
+    client = make_client(anonymous=True)
+    client.set_tokens(token=tokens.token, refresh_token=tokens.refresh_token)
+    client.connect(timeout=5)
+    # The access token expires and the refresh token is revoked server-side (used elsewhere).
+    first._auth.refresh()  # rotates: tokens.refresh_token is now invalid on the server
+    with client._auth._lock:
+        client._auth._token_exp = time.time() - 1
+    client.transport._socket.drop()
+    with pytest.raises(AuthenticationError):
+        client.transport.send("changeNetwork", "fast", timeout=5)
+    assert not client.is_authenticated

@@ -286,3 +286,18 @@ def test_parse_retry_after() -> None:
     future = email.utils.formatdate(time.time() + 20, usegmt=True)
     value = parse_retry_after(future)
     assert value is not None and 15 < value <= 20
+
+
+@responses.activate
+def test_signed_query_strings_stay_out_of_debug_logs(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    responses.get("https://cdn.example/r.png?X-Amz-Signature=topsecret", body=b"x")
+    caplog.set_level(logging.DEBUG)
+    rest = make()
+    rest.get_bytes("https://cdn.example/r.png?X-Amz-Signature=topsecret")
+    logging.getLogger("urllib3.connectionpool").debug(
+        '%s://%s:%s "%s %s %s" %s', "https", "cdn.example", 443, "GET",
+        "/r.png?X-Amz-Signature=topsecret", "HTTP/1.1", 200)
+    assert "r.png" in caplog.text
+    assert "topsecret" not in caplog.text

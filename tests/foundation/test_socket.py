@@ -32,7 +32,10 @@ def wait_until(predicate: Any, timeout: float = 5.0) -> bool:
 
 
 def test_connects_with_api_key_and_query(make_client: Any, sogni_supernet: Any) -> None:
-    client = make_client(app_source="  tests ", socket_event_subscriptions={"modelAvailability": False, "x": "no"})
+    client = make_client(
+        app_source="  tests ",
+        socket_event_subscriptions={"modelAvailability": False, "x": "no"},
+    )
     client.connect(timeout=5)
     assert client.transport.is_ready
     payload = client.transport.authenticated_payload
@@ -202,6 +205,7 @@ def test_lost_twice_reports_request_lost(make_client: Any, sogni_supernet: Any) 
     client.connect(timeout=5)
     sogni_supernet.faults.forget_next("setSocketEventSubscriptions", 2)
     client.transport.send("setSocketEventSubscriptions", {}, request_id="req-2")
+    assert wait_until(lambda: len(sogni_supernet.received("setSocketEventSubscriptions")) == 1)
     client.transport._socket.drop()
     assert wait_until(lambda: len(sogni_supernet.received("setSocketEventSubscriptions")) == 2)
     assert wait_until(lambda: client.transport._outbox.get("REQ-2") is not None
@@ -226,15 +230,22 @@ def test_ack_by_job_id_clears_outbox(make_client: Any, sogni_supernet: Any) -> N
 def test_outbox_bound(make_client: Any, sogni_supernet: Any) -> None:
     sogni_supernet.faults.delay(30, types="authenticated")
     client = make_client(outbox_limit=1)
-    blocker = threading.Thread(
-        target=lambda: pytest.raises(ClientClosedError, client.transport.send, "a", {}, timeout=5)
-    )
+    outcome: list[BaseException] = []
+
+    def blocked() -> None:
+        try:
+            client.transport.send("a", {}, timeout=5)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    blocker = threading.Thread(target=blocked)
     blocker.start()
     assert wait_until(lambda: len(client.transport._outbox) == 1)
     with pytest.raises(OutboxFullError):
         client.transport.send("b", {}, timeout=5)
     client.close()
     blocker.join(2)
+    assert isinstance(outcome[0], ClientClosedError)
 
 
 def test_callbacks_run_on_dispatcher_and_errors_are_logged(
@@ -280,3 +291,127 @@ def test_malformed_frames_are_dropped(make_client: Any, sogni_supernet: Any) -> 
         sogni_supernet.faults.malformed(1, kind=kind)
         assert client.account.switch_network("relaxed", timeout=5) == "relaxed"
     assert client.transport.is_ready
+
+
+def _uncertain_job_request(client: Any, job_id: str) -> Any:
+    from sogni_sync._transport.envelope import encode_frame
+    from sogni_sync._transport.outbox import Entry, EntryState
+
+    frame = encode_frame("jobRequest", {"jobID": job_id, "type": "image"})
+    entry = Entry("jobRequest", frame, job_id, state=EntryState.UNCERTAIN, attached=False)
+    with client.transport.lock:
+        client.transport._outbox.add(entry)
+    return entry
+
+
+def test_project_sync_endpoint_decides_resend(make_client: Any, sogni_supernet: Any) -> None:
+    client = make_client()
+    client.connect(timeout=5)
+    sogni_supernet.faults.forget_next("jobRequest", 1)
+    entry = _uncertain_job_request(client, "00000000-0000-4000-8000-00000000AAAA")
+    client.transport._sync_projects()  # the server does not know it -> resent once
+    assert wait_until(lambda: len(sogni_supernet.received("jobRequest")) == 1)
+    assert entry.resent
+    assert any(c.path == "/api/v1/artist/projects/sync" for c in sogni_supernet.rest_calls)
+
+
+def test_project_sync_unavailable_means_lost(make_client: Any, sogni_supernet: Any) -> None:
+    client = make_client()
+    client.connect(timeout=5)
+    lost: list[Any] = []
+    client.transport.on_connection(lambda k, p: lost.append(p) if k == "request_lost" else None)
+    sogni_supernet.faults.rest_error("/api/v1/artist/projects/sync", status=404, times=5)
+    _uncertain_job_request(client, "00000000-0000-4000-8000-00000000BBBB")
+    client.transport._sync_projects()
+    assert lost and lost[0]["request_id"] == "00000000-0000-4000-8000-00000000BBBB"
+    assert sogni_supernet.received("jobRequest") == []
+
+
+def test_unreachable_server_times_out_with_hint(make_client: Any) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    client = make_client(socket_endpoint=f"ws://127.0.0.1:{port}")
+    with pytest.raises(TimeoutError, match="ConnectionRefusedError"):
+        client.connect(timeout=0.5)
+
+
+def test_concurrent_senders_across_a_drop(make_client: Any, sogni_supernet: Any) -> None:
+    """Many threads send tracked requests while the connection drops: each id reaches the
+    server, none more than twice, and the outbox ends empty (every id acknowledged)."""
+    client = make_client()
+    client.connect(timeout=5)
+    ids = [f"00000000-0000-4000-8000-{i:012d}" for i in range(40)]
+    errors: list[BaseException] = []
+
+    def cancel(job_id: str) -> None:
+        try:
+            client.transport.send("jobError", {"jobID": job_id, "error": "artistCanceled",
+                                                "error_message": "artistCanceled",
+                                                "isFromWorker": False}, request_id=job_id)
+        except BaseException as exc:
+            errors.append(exc)
+
+    sogni_supernet.faults.drop_after(10)
+    threads = [threading.Thread(target=cancel, args=(i,)) for i in ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert errors == []
+    assert wait_until(lambda: len(client.transport._outbox) == 0, 10)
+    received = [p["jobID"] for p in sogni_supernet.received("jobError")]
+    assert set(received) == set(ids)
+    assert max(received.count(i) for i in ids) <= 2
+
+
+def test_close_during_reconnect_backoff_is_prompt(make_client: Any, sogni_supernet: Any) -> None:
+    before = our_threads()
+    client = make_client(reconnect_base_delay=30, reconnect_max_delay=30)
+    client.connect(timeout=5)
+    sogni_supernet.faults.refuse_connects(1, code=1011)  # the reconnect fails: long backoff
+    client.transport._socket.drop()
+    time.sleep(0.2)
+    started = time.monotonic()
+    client.close()
+    assert time.monotonic() - started < 1.0
+    assert our_threads() - before == set()
+
+
+def test_silent_server_handshake_is_bounded(make_client: Any) -> None:
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.05)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            accepted.append(conn)  # never answers the upgrade
+
+    acceptor = threading.Thread(target=accept)
+    acceptor.start()
+    before = our_threads()
+    try:
+        port = server.getsockname()[1]
+        client = make_client(socket_endpoint=f"ws://127.0.0.1:{port}", connect_timeout=0.2)
+        with pytest.raises(TimeoutError, match="handshake timed out"):
+            client.connect(timeout=1.0)
+        assert len(accepted) >= 2  # the watchdog cut the first attempt and it reconnected
+        client.close()
+        assert our_threads() - before == set()
+    finally:
+        stop.set()
+        acceptor.join(2)
+        for conn in accepted:
+            conn.close()
+        server.close()

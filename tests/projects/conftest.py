@@ -1,72 +1,23 @@
-"""Fixtures: a LocalSupernet and a client whose ``projects`` talk to it.
+"""Fixtures: a session LocalSupernet (reset after each test) and a SogniClient bound to it.
 
-Uses ``sogni_sync.client.SogniClient`` when it exists; otherwise a bare Transport with an
-API-key header provider, which is all ProjectsApi needs.
+Same shape as ``sogni_sync.testing.pytest_plugin``'s ``sogni_supernet``/``sogni_client``, kept
+local so the suite runs whether or not the package (and so its pytest11 plugin) is installed.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
+from sogni_sync.client import SogniClient
 from sogni_sync.testing import LocalSupernet
 
 
-class _ApiKey:
-    def __init__(self, key: str) -> None:
-        self.key = key
-
-    def rest_headers(self) -> dict[str, str]:
-        return {"api-key": self.key}
-
-    def socket_headers(self) -> list[str]:
-        return [f"api-key: {self.key}"]
-
-    def prepare_connect(self, timeout: float) -> None:
-        return None
-
-    def handle_unauthorized(self) -> bool:
-        return False
-
-    @property
-    def is_authenticated(self) -> bool:
-        return True
-
-
-class _BareClient:
-    """The parts of SogniClient these tests use."""
-
-    def __init__(self, net: LocalSupernet, app_id: str) -> None:
-        from sogni_sync._config import ClientOptions
-        from sogni_sync._transport import Transport
-        from sogni_sync.projects import ProjectsApi
-
-        options = ClientOptions(app_id=app_id, rest_endpoint=net.rest_url,
-                                socket_endpoint=net.socket_url)
-        self.transport = Transport(options, credentials=_ApiKey(net.api_key))
-        self.projects = ProjectsApi(self.transport)
-
-    def close(self) -> None:
-        self.transport.close()
-
-    def __enter__(self) -> _BareClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def make_client(net: LocalSupernet) -> Any:
-    app_id = f"projects-test-{uuid.uuid4()}"
-    try:
-        from sogni_sync.client import SogniClient
-    except ImportError:
-        return _BareClient(net, app_id)
-    return SogniClient(app_id=app_id, api_key=net.api_key, rest_endpoint=net.rest_url,
-                       socket_endpoint=net.socket_url)
+def make_client(net: LocalSupernet) -> SogniClient:
+    return SogniClient(app_id=f"projects-test-{uuid.uuid4()}", api_key=net.api_key,
+                       rest_endpoint=net.rest_url, socket_endpoint=net.socket_url)
 
 
 @pytest.fixture(scope="session")
@@ -84,7 +35,7 @@ def net(supernet: LocalSupernet) -> Iterator[LocalSupernet]:
 
 
 @pytest.fixture
-def client(net: LocalSupernet) -> Iterator[Any]:
+def client(net: LocalSupernet) -> Iterator[SogniClient]:
     c = make_client(net)
     try:
         yield c

@@ -19,7 +19,7 @@ def kind_of(data: bytes) -> str:
     if data[4:8] == b"ftyp":
         brand = data[8:12].lower()
         return "audio" if b"m4a" in brand else "video"
-    if data[:4] == b"RIFF" and data[8:12] == b"WAVE" or data[:3] == b"ID3" or data[:4] in (
+    if (data[:4] == b"RIFF" and data[8:12] == b"WAVE") or data[:3] == b"ID3" or data[:4] in (
         b"fLaC", b"OggS"
     ) or (len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0):
         return "audio"

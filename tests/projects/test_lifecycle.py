@@ -62,8 +62,8 @@ def test_events_in_order_with_previews(client: Any) -> None:
     assert first[JobStartedEvent] < first[JobProgressEvent] < first[JobCompletedEvent]
     completed_at = kinds.index(JobCompletedEvent)
     assert JobProgressEvent not in kinds[completed_at:]
-    steps = [e.step for e in events if isinstance(e, JobProgressEvent)]
-    assert steps == sorted(steps) and steps[-1] >= 4 - 0
+    steps = [e.step or 0 for e in events if isinstance(e, JobProgressEvent)]
+    assert steps == sorted(steps) and steps[-1] >= 4
     assert any(isinstance(e, JobPreviewEvent) and e.url for e in events)
     assert project.jobs[0].preview_url
     assert events[-1].result_urls == tuple(project.result_urls)
@@ -206,13 +206,13 @@ def test_close_wakes_every_waiter(net: Any) -> None:
     def waiter() -> None:
         try:
             project.wait()
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=waiter) for _ in range(4)]
     for t in threads:
         t.start()
-    time.sleep(0.05)  # let the waiters block (not needed for correctness)
+    # Whether a waiter is already blocked or only about to wait, it must end the same way.
     client.close()
     for t in threads:
         t.join(5)
@@ -230,7 +230,7 @@ def test_32_threads_share_one_client(client: Any) -> None:
             for p in projects:
                 urls += p.wait(30)
             results[n] = urls
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             failures.append(exc)
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(32)]
@@ -287,3 +287,29 @@ def test_finished_projects_are_pruned(client: Any) -> None:
         time.sleep(0.02)
     assert project not in client.projects.tracked_projects
     assert project.result_urls  # the handle keeps working
+
+
+def test_enhance(client: Any, net: Any) -> None:
+    project = _image(client, prompt="a castle", size_preset="square_hd", seed=5)
+    project.wait(20)
+    url = project.jobs[0].enhance("light", timeout=20)
+    assert url.startswith("http")
+    request = net.received("jobRequest")[-1]
+    kf = request["keyFrames"][0]
+    assert kf["modelID"] == "flux1-schnell-fp8" and kf["steps"] == 5 and kf["guidanceScale"] == 1
+    assert kf["strength"] == 0.15000000000000002 and kf["hasStartingImage"] is True
+    assert kf["positivePrompt"] == "a castle" and kf["sizePreset"] == "square_hd"
+    assert request["network"] == "fast"
+    uploads = [c.query for c in net.rest_calls if c.path == "/v1/image/uploadUrl"]
+    assert uploads[-1]["type"] == "startingImage"
+
+
+def test_lost_request_fails_the_wait_with_its_error(client: Any, net: Any) -> None:
+    from sogni_sync.errors import RequestLostError
+
+    project = _silent(client, net)
+    # the transport's notification when a written request's fate is unknown after a drop
+    client.transport._emit_connection("request_lost", {
+        "request_id": project.id, "type": "jobRequest", "error": RequestLostError("lost")})
+    with pytest.raises(RequestLostError):
+        project.wait(5)

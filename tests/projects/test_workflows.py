@@ -147,3 +147,15 @@ def test_missing_file_path_is_validation_error(client: Any, tmp_path: pathlib.Pa
     with pytest.raises(ValidationError, match="file not found"):
         client.projects.create(type="image", model_id="flux1-schnell-fp8", positive_prompt="x",
                                starting_image=tmp_path / "nope.png")
+
+
+def test_upload_failure_has_the_reference_text(client: Any, net: Any) -> None:
+    from sogni_sync.errors import ApiError
+
+    net.faults.rest_error("/storage/*", status=500, method="PUT")
+    with pytest.raises(ApiError) as info:
+        client.projects.create(type="image", model_id="coreml-cyberrealistic_v70_768",
+                               positive_prompt="x", starting_image=PNG)
+    assert str(info.value) == "Failed to upload guide image" and info.value.status == 500
+    assert net.received("jobRequest") == []
+    assert client.projects.tracked_projects == []
