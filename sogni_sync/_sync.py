@@ -67,72 +67,63 @@ def wait_for(
 
 
 class Dispatcher:
-    """Runs callables in order on one daemon thread, started on first use."""
+    """Runs callables strictly in submission order on one daemon thread, started on first use.
+
+    The queue is soft-bounded: past ``maxsize`` pending items, ``droppable`` submissions
+    (progress-like notifications) are dropped and counted; everything else is still queued, so
+    terminal events are never lost and order is never broken.
+    """
 
     def __init__(self, name: str = "sogni-callbacks", maxsize: int = 10_000) -> None:
         self._name = name
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize)
-        self._overflow: collections.deque[Any] = collections.deque()
-        self._lock = threading.Lock()
+        self._maxsize = maxsize
+        self._items: collections.deque[tuple[Callable[..., Any], tuple[Any, ...]]] = (
+            collections.deque()
+        )
+        self._cond = threading.Condition(threading.Lock())
         self._thread: threading.Thread | None = None
         self._stopped = False
         self.dropped = 0
 
     def submit(self, fn: Callable[..., Any], *args: Any, droppable: bool = False) -> None:
-        """Queue ``fn(*args)``; after :meth:`stop` calls are ignored.
-
-        When the queue is full, ``droppable`` items (progress-like notifications) are dropped
-        and counted; the rest go to an unbounded overflow so terminal events are never lost.
-        """
-        with self._lock:
+        """Queue ``fn(*args)``; after :meth:`stop` calls are ignored."""
+        with self._cond:
             if self._stopped:
+                return
+            if droppable and len(self._items) >= self._maxsize:
+                self.dropped += 1
                 return
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
                 self._thread.start()
-            try:
-                self._queue.put_nowait((fn, args))
-            except queue.Full:
-                if droppable:
-                    self.dropped += 1
-                else:
-                    self._overflow.append((fn, args))
+            self._items.append((fn, args))
+            self._cond.notify()
 
     def in_dispatcher(self) -> bool:
         return threading.current_thread() is self._thread
 
     def _run(self) -> None:
         while True:
-            item = self._queue.get()
-            if item is _STOP:
-                return
-            self._call(item)
-            while self._overflow:
-                try:
-                    extra = self._overflow.popleft()
-                except IndexError:
-                    break
-                self._call(extra)
-
-    @staticmethod
-    def _call(item: Any) -> None:
-        fn, args = item
-        try:
-            fn(*args)
-        except Exception:
-            log.exception("callback %r raised", getattr(fn, "__qualname__", fn))
+            with self._cond:
+                while not self._items and not self._stopped:
+                    self._cond.wait()
+                if not self._items:
+                    return  # stopped and drained
+                fn, args = self._items.popleft()
+            try:
+                fn(*args)
+            except Exception:
+                log.exception("callback %r raised", getattr(fn, "__qualname__", fn))
 
     def stop(self, timeout: float | None = 2.0) -> None:
         """Let queued callbacks finish, then end the thread (never joins itself)."""
-        with self._lock:
+        with self._cond:
             if self._stopped:
                 return
             self._stopped = True
             thread = self._thread
-        if thread is None:
-            return
-        self._queue.put(_STOP)
-        if thread is not threading.current_thread():
+            self._cond.notify_all()
+        if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
 
 

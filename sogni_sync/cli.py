@@ -21,9 +21,10 @@ def _emulator_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1",
                         help="interface to bind (loopback only unless --allow-remote)")
     parser.add_argument("--port", type=int, default=0,
-                        help="REST host port (0 = ephemeral); the socket host uses --socket-port")
-    parser.add_argument("--socket-port", type=int, default=0,
-                        help="socket host port (0 = ephemeral)")
+                        help="REST host port (0 = ephemeral); the socket host then defaults to "
+                             "PORT+1")
+    parser.add_argument("--socket-port", type=int, default=None,
+                        help="socket host port (default: PORT+1, or ephemeral when PORT is 0)")
     parser.add_argument("--step-delay", type=float, default=0.05,
                         help="seconds per diffusion step (0 = as fast as possible)")
     parser.add_argument("--token-delay", type=float, default=0.02,
@@ -59,7 +60,9 @@ def _emulator_run(args: argparse.Namespace) -> int:
                         catalog=args.catalog, api_key=args.api_key, accounts=accounts,
                         balances={"sogni": args.balance, "spark": args.balance},
                         workers=args.workers, host=args.host, rest_port=args.port,
-                        socket_port=args.socket_port, allow_remote=args.allow_remote,
+                        socket_port=args.socket_port if args.socket_port is not None
+                        else (args.port + 1 if args.port else 0),
+                        allow_remote=args.allow_remote,
                         record_limit=10_000)
     with net:
         print(f"SOGNI_REST_ENDPOINT={net.rest_url}")

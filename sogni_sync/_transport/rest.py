@@ -45,6 +45,7 @@ Host = Literal["rest", "socket"]
 Body = bytes | bytearray | memoryview | BinaryIO | IO[bytes] | os.PathLike[str] | str
 
 _RETRY_STATUS = frozenset({502, 503, 504})
+_CHAT_PATH = "/v1/chat/completions"
 
 
 class _RedactQueryFilter(logging.Filter):
@@ -65,7 +66,6 @@ class _RedactQueryFilter(logging.Filter):
 _urllib3_log = logging.getLogger("urllib3.connectionpool")
 if not any(isinstance(f, _RedactQueryFilter) for f in _urllib3_log.filters):
     _urllib3_log.addFilter(_RedactQueryFilter())
-_CHAT_PATH = "/v1/chat/completions"
 
 
 def http_base(endpoint: str) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 from sogni_sync._sync import Deadline
 from sogni_sync.chat import tools as sogni_tools
 from sogni_sync.chat.types import ToolCall, ToolExecutionResult, ToolProgress, coerce_tool_call
-from sogni_sync.errors import SogniError, TimeoutError, ValidationError
+from sogni_sync.errors import ClientClosedError, SogniError, TimeoutError, ValidationError
 
 __all__ = ["DEFAULT_TOOL_TIMEOUT", "MAX_SOGNI_CALLS_PER_ROUND", "ChatToolsApi", "ToolHandler"]
 
@@ -53,6 +53,12 @@ class ChatToolsApi:
     def __init__(self, projects: Any = None) -> None:
         self._projects = projects
 
+    def definitions(self) -> list[dict[str, Any]]:
+        """The six Sogni tool definitions with ``model`` enums narrowed to the media models
+        online now (``SogniTools.all`` when none are known yet)."""
+        models = getattr(self._projects, "available_models", None) if self._projects else None
+        return sogni_tools.build_sogni_tools(list(models or ()))
+
     def execute(
         self,
         tool_call: ToolCall | Mapping[str, Any],
@@ -87,6 +93,8 @@ class ChatToolsApi:
             )
             return self._run_project(call, media, model_id, params, args.get("prompt"),
                                      timeout, on_progress)
+        except ClientClosedError:
+            raise
         except Exception as exc:
             if not isinstance(exc, (SogniError, OSError, ValueError)):
                 log.exception("tool %s failed unexpectedly", call.name)

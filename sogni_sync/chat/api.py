@@ -92,32 +92,57 @@ class ChatApi:
         model: str,
         messages: Sequence[Any],
         *,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        top_k: int | None = None,
+        min_p: float | None = None,
+        repetition_penalty: float | None = None,
+        frequency_penalty: float | None = None,
+        presence_penalty: float | None = None,
+        stop: str | Sequence[str] | None = None,
+        token_type: str | None = None,
+        tools: Sequence[Mapping[str, Any]] | None = None,
+        tool_choice: str | Mapping[str, Any] | None = None,
+        response_format: Mapping[str, Any] | None = None,
+        think: bool | None = None,
+        task_profile: str | None = None,
+        sogni_tools: bool | str | None = None,
+        sogni_tool_execution: bool | None = None,
+        app_source: str | None = None,
         timeout: float | None = DEFAULT_TIMEOUT,
         auto_execute_tools: bool = False,
         tool_handlers: Mapping[str, ToolHandler] | None = None,
         on_tool_call: Callable[[ToolCall], Any] | None = None,
         on_tool_progress: Callable[[ToolCall, ToolProgress], None] | None = None,
         max_tool_rounds: int | None = None,
-        **params: Any,
     ) -> ChatCompletion:
         """Send one chat request and block until its :class:`ChatCompletion`.
 
-        ``params`` are the request options: ``max_tokens``, ``temperature``, ``top_p``, ``top_k``,
-        ``min_p``, ``repetition_penalty``, ``frequency_penalty``, ``presence_penalty``, ``stop``,
-        ``token_type``, ``tools``, ``tool_choice``, ``sogni_tools``, ``sogni_tool_execution``,
-        ``think``, ``task_profile``, ``response_format``, ``app_source``. Unset ones are not sent.
+        Sampling options (``max_tokens`` ... ``stop``) are forwarded verbatim; unset ones are not
+        sent, so the server's defaults apply. ``think`` (True/False) and ``task_profile``
+        (``general``/``coding``/``reasoning``) select the server's sampling preset
+        (``LLMModel.sampling_defaults`` shows its numbers); explicit sampling values win.
+        ``response_format`` is ``{"type": "json_object"}`` or a ``json_schema`` spec; ``tools``
+        and ``tool_choice`` follow OpenAI; ``token_type`` is ``sogni`` or ``spark``.
 
         With ``auto_execute_tools`` the model's tool calls are executed (Sogni tools as media
         projects, others through ``tool_handlers[name](arguments)`` or ``on_tool_call(call)``)
         and fed back, up to ``max_tool_rounds`` (default 5); the result carries ``tool_history``.
 
-        Raises ``ChatError`` (``"<error>: <message>"``), ``TimeoutError`` after ``timeout``
-        seconds (default 300; ``None`` waits forever), ``ValidationError`` before sending.
+        Returns as soon as ``llmJobResult`` arrives. Raises ``ChatError``
+        (``"<error>: <message>"``), ``TimeoutError`` after ``timeout`` seconds (default 300,
+        per request; ``None`` waits forever), ``ValidationError`` before anything is sent.
         """
-        if params.get("stream"):
-            if auto_execute_tools:
-                raise ValidationError(STREAM_AUTO_TOOLS)
-            raise ValidationError("complete() does not stream; use chat.stream()")
+        params = _given(
+            max_tokens=max_tokens, temperature=temperature, top_p=top_p, top_k=top_k,
+            min_p=min_p, repetition_penalty=repetition_penalty,
+            frequency_penalty=frequency_penalty, presence_penalty=presence_penalty, stop=stop,
+            token_type=token_type, tools=tools, tool_choice=tool_choice,
+            response_format=response_format, think=think, task_profile=task_profile,
+            sogni_tools=sogni_tools, sogni_tool_execution=sogni_tool_execution,
+            app_source=app_source,
+        )
         request = self._prepare(model, messages, params)
         if not auto_execute_tools:
             return self._run(request, timeout)
@@ -135,20 +160,47 @@ class ChatApi:
         model: str,
         messages: Sequence[Any],
         *,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        top_k: int | None = None,
+        min_p: float | None = None,
+        repetition_penalty: float | None = None,
+        frequency_penalty: float | None = None,
+        presence_penalty: float | None = None,
+        stop: str | Sequence[str] | None = None,
+        token_type: str | None = None,
+        tools: Sequence[Mapping[str, Any]] | None = None,
+        tool_choice: str | Mapping[str, Any] | None = None,
+        response_format: Mapping[str, Any] | None = None,
+        think: bool | None = None,
+        task_profile: str | None = None,
+        sogni_tools: bool | str | None = None,
+        sogni_tool_execution: bool | None = None,
+        app_source: str | None = None,
         timeout: float | None = None,
-        **params: Any,
+        auto_execute_tools: bool = False,
     ) -> ChatStream:
-        """Send one chat request with ``stream: true`` and return its :class:`ChatStream`.
+        """Send one chat request with ``stream: true`` and return its :class:`ChatStream`
+        right after the send (iterate it, or use it as a context manager).
 
-        Same ``params`` as :meth:`complete`. ``timeout`` bounds the whole stream (default
-        ``None``: no limit, like the reference). Auto tool execution is refused — run
-        ``chat.tools.execute_all(stream.tool_calls)`` yourself after the stream.
+        Same options as :meth:`complete`. ``timeout`` bounds the whole stream (default ``None``:
+        no limit, like the reference). Auto tool execution is refused (the reference's
+        message) — run ``chat.tools.execute_all(stream.tool_calls)`` after the stream.
         """
-        if params.pop("auto_execute_tools", False):
+        if auto_execute_tools:
             raise ValidationError(STREAM_AUTO_TOOLS)
-        params["stream"] = True
+        params = _given(
+            max_tokens=max_tokens, temperature=temperature, top_p=top_p, top_k=top_k,
+            min_p=min_p, stream=True, repetition_penalty=repetition_penalty,
+            frequency_penalty=frequency_penalty, presence_penalty=presence_penalty, stop=stop,
+            token_type=token_type, tools=tools, tool_choice=tool_choice,
+            response_format=response_format, think=think, task_profile=task_profile,
+            sogni_tools=sogni_tools, sogni_tool_execution=sogni_tool_execution,
+            app_source=app_source,
+        )
         request = self._prepare(model, messages, params)
-        job = self._send(request, keep_chunks=True)
+        job = self._send(request, keep_chunks=True, deadline=Deadline(timeout))
         return ChatStream(job, timeout=timeout, on_close=self._close_stream)
 
     @property
@@ -255,7 +307,9 @@ class ChatApi:
             job_id, request, default_app_source=default_source, messages=request["normalized"]
         )
 
-    def _send(self, request: Mapping[str, Any], *, keep_chunks: bool) -> ChatJob:
+    def _send(
+        self, request: Mapping[str, Any], *, keep_chunks: bool, deadline: Deadline
+    ) -> ChatJob:
         job_id = rq.new_job_id()
         body = self._body(job_id, request)
         job = ChatJob(job_id, request["model"], self._lock, keep_chunks=keep_chunks)
@@ -264,7 +318,9 @@ class ChatApi:
                 raise ClientClosedError("the client is closed")
             self._jobs[job_id] = job  # registered before sending: no event can outrun it
         try:
-            self._transport.send("llmJobRequest", body, request_id=job_id)
+            # the socket wait counts against the caller's budget (transport default if none)
+            self._transport.send("llmJobRequest", body, request_id=job_id,
+                                 timeout=deadline.remaining())
         except BaseException:
             with self._lock:
                 self._jobs.pop(job_id, None)
@@ -273,7 +329,7 @@ class ChatApi:
 
     def _run(self, request: Mapping[str, Any], timeout: float | None) -> ChatCompletion:
         deadline = Deadline(timeout)
-        job = self._send(request, keep_chunks=False)
+        job = self._send(request, keep_chunks=False, deadline=deadline)
         with self._lock:
             finished = wait_for(job.cond, lambda: job.done, deadline)
             if not finished:
@@ -417,6 +473,11 @@ class ChatApi:
             for job in jobs:
                 job.fail(make_error())
             self._models_cond.notify_all()
+
+
+def _given(**options: Any) -> dict[str, Any]:
+    """The request options the caller actually set (None = not given, like JS undefined)."""
+    return {k: v for k, v in options.items() if v is not None}
 
 
 def _num(value: float) -> str:

@@ -6,7 +6,7 @@ data}`` envelope) and may take minutes when the server executes tools, hence its
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sogni_sync.chat import _request as rq
@@ -19,9 +19,6 @@ HOSTED_PATH = "/v1/chat/completions"
 HOSTED_TIMEOUT = 300.0
 #: accepted ``sogni_tools`` values (``"rich"`` is sent as ``"creative-tools"``)
 SOGNI_TOOLS_MODES = (True, False, "creative-tools", "creative-agent", "rich")
-_HOSTED_EXTRA = frozenset(
-    {"media_references", "api_media_references", "chat_template_kwargs"}
-)
 
 
 class HostedChatApi:
@@ -35,44 +32,72 @@ class HostedChatApi:
         model: str,
         messages: Sequence[Any],
         *,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        top_k: int | None = None,
+        min_p: float | None = None,
+        repetition_penalty: float | None = None,
+        frequency_penalty: float | None = None,
+        presence_penalty: float | None = None,
+        stop: str | Sequence[str] | None = None,
+        token_type: str | None = None,
+        tools: Sequence[Mapping[str, Any]] | None = None,
+        tool_choice: str | Mapping[str, Any] | None = None,
+        response_format: Mapping[str, Any] | None = None,
+        think: bool | None = None,
+        task_profile: str | None = None,
+        sogni_tools: bool | str | None = None,
+        sogni_tool_execution: bool | None = None,
+        media_references: Sequence[Any] | None = None,
+        api_media_references: Sequence[Any] | None = None,
+        chat_template_kwargs: Mapping[str, Any] | None = None,
+        app_source: str | None = None,
+        stream: bool = False,
         timeout: float | None = HOSTED_TIMEOUT,
-        **params: Any,
     ) -> HostedChatCompletion:
         """One hosted completion; blocks up to ``timeout`` seconds (default 300).
 
-        Accepts the socket chat parameters (``token_type`` may also be ``"auto"`` here) plus
-        ``sogni_tools`` (``True``/``"creative-tools"``/``"creative-agent"``/``"rich"``),
-        ``sogni_tool_execution`` (let the server run the tools), ``media_references``,
-        ``api_media_references`` and ``chat_template_kwargs``. Streaming is not supported.
+        Takes the socket chat options (``token_type`` may also be ``"auto"`` here) plus
+        ``sogni_tools`` (``True``/``"creative-tools"``/``"creative-agent"``; legacy ``"rich"``),
+        ``sogni_tool_execution`` (let the server run the hosted tools and report the workflows
+        it started), ``media_references``/``api_media_references`` (opaque lists) and
+        ``chat_template_kwargs`` (wins over ``think``). Streaming is not supported.
         Raises ``ApiError`` subclasses for non-2xx answers, ``ValidationError`` before sending.
         """
-        if params.get("stream"):
+        if stream:
             raise ValidationError(
                 "chat.hosted.create currently supports non-streaming requests only."
             )
-        params.pop("stream", None)
-        unknown = set(params) - rq.CHAT_PARAMS - _HOSTED_EXTRA
-        if unknown:
-            raise ValidationError(f"unknown hosted chat parameter(s): {', '.join(sorted(unknown))}")
-        mode = params.get("sogni_tools")
-        if mode is not None and not (
-            isinstance(mode, bool) or (isinstance(mode, str) and mode.strip())
+        if sogni_tools is not None and not (
+            isinstance(sogni_tools, bool) or (isinstance(sogni_tools, str) and sogni_tools.strip())
         ):
             raise ValidationError("sogni_tools must be a boolean or a mode string")
-        request = {"model": model, "messages": list(messages), **params}
-        token_type = request.get("token_type")
-        check = dict(request)
-        if token_type == "auto":
-            check.pop("token_type")
-        for key in _HOSTED_EXTRA | {"sogni_tool_execution"}:
-            check.pop(key, None)
-        rq.validate_params(check)
-        if params.get("sogni_tool_execution") not in (None, True, False):
+        if sogni_tool_execution is not None and not isinstance(sogni_tool_execution, bool):
             raise ValidationError("sogni_tool_execution must be a boolean")
-        for key in ("media_references", "api_media_references"):
-            value = params.get(key)
-            if value is not None and not isinstance(value, (list, tuple)):
-                raise ValidationError(f"{key} must be a list")
+        for name, refs in (("media_references", media_references),
+                           ("api_media_references", api_media_references)):
+            if refs is not None and not isinstance(refs, (list, tuple)):
+                raise ValidationError(f"{name} must be a list")
+        request: dict[str, Any] = {
+            "model": model, "messages": list(messages) if messages is not None else None,
+            "max_tokens": max_tokens, "temperature": temperature, "top_p": top_p,
+            "top_k": top_k, "min_p": min_p, "repetition_penalty": repetition_penalty,
+            "frequency_penalty": frequency_penalty, "presence_penalty": presence_penalty,
+            "stop": stop, "tools": tools, "tool_choice": tool_choice,
+            "response_format": response_format, "think": think, "task_profile": task_profile,
+        }
+        rq.validate_params(request)
+        if token_type is not None and token_type not in ("sogni", "spark", "auto"):
+            raise ValidationError(
+                f"token_type must be 'sogni', 'spark' or 'auto', got {token_type!r}"
+            )
+        request.update(
+            token_type=token_type, sogni_tools=sogni_tools,
+            sogni_tool_execution=sogni_tool_execution, media_references=media_references,
+            api_media_references=api_media_references,
+            chat_template_kwargs=chat_template_kwargs, app_source=app_source,
+        )
         body = rq.build_hosted_body(
             request, default_app_source=getattr(self._transport.options, "app_source", None)
         )

@@ -57,6 +57,21 @@ def _clamp(value: float, low: int, high: int) -> int:
     return max(low, min(high, int(value)))
 
 
+def _read_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# Read once at import: os.umask() is process-wide, so flipping it later could race other threads.
+_UMASK = _read_umask()
+
+
+def _file_mode() -> int:
+    """0666 less the umask, as ``open()`` would have created the file."""
+    return 0o666 & ~_UMASK
+
+
 class Job:
     """One produced medium of a project. Read-only for users; updated by the client."""
 
@@ -181,6 +196,7 @@ class Job:
                     fh.seek(0)
                     fh.truncate()
                     rest.stream_to(self.get_result_url(refresh=True), fh)
+            os.chmod(tmp, _file_mode())  # mkstemp makes 0600; a download is an ordinary file
             os.replace(tmp, target)
         except BaseException:
             try:

@@ -13,6 +13,8 @@ Socket (server -> client frames; ``types`` = event names or ``None`` for any):
     ``drop_after(frames=0)``           abort the TCP connection (no close frame, client sees 1006)
                                        once N more frames were sent (frame N+1 is not sent).
     ``close_after(frames, code, reason="")`` the same with a WebSocket close ``code``.
+    ``close_at(msg_type, code=0, reason="")`` close (0 = abort) instead of sending the next frame
+                                       of that type, e.g. ``"jobResult"``.
     ``delay(seconds, types=None, count=1)`` hold matching frames back for ``seconds``.
     ``duplicate(types=None, count=1)``  send matching frames twice.
     ``reorder(count=1)``               swap each of the next ``count`` frames with the one after.
@@ -30,6 +32,10 @@ REST (both hosts):
     ``Retry-After`` header (seconds) and ``retryAfter`` in the body (429/503).
 
 Workers:
+    ``fail_next_jobs(count=1, error=1001, message=..., project_level=False)`` the next ``count``
+                                       jobs fail after their first step with that ``error``
+                                       (number or symbolic string such as ``"workerDisconnected"``);
+                                       ``project_level`` sends one ``jobError`` without ``imgID``.
     ``no_workers(model_id)`` hides a model from ``swarmModels`` and fails its jobs with
     ``jobError`` ``noWorkers`` (project level) until ``clear()``.
 """
@@ -92,6 +98,8 @@ class Faults:
             self._forget: dict[str, int] = {}
             self._refuse: list[int] = []
             self._rest: list[RestFault] = []
+            self._close_at: list[list[Any]] = []
+            self._job_failures: list[tuple[Any, str, bool]] = []
             self.hidden_models: set[str] = set()
 
     # -- arming (any thread) -----------------------------------------------------------------
@@ -103,6 +111,19 @@ class Faults:
     def close_after(self, frames: int, code: int, reason: str = "") -> None:
         with self._lock:
             self._closes.append([max(0, frames), int(code), reason])
+
+    def close_at(self, msg_type: str, code: int = 0, reason: str = "") -> None:
+        with self._lock:
+            self._close_at.append([msg_type, int(code), reason])
+
+    def fail_next_jobs(self, count: int = 1, error: int | str = 1001,
+                       message: str = "Injected job failure", project_level: bool = False) -> None:
+        with self._lock:
+            self._job_failures.extend([(error, message, project_level)] * int(count))
+
+    def take_job_failure(self) -> tuple[Any, str, bool] | None:
+        with self._lock:
+            return self._job_failures.pop(0) if self._job_failures else None
 
     def delay(self, seconds: float, types: str | Iterable[str] | None = None,
               count: int = 1) -> None:
@@ -188,7 +209,7 @@ class Faults:
     def frames_armed(self) -> bool:
         """Cheap check so the hot send path skips :meth:`on_frame` when nothing is armed."""
         return bool(self._closes or self._delays or self._dups or self._reorder
-                    or self._malformed)
+                    or self._malformed or self._close_at)
 
     def on_frame(self, msg_type: str) -> FrameFault:
         out = FrameFault()
@@ -212,6 +233,11 @@ class Faults:
             if self._reorder:
                 self._reorder -= 1
                 out.hold = True
+            for entry in self._close_at:
+                if entry[0] == msg_type:
+                    self._close_at.remove(entry)
+                    out.close, out.close_reason = entry[1], entry[2]
+                    return out
             if self._closes:
                 entry = self._closes[0]
                 if entry[0] <= 0:

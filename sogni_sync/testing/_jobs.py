@@ -6,7 +6,9 @@ simulated workers) ``initiatingModel`` -> ``jobStarted`` -> ``jobProgress`` per 
 (``hasImage: true`` on evenly spaced steps when previews were requested; the preview is stored
 first) and ``jobETA`` per step for video -> ``jobResult`` (``lastSeed`` string; the request's
 explicit seed on job 0, ``seed + i`` on job i) -> ``jobState jobCompleted`` -> settlement
-(``balanceUpdate``). ``step_delay`` seconds per step; with 0 the task only yields.
+(``balanceUpdate``). ``step_delay`` seconds per step; with 0 a job yields to the loop once
+(after its first step) and then runs straight through, which keeps thousands of concurrent
+projects cheap.
 
 Frames go to whichever connection currently owns the project's ``appId``, so a client that
 reconnects (same appId) keeps receiving events; projects that finish while their app is
@@ -52,6 +54,10 @@ class Rejection(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+class ProjectAborted(Exception):
+    """A project-level failure stops every job of the project."""
 
 
 @dataclass
@@ -103,11 +109,12 @@ class Project:
     def raw_job(self, job: Job, storage_url: str | None) -> dict[str, Any]:
         per_job = self.cost / max(1, self.count)
         return {
-            "id": job.id, "SID": str(job.index + 1), "imgID": job.id,
+            "id": job.id, "SID": str(job.index + 1), "imgID": job.id, "jobIndex": job.index,
             "worker": {"name": job.worker, "username": job.worker},
             "createTime": job.create_time, "updateTime": job.end_time or now_ms(),
             "startTime": job.start_time, "endTime": job.end_time,
-            "status": job.status if job.status != "canceled" else "jobError",
+            # a canceled job is a finished job with reason artistCanceled (what 5.x replays)
+            "status": job.status if job.status != "canceled" else "jobCompleted",
             "reason": {"jobCompleted": "jobCompleted", "canceled": "artistCanceled",
                        "jobError": "genfailure"}.get(job.status),
             "performedSteps": job.step, "triggeredNSFWFilter": False, "seedUsed": job.seed,
@@ -323,10 +330,23 @@ class Scheduler:
             for i in range(project.count):
                 project.jobs.append(Job(id=new_id(), index=i, seed=(base + i) % 2**32,
                                         worker=f"emulator-worker-{(i % 8) + 1}"))
-            if project.count == 1:
-                await self._run_job(project, project.jobs[0])
-            else:
-                await asyncio.gather(*(self._run_job(project, j) for j in project.jobs))
+            tasks: list[asyncio.Task[None]] = []
+            try:
+                if project.count == 1:
+                    await self._run_job(project, project.jobs[0])
+                else:
+                    loop = asyncio.get_running_loop()
+                    tasks = [loop.create_task(self._run_job(project, j)) for j in project.jobs]
+                    await asyncio.gather(*tasks)
+            except ProjectAborted:
+                for task in tasks:
+                    task.cancel()
+                project.status = "failed"
+                for job in project.jobs:
+                    if not job.finished:
+                        job.status, job.end_time = "jobError", now_ms()
+                self._settle(project)
+                return
             if project.status == "canceled":
                 return
             if any(j.status == "jobCompleted" for j in project.jobs):
@@ -362,6 +382,8 @@ class Scheduler:
         state, pid, jid = self.state, project.id, job.id
         delay = state.options.step_delay
         base = {"jobID": pid, "imgID": jid}
+        if project.finished:
+            return
         project.status = "running"
         job.status = "initiatingModel"
         self.emit(project, "jobState", {**base, "type": "initiatingModel",
@@ -372,19 +394,28 @@ class Scheduler:
         n = project.steps
         previews = project.previews
         preview_steps = {math.ceil(k * n / previews) for k in range(1, previews + 1)}
-        fail = state.faults.prompt_fails(project.prompt)
+        failure = state.faults.take_job_failure()
+        if failure is None and state.faults.prompt_fails(project.prompt):
+            failure = (state.faults.fail_code, state.faults.fail_message, False)
         kf = project.request["keyFrames"][0]
         for step in range(1, n + 1):
             if delay > 0:
                 await asyncio.sleep(delay)
-            else:
-                await asyncio.sleep(0)
+            elif step == 1:
+                await asyncio.sleep(0)  # zero-delay mode: let other projects start, no more
+            if project.finished:  # aborted or canceled while this job was running
+                return
             job.step, job.status = step, "jobProgress"
-            if fail:
+            if failure is not None:
                 job.status, job.end_time = "jobError", now_ms()
-                job.error = {"error": state.faults.fail_code,
-                             "error_message": state.faults.fail_message}
-                self.emit(project, "jobError", {**base, "isFromWorker": True, **job.error})
+                job.error = {"error": failure[0], "error_message": failure[1]}
+                if failure[2]:
+                    self.emit(project, "jobError", {"jobID": pid, "isFromWorker": False,
+                                                    **job.error})
+                    project.status = "failed"
+                    raise ProjectAborted
+                else:
+                    self.emit(project, "jobError", {**base, "isFromWorker": True, **job.error})
                 return
             if project.kind == "video":
                 self.emit(project, "jobETA", {**base, "etaSeconds": round((n - step) * delay, 3)})

@@ -22,6 +22,7 @@ docs, independently of the client code, so a bug is not silently shared by both 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import math
 import re
@@ -50,7 +51,8 @@ def _text_of(content: Any) -> str:
         return content
     if isinstance(content, list):
         return " ".join(
-            str(p.get("text") or "") for p in content
+            str(p.get("text") or "")
+            for p in content
             if isinstance(p, dict) and p.get("type") == "text"
         )
     return ""
@@ -69,6 +71,7 @@ def _images(messages: list[Any]) -> list[str]:
 
 def prompt_tokens(messages: list[Any]) -> int:
     """The estimate formula applied to the received messages."""
+
     def scrub(message: Any) -> Any:
         if not isinstance(message, dict) or not isinstance(message.get("content"), list):
             return message
@@ -162,14 +165,19 @@ def plan_reply(body: dict[str, Any]) -> dict[str, Any]:
         tool = _pick_tool(tools, body.get("tool_choice", "auto"), text)
     result: dict[str, Any] = {"prompt_tokens": prompt_tokens(messages), "tool_call": None}
     if tool is not None:
-        result["tool_call"] = {"name": tool["function"]["name"],
-                               "arguments": _dumps(_arguments(tool, text))}
+        result["tool_call"] = {
+            "name": tool["function"]["name"],
+            "arguments": _dumps(_arguments(tool, text)),
+        }
         result.update(content="", pieces=[], finish_reason="tool_calls")
         return result
     fmt = body.get("response_format")
     if last.get("role") == "tool":
-        summaries = [_text_of(m.get("content"))[:1000] for m in messages
-                     if isinstance(m, dict) and m.get("role") == "tool"]
+        summaries = [
+            _text_of(m.get("content"))[:1000]
+            for m in messages
+            if isinstance(m, dict) and m.get("role") == "tool"
+        ]
         content = "Tool results: " + " | ".join(summaries[-4:])
     elif isinstance(fmt, dict) and fmt.get("type") in ("json_object", "json_schema"):
         content = _json_reply(fmt, text)
@@ -180,7 +188,7 @@ def plan_reply(body: dict[str, Any]) -> dict[str, Any]:
     kwargs = body.get("chat_template_kwargs") or {}
     if isinstance(kwargs, dict) and kwargs.get("enable_thinking") is True and not fmt:
         content = "<think>Thinking about the request.</think>\n" + content
-    pieces = [content[i:i + PIECE] for i in range(0, len(content), PIECE)] or [""]
+    pieces = [content[i : i + PIECE] for i in range(0, len(content), PIECE)] or [""]
     finish = "stop"
     limit = body.get("max_tokens")
     if isinstance(limit, (int, float)) and not isinstance(limit, bool) and 0 < limit < len(pieces):
@@ -241,15 +249,18 @@ class LlmEngine:
 
     async def _run(self, conn: Any, body: dict[str, Any], job_id: str) -> None:
         started = time.monotonic()
+        emit = functools.partial(self._send, conn)
         rejected = _reject(body, self.state)
         if rejected:
-            await self._send(conn, "llmJobError", {"jobID": job_id, "error": rejected[0],
-                                             "error_message": rejected[1]})
+            await emit(
+                "llmJobError", {"jobID": job_id, "error": rejected[0], "error_message": rejected[1]}
+            )
             return
         model = body["model"]
         plan = plan_reply(body)
-        token_type = str(body["tokenType"]) if body.get("tokenType") in ("sogni", "spark") \
-            else "sogni"
+        token_type = (
+            str(body["tokenType"]) if body.get("tokenType") in ("sogni", "spark") else "sogni"
+        )
         out_tokens = max(1, len(plan["pieces"]) or 1)
         quote = self.state.catalog.llm_quote(token_type, model, plan["prompt_tokens"], out_tokens)
         estimate = self.state.catalog.llm_quote(
@@ -257,69 +268,130 @@ class LlmEngine:
         )
         self.active[job_id] = conn.app_id
         try:
-            await self._send(conn, "jobState", {"jobID": job_id, "type": "pending", "modelId": model,
-                                          "estimatedCost": _money(estimate["costInToken"])})
+            await emit(
+                "jobState",
+                {
+                    "jobID": job_id,
+                    "type": "pending",
+                    "modelId": model,
+                    "estimatedCost": _money(estimate["costInToken"]),
+                },
+            )
             if conn.account.available(token_type) < Decimal(str(quote["costInToken"])):
-                await self._send(conn, "llmJobError", {"jobID": job_id, "error": "insufficientFunds",
-                                                 "error_message": "Insufficient funds"})
+                await emit(
+                    "llmJobError",
+                    {
+                        "jobID": job_id,
+                        "error": "insufficientFunds",
+                        "error_message": "Insufficient funds",
+                    },
+                )
                 return
-            await self._send(conn, "jobState", {"jobID": job_id, "type": "queued", "queuePosition": 0,
-                                          "modelId": model,
-                                          "estimatedCost": _money(estimate["costInToken"])})
+            await emit(
+                "jobState",
+                {
+                    "jobID": job_id,
+                    "type": "queued",
+                    "queuePosition": 0,
+                    "modelId": model,
+                    "estimatedCost": _money(estimate["costInToken"]),
+                },
+            )
             await self._pause()
-            await self._send(conn, "jobState", {"jobID": job_id, "type": "assigned",
-                                          "workerName": WORKER})
-            await self._send(conn, "jobState", {"jobID": job_id, "type": "jobStarted",
-                                          "workerName": WORKER})
+            await emit("jobState", {"jobID": job_id, "type": "assigned", "workerName": WORKER})
+            await emit("jobState", {"jobID": job_id, "type": "jobStarted", "workerName": WORKER})
             text = _last_user_text(body["messages"])
             if self.state.faults.prompt_fails(text):
                 await self._pause()
-                await self._send(conn, "llmJobError", {
-                    "jobID": job_id, "error": "workerError",
-                    "error_message": "The LLM worker failed to generate a response",
-                    "workerName": WORKER})
+                await emit(
+                    "llmJobError",
+                    {
+                        "jobID": job_id,
+                        "error": "workerError",
+                        "error_message": "The LLM worker failed to generate a response",
+                        "workerName": WORKER,
+                    },
+                )
                 return
             if "[[hang]]" in text:
                 return
             await self._stream(conn, job_id, plan)
-            usage = {"prompt_tokens": plan["prompt_tokens"], "completion_tokens": out_tokens,
-                     "total_tokens": plan["prompt_tokens"] + out_tokens}
-            await self._send(conn, "jobTokens", {"jobID": job_id, "content": "",
-                                           "finishReason": plan["finish_reason"], "usage": usage})
-            cost = {"costInUSD": _money(quote["costInUSD"]),
-                    "costInToken": _money(quote["costInToken"]),
-                    "costInSogni": _money(quote["costInSogni"]),
-                    "costInSpark": _money(quote["costInSpark"]),
-                    "inputTokens": plan["prompt_tokens"], "outputTokens": out_tokens}
-            await self._send(conn, "llmJobResult", {
-                "jobID": job_id, "usage": usage,
-                "timeTaken": round(max(time.monotonic() - started, 0.001), 3),
-                "cost": cost, "workerName": WORKER})
+            usage = {
+                "prompt_tokens": plan["prompt_tokens"],
+                "completion_tokens": out_tokens,
+                "total_tokens": plan["prompt_tokens"] + out_tokens,
+            }
+            await emit(
+                "jobTokens",
+                {
+                    "jobID": job_id,
+                    "content": "",
+                    "finishReason": plan["finish_reason"],
+                    "usage": usage,
+                },
+            )
+            cost = {
+                "costInUSD": _money(quote["costInUSD"]),
+                "costInToken": _money(quote["costInToken"]),
+                "costInSogni": _money(quote["costInSogni"]),
+                "costInSpark": _money(quote["costInSpark"]),
+                "inputTokens": plan["prompt_tokens"],
+                "outputTokens": out_tokens,
+            }
+            await emit(
+                "llmJobResult",
+                {
+                    "jobID": job_id,
+                    "usage": usage,
+                    "timeTaken": round(max(time.monotonic() - started, 0.001), 3),
+                    "cost": cost,
+                    "workerName": WORKER,
+                },
+            )
             self.state.charge(conn.account, token_type, Decimal(cost["costInToken"]))
         finally:
             self.active.pop(job_id, None)
 
     async def _stream(self, conn: Any, job_id: str, plan: dict[str, Any]) -> None:
+        emit = functools.partial(self._send, conn)
         call = plan["tool_call"]
         if call is not None:
-            await self._send(conn, "jobTokens", {"jobID": job_id, "role": "assistant", "content": ""})
+            await emit("jobTokens", {"jobID": job_id, "role": "assistant", "content": ""})
             await self._pause()
-            await self._send(conn, "jobTokens", {"jobID": job_id, "content": "", "tool_calls": [{
-                "index": 0, "id": f"call_{job_id.replace('-', '')[:24].lower()}",
-                "type": "function", "function": {"name": call["name"], "arguments": ""}}]})
+            await emit(
+                "jobTokens",
+                {
+                    "jobID": job_id,
+                    "content": "",
+                    "tool_calls": [
+                        {
+                            "index": 0,
+                            "id": f"call_{job_id.replace('-', '')[:24].lower()}",
+                            "type": "function",
+                            "function": {"name": call["name"], "arguments": ""},
+                        }
+                    ],
+                },
+            )
             args = call["arguments"]
             half = max(1, len(args) // 2)
             for piece in (args[:half], args[half:]):
                 if piece:
                     await self._pause()
-                    await self._send(conn, "jobTokens", {"jobID": job_id, "content": "", "tool_calls": [
-                        {"index": 0, "function": {"arguments": piece}}]})
+                    await emit(
+                        "jobTokens",
+                        {
+                            "jobID": job_id,
+                            "content": "",
+                            "tool_calls": [{"index": 0, "function": {"arguments": piece}}],
+                        },
+                    )
             return
         for i, piece in enumerate(plan["pieces"]):
             frame: dict[str, Any] = {"jobID": job_id, "content": piece}
             if i == 0:
                 frame = {"jobID": job_id, "role": "assistant", "content": piece}
-            await self._send(conn, "jobTokens", frame)
+            await emit("jobTokens", frame)
             await self._pause()
 
     def reset(self, state: State | None = None) -> None:

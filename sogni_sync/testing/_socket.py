@@ -166,8 +166,7 @@ class Connection:
                     self.frames_sent += 1
                 if not batch or transport is None or transport.is_closing():
                     continue
-                for item in batch:
-                    await self.ws.send_bytes(item[2:] if item[1] < 126 else item[4:] if item[1] == 126 else item[10:])
+                transport.write(b"".join(batch))
                 while (transport.get_write_buffer_size() > 4 * 1024 * 1024
                        and not transport.is_closing()):
                     await asyncio.sleep(0.005)
@@ -248,7 +247,7 @@ def add_routes(app: web.Application, state: State) -> None:
     state.socket_handlers.setdefault("setSocketEventSubscriptions", _set_subscriptions)
 
     async def websocket(request: web.Request) -> web.StreamResponse:
-        ws = web.WebSocketResponse(autoping=True, max_msg_size=64 * 1024 * 1024)
+        ws = web.WebSocketResponse(autoping=True, compress=False, max_msg_size=64 * 1024 * 1024)
         if not ws.can_prepare(request).ok:
             return web.json_response({"status": "error", "message": "WebSocket upgrade required",
                                       "errorCode": 0}, status=400)

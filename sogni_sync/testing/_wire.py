@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import time
 import uuid
 from typing import Any
@@ -29,15 +30,29 @@ class FrameError(ValueError):
     """A client frame that is not a valid envelope."""
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_PLAIN_TYPE = re.compile(r"[A-Za-z0-9_.-]+")
+_prefixes: dict[str, bytes] = {}
+
+
 def dumps(value: Any) -> str:
     """Compact JSON with raw non-ASCII, like ``JSON.stringify``."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(value)
 
 
 def encode_frame(msg_type: str, payload: Any) -> bytes:
-    """Encode one server->client envelope as UTF-8 bytes (sent as a binary frame)."""
-    data = base64.b64encode(dumps(payload).encode("utf-8")).decode("ascii")
-    return dumps({"type": msg_type, "data": data}).encode("utf-8")
+    """Encode one server->client envelope as UTF-8 bytes (sent as a binary frame).
+
+    Hot path (one call per frame): the envelope is assembled from bytes because a plain event
+    name and a base64 string never need JSON escaping.
+    """
+    data = base64.b64encode(_ENCODER.encode(payload).encode("utf-8"))
+    prefix = _prefixes.get(msg_type)
+    if prefix is None:
+        if not _PLAIN_TYPE.fullmatch(msg_type):
+            return dumps({"type": msg_type, "data": data.decode("ascii")}).encode("utf-8")
+        prefix = _prefixes[msg_type] = f'{{"type":"{msg_type}","data":"'.encode("ascii")
+    return prefix + data + b'"}'
 
 
 def decode_frame(raw: str | bytes) -> tuple[str, Any]:

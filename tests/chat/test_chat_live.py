@@ -124,8 +124,8 @@ def test_errors_are_typed(client: Any) -> None:
     assert str(info2.value) == "The LLM worker failed to generate a response"
     with pytest.raises(ChatError, match=r"^modelNotFound: "):
         client.chat.complete("no-such-model", [{"role": "user", "content": "hi"}])
-    with pytest.raises(ValidationError, match=r"unknown chat parameter"):
-        client.chat.complete(LLM, [], temprature=1)
+    with pytest.raises(ValidationError, match=r"temperature must be a number"):
+        client.chat.complete(LLM, [], temperature="hot")
 
 
 def test_timeout(client: Any) -> None:
@@ -274,8 +274,6 @@ def test_close_fails_waiters(client: Any) -> None:
     client.close()
     thread.join(10)
     assert outcome and isinstance(outcome[0], ClientClosedError)
-    with pytest.raises(ValidationError, match=r"^autoExecuteTools is not supported"):
-        client.chat.complete(LLM, ASK_WEATHER, stream=True, auto_execute_tools=True)
 
 
 def test_stream_survives_a_dropped_socket(client: Any, net: Any) -> None:

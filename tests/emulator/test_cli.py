@@ -54,3 +54,38 @@ def test_custom_accounts_and_catalog(tmp_path) -> None:
                          headers={"api-key": "k1"}, timeout=5)
         assert len(r.json()) == 3
         assert net.account().balances["spark"] == 5
+
+
+def test_fixed_ports() -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "sogni_sync.testing", "--port", str(port)],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        env = dict(proc.stdout.readline().strip().split("=", 1) for _ in range(5))
+        assert env["SOGNI_REST_ENDPOINT"] == f"http://127.0.0.1:{port}"
+        assert env["SOGNI_SOCKET_ENDPOINT"] == f"ws://127.0.0.1:{port + 1}"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(10) == 0
+
+
+def test_conformance_driver_parses_runner_output(tmp_path, capsys) -> None:
+    from sogni_sync.testing import conformance
+
+    for client, ok in (("js", "true"), ("py", "false")):
+        folder = tmp_path / client
+        folder.mkdir()
+        (folder / "run.sh").write_text(
+            "test -n \"$SOGNI_USERNAME\" && test -n \"$SOGNI_API_KEY\" || exit 3\n"
+            f"echo '{{\"client\":\"{client}\",\"scenario\":\"connect\",\"ok\":{ok},"
+            "\"seconds\":0.1,\"detail\":\"'\"$*\"'\"}'\n")
+    code = conformance.main(["--runners", str(tmp_path), "--only", "connect"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "js     connect        ok" in out and "py     connect        FAIL" in out
+    assert "--only connect" in out

@@ -131,3 +131,37 @@ def test_reset_clears(net: LocalSupernet, connect) -> None:
     net.reset()
     assert api(net, "/v1/account/me").status_code == 200
     assert len(net.rest_calls) == 1 and net.received() == []
+
+
+def test_close_at_event_type(net: LocalSupernet, connect) -> None:
+    ws = connect()
+    net.faults.close_at("jobResult", code=1011)
+    ws.send("jobRequest", job_request())
+    with pytest.raises(Closed) as info:
+        while True:
+            assert ws.recv()[0] != "jobResult"
+    assert info.value.code == 1011
+
+
+def test_fail_next_jobs_symbolic(net: LocalSupernet, connect) -> None:
+    ws = connect()
+    net.faults.fail_next_jobs(1, error="workerDisconnected", message="Worker disconnected")
+    req = job_request(count=2)
+    frames = run_project(ws, req)  # the other job still completes the project
+    errors = [d for t, d in frames if t == "jobError"]
+    assert len(errors) == 1 and errors[0]["error"] == "workerDisconnected" and errors[0]["imgID"]
+
+
+def test_fail_project_level(net: LocalSupernet, connect) -> None:
+    ws = connect()
+    net.faults.fail_next_jobs(1, error="serverRestarting", message="Restart",
+                              project_level=True)
+    req = job_request(count=3)
+    frames = run_project(ws, req)
+    err = frames[-1][1]
+    assert frames[-1][0] == "jobError" and "imgID" not in err and err["error"] == "serverRestarting"
+    net.toast("after")
+    rest = ws.until(lambda t, d: t == "toastMessage")
+    assert not any(t in ("jobResult", "jobProgress") for t, _ in rest)
+    snap = api(net, f"/v1/projects/{req['jobID']}").json()["data"]["project"]
+    assert snap["status"] == "errored"

@@ -100,8 +100,11 @@ def test_set_tokens_resumes_and_logout(make_client: Any, sogni_supernet: Any) ->
     second.set_tokens(token=tokens.token, refresh_token=tokens.refresh_token)
     second.connect(timeout=5)
     assert second.account.me().username == sogni_supernet.username
+    assert second.account.current_account.wallet_address
     second.account.logout()
     assert not second.is_authenticated
+    assert second.account.current_account.wallet_address is None
+    assert not second.transport.is_ready
     with pytest.raises(AuthenticationError):
         second.account.me()
 

@@ -415,3 +415,20 @@ def test_silent_server_handshake_is_bounded(make_client: Any) -> None:
         for conn in accepted:
             conn.close()
         server.close()
+
+
+def test_other_4xxx_codes_are_terminal_until_connect(make_client: Any, sogni_supernet: Any) -> None:
+    from sogni_sync.errors import ConnectionLostError
+
+    client = make_client()
+    client.connect(timeout=5)
+    sogni_supernet.faults.close_after(0, 4010, "App ID blocked")
+    client.transport.send("changeNetwork", "relaxed")
+    with pytest.raises(ConnectionLostError) as info:
+        for _ in range(500):
+            client.transport.send("changeNetwork", "fast", timeout=2)
+            time.sleep(0.01)
+    assert info.value.code == 4010 and type(info.value) is ConnectionLostError
+    assert client.is_authenticated  # only 4021 forgets the credentials
+    client.connect(timeout=5)  # an explicit connect() starts over
+    assert client.transport.is_ready

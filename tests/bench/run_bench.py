@@ -1,0 +1,398 @@
+"""``make bench``: sogni-sync against the official Python (5.70.0) and JS (5.54.0) clients.
+
+Every client talks over loopback to the same kind of separate emulator process
+(``tests/bench/emulator_proc.py``; a fresh one per step so no run inherits another's state) and
+runs in its own process, so each number is that client's own. Steps (``--only`` picks some):
+
+* ``p1``     — latency from the emulator writing a project's final frame (``jobState
+  jobCompleted``) to ``wait()`` returning, sequential one-image projects; same for
+  ``chat.complete()`` (final frame ``llmJobResult``). Ours: ``ours.py latency``; official:
+  ``official_py.py`` / ``official_js.mjs``.
+* ``p2``     — ``BENCH_PROJECTS`` (default 1000) image projects x 4 jobs through one client:
+  ours created in a loop + ``wait_all`` and from threads; official via the conformance runners'
+  ``throughput`` scenario.
+* ``memory`` — RSS / tracemalloc over ``BENCH_MEMORY_PROJECTS`` (default 10000) sequential
+  projects; growth per 1,000 projects after the first sample (least squares).
+* ``stream`` — tokens/s through ``chat.stream()`` (``BENCH_STREAM_CHARS`` characters of answer,
+  4 characters per token, token_delay 0).
+
+Knobs (env): BENCH_PROJECTS, BENCH_LATENCY_N (200), BENCH_CHATS (200), BENCH_WARMUP (10),
+BENCH_MEMORY_PROJECTS (10000), BENCH_STREAM_CHARS (400000), BENCH_STEP_TIMEOUT (s per step,
+default 900), BENCH_THREADS (64), BENCH_PRUNE_AFTER (memory step's project retention, s; 2).
+Exit status 0 when every step ran (targets missed are reported, not failures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import queue
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+PY = sys.executable
+CONF = Path(os.environ.get("SOGNI_CONFORMANCE_DIR", "/work/shared/conformance"))
+CACHE = Path(os.environ.get("SOGNI_CONFORMANCE_CACHE",
+                            Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+                            / "sogni-conformance"))
+OFFICIAL_PY = CACHE / "py-5.70.0" / "bin" / "python"
+OFFICIAL_JS_DIR = CACHE / "js-5.54.0"
+IMAGE_MODEL = "flux1-schnell-fp8"
+LLM_MODEL = "qwen3.6-35b-a3b-gguf-iq4xs"
+ENV = os.environ
+
+
+def _int(name: str, default: int) -> int:
+    return int(ENV.get(name, str(default)))
+
+
+N_P2 = _int("BENCH_PROJECTS", 1000)
+N_LAT = _int("BENCH_LATENCY_N", 200)
+N_CHATS = _int("BENCH_CHATS", 200)
+WARMUP = _int("BENCH_WARMUP", 10)
+N_MEM = _int("BENCH_MEMORY_PROJECTS", 10000)
+STREAM_CHARS = _int("BENCH_STREAM_CHARS", 400000)
+STEP_TIMEOUT = float(ENV.get("BENCH_STEP_TIMEOUT", "900"))
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+class Emulator:
+    """``emulator_proc.py`` as a child process, driven over its stdin/stdout line protocol."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [PY, str(HERE / "emulator_proc.py"), "--step-delay", "0", "--token-delay", "0"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            cwd=ROOT)
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        info = self._answer(30)
+        self.rest, self.socket, self.api_key = info["rest"], info["socket"], info["api_key"]
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def _answer(self, timeout: float) -> dict[str, Any]:
+        try:
+            line = self._lines.get(timeout=timeout)
+        except queue.Empty:
+            raise RuntimeError("emulator did not answer in time") from None
+        if line is None:
+            raise RuntimeError(f"emulator exited (rc={self.proc.poll()})")
+        return json.loads(line)
+
+    def ask(self, cmd: str, timeout: float = 60) -> dict[str, Any]:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(cmd + "\n")
+        self.proc.stdin.flush()
+        return self._answer(timeout)
+
+    def env(self) -> dict[str, str]:
+        return {**ENV, "SOGNI_REST_ENDPOINT": self.rest, "SOGNI_SOCKET_ENDPOINT": self.socket,
+                "SOGNI_API_KEY": self.api_key, "BENCH_IMAGE_MODEL": IMAGE_MODEL,
+                "BENCH_LLM_MODEL": LLM_MODEL}
+
+    def close(self) -> None:
+        try:
+            if self.proc.stdin is not None:
+                self.proc.stdin.write("quit\n")
+                self.proc.stdin.close()
+            self.proc.wait(15)
+        except (OSError, ValueError, subprocess.TimeoutExpired):
+            self.proc.kill()
+            self.proc.wait(5)
+
+    def __enter__(self) -> Emulator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def run_json(cmd: list[str], env: dict[str, str], timeout: float,
+             scenario: str | None = None) -> dict[str, Any]:
+    """Run a child to completion (bounded) and return its last JSON result line."""
+    log("run: " + " ".join(cmd[-3:]))
+    try:
+        proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"{' '.join(cmd[-2:])} timed out after {timeout:.0f} s") from None
+    found: dict[str, Any] | None = None
+    for line in proc.stdout.splitlines():
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            continue
+        if scenario is None or obj.get("scenario") == scenario:
+            found = obj
+    if found is None:
+        tail = (proc.stderr or "").strip().splitlines()[-5:]
+        raise RuntimeError(f"no result (rc={proc.returncode}): {' | '.join(tail)}")
+    return found
+
+
+# -- statistics ------------------------------------------------------------------------------
+
+def pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    k = max(0, min(len(s) - 1, round(q / 100 * len(s) + 0.5) - 1))
+    return s[k]
+
+
+def slope_per_1000(xs: list[float], ys: list[float]) -> float:
+    if len(xs) < 2:
+        return float("nan")
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    den = sum((x - mx) ** 2 for x in xs)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / den * 1000
+
+
+def latencies(stamps: list[list[Any]], app_id: str, kind: str,
+              returns: list[Any]) -> list[float]:
+    """Pair return times with final-frame stamps (by job id when given, else by order)."""
+    mine = [s for s in stamps if s[0] == app_id and s[1] == kind]
+    by_id = {s[2]: s for s in mine}
+    out = []
+    if returns and isinstance(returns[0], list):
+        pairs = [(by_id.get(job_id), t) for job_id, t in returns]
+    else:
+        if len(mine) != len(returns):
+            raise RuntimeError(f"{app_id}: {len(mine)} {kind} stamps for {len(returns)} returns")
+        pairs = list(zip(mine, returns, strict=True))
+    for stamp, t in pairs:
+        if stamp is None:
+            raise RuntimeError(f"{app_id}: a {kind} return without a final-frame stamp")
+        written = stamp[4] if stamp[4] is not None else stamp[3]
+        out.append((t - written) * 1000.0)
+    return out[WARMUP:]
+
+
+# -- steps -----------------------------------------------------------------------------------
+
+def p1() -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    drivers = {
+        "ours": [PY, str(HERE / "ours.py"), "latency"],
+        "py": [str(OFFICIAL_PY), str(HERE / "official_py.py")],
+        "js": ["node", str(HERE / "official_js.mjs")],
+    }
+    for name, cmd in drivers.items():
+        try:
+            with Emulator() as emu:
+                env = {**emu.env(), "BENCH_PROJECTS": str(N_LAT), "BENCH_CHATS": str(N_CHATS),
+                       "SOGNI_JS_DIR": str(OFFICIAL_JS_DIR)}
+                out = run_json(cmd, env, STEP_TIMEOUT)
+                stamps = emu.ask("stamps")["stamps"]
+            res[name] = {
+                "image": latencies(stamps, out["app_id"], "jobState", out["projects"]),
+                "chat": latencies(stamps, out["app_id"], "llmJobResult", out["chats"]),
+                "wire": sum(1 for s in stamps if s[4] is not None), "stamps": len(stamps),
+            }
+            img = res[name]["image"]
+            log(f"p1 {name}: image p50 {pct(img, 50):.3f} ms p99 {pct(img, 99):.3f} ms")
+        except Exception as exc:  # noqa: BLE001 - one client's failure must not end the bench
+            log(f"p1 {name} failed: {exc}")
+            res[name] = {"error": str(exc)}
+    return res
+
+
+def p2() -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    for mode in ("loop", "threads"):
+        try:
+            with Emulator() as emu:
+                env = {**emu.env(), "BENCH_PROJECTS": str(N_P2), "BENCH_MODE": mode,
+                       "BENCH_TIMEOUT": str(STEP_TIMEOUT)}
+                out = run_json([PY, str(HERE / "ours.py"), "throughput"], env, STEP_TIMEOUT + 30)
+            res[f"ours_{mode}"] = out
+            log(f"p2 ours ({mode}): {out}")
+        except Exception as exc:  # noqa: BLE001
+            log(f"p2 ours ({mode}) failed: {exc}")
+            res[f"ours_{mode}"] = {"error": str(exc)}
+    for name in ("py", "js"):
+        try:
+            with Emulator() as emu:
+                env = {**emu.env(), "SOGNI_BENCH_PROJECTS": str(N_P2),
+                       "SOGNI_THROUGHPUT_TIMEOUT": str(int(STEP_TIMEOUT)),
+                       "SOGNI_CONFORMANCE_CACHE": str(CACHE)}
+                out = run_json(["bash", str(CONF / name / "run.sh"), "--only", "throughput"],
+                               env, STEP_TIMEOUT + 60, scenario="throughput")
+            if not out.get("ok"):
+                raise RuntimeError(out.get("detail", "throughput failed"))
+            res[name] = out
+            log(f"p2 {name}: {out.get('detail')}")
+        except Exception as exc:  # noqa: BLE001
+            log(f"p2 {name} failed: {exc}")
+            res[name] = {"error": str(exc)}
+    return res
+
+
+def memory() -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    try:
+        with Emulator() as emu:
+            env = {**emu.env(), "BENCH_PROJECTS": str(N_MEM),
+                   "BENCH_SAMPLE": str(max(1, N_MEM // 10)),
+                   "BENCH_PRUNE_AFTER": ENV.get("BENCH_PRUNE_AFTER", "2")}
+            out = run_json([PY, str(HERE / "ours.py"), "memory"], env, STEP_TIMEOUT)
+        samples = out["samples"][1:]  # the first interval is the warm-up
+        xs = [s[0] for s in samples]
+        res = {"samples": out["samples"],
+               "rss_per_1000": slope_per_1000(xs, [s[1] for s in samples]),
+               "traced_per_1000": slope_per_1000(xs, [s[2] for s in samples]),
+               "rss_end": out["samples"][-1][1]}
+        log(f"memory: {res['rss_per_1000']:.0f} B RSS, {res['traced_per_1000']:.0f} B traced "
+            "per 1000 projects")
+    except Exception as exc:  # noqa: BLE001
+        log(f"memory failed: {exc}")
+        res = {"error": str(exc)}
+    return res
+
+
+def stream() -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    drivers = {
+        "ours": [PY, str(HERE / "ours.py"), "stream"],
+        "py": [str(OFFICIAL_PY), str(HERE / "official_py.py")],
+        "js": ["node", str(HERE / "official_js.mjs")],
+    }
+    for name, cmd in drivers.items():
+        try:
+            with Emulator() as emu:
+                env = {**emu.env(), "BENCH_STREAM_CHARS": str(STREAM_CHARS),
+                       "BENCH_PROJECTS": "0", "BENCH_CHATS": "0",
+                       "SOGNI_JS_DIR": str(OFFICIAL_JS_DIR), "BENCH_TIMEOUT": str(STEP_TIMEOUT)}
+                out = run_json(cmd, env, STEP_TIMEOUT)
+            out = out.get("stream", out)
+            out["tokens_per_s"] = out["chunks"] / out["seconds"]
+            res[name] = out
+            log(f"stream {name}: {out}")
+        except Exception as exc:  # noqa: BLE001
+            log(f"stream {name} failed: {exc}")
+            res[name] = {"error": str(exc)}
+    return res
+
+
+# -- report ----------------------------------------------------------------------------------
+
+def _fmt(v: float | None, unit: str = "") -> str:
+    if v is None:
+        return "n/a"
+    if abs(v) >= 1000:
+        return f"{v:,.0f}{unit}"
+    return f"{v:.3g}{unit}" if abs(v) < 10 else f"{v:.1f}{unit}"
+
+
+def table(results: dict[str, Any]) -> str:
+    rows: list[list[str]] = []
+
+    def lat(section: str, kind: str, q: float) -> tuple[float | None, ...]:
+        sec = results.get(section, {})
+        return tuple(pct(sec[c][kind], q) if kind in sec.get(c, {}) and sec[c][kind] else None
+                     for c in ("ours", "py", "js"))
+
+    def add(metric: str, ours: float | None, py: float | None, js: float | None,
+            lower_better: bool, target: str, met: bool | None, unit: str = "") -> None:
+        def ratio(other: float | None) -> str:
+            if ours is None or other is None or ours == 0:
+                return "n/a"
+            return f"{(other / ours if lower_better else ours / other):.2f}x"
+        rows.append([metric, _fmt(ours, unit), _fmt(py, unit), _fmt(js, unit), ratio(py),
+                     ratio(js), target, "n/a" if met is None else ("yes" if met else "NO")])
+
+    if "p1" in results:
+        for q, limit in ((50, 1.0), (99, 5.0)):
+            o, p, j = lat("p1", "image", q)
+            add(f"P1 image final frame->wait() p{q}", o, p, j, True, f"<= {limit:g} ms",
+                None if o is None else o <= limit, " ms")
+        for q in (50, 99):
+            o, p, j = lat("p1", "chat", q)
+            add(f"chat final frame->complete() p{q}", o, p, j, True, "<= official",
+                None if o is None or p is None or j is None else o <= min(p, j), " ms")
+    if "p2" in results:
+        sec = results["p2"]
+
+        def rate(d: dict[str, Any]) -> float | None:
+            if "seconds" not in d or not d.get("seconds"):
+                return None
+            return float(d["projects"]) / float(d["seconds"])
+        py_r, js_r = rate(sec.get("py", {})), rate(sec.get("js", {}))
+        for mode in ("loop", "threads"):
+            o = rate(sec.get(f"ours_{mode}", {}))
+            add(f"P2 {N_P2}x4 projects/s ({'wait_all' if mode == 'loop' else 'threads'})",
+                o, py_r, js_r, False, ">= 1.5x py",
+                None if o is None or py_r is None else o >= 1.5 * py_r)
+    if "stream" in results:
+        sec = results["stream"]
+        vals = [sec.get(c, {}).get("tokens_per_s") for c in ("ours", "py", "js")]
+        add("chat.stream() tokens/s", vals[0], vals[1], vals[2], False, ">= 20,000/s",
+            None if vals[0] is None else vals[0] >= 20000)
+    if "memory" in results and "rss_per_1000" in results["memory"]:
+        m = results["memory"]
+        kib = 1024.0
+        add(f"memory RSS growth / 1000 projects ({N_MEM} seq.)", m["rss_per_1000"] / kib,
+            None, None, True, "flat (<= 64 KiB)", m["rss_per_1000"] <= 64 * kib, " KiB")
+        add("memory tracemalloc growth / 1000 projects", m["traced_per_1000"] / kib, None, None,
+            True, "flat (<= 16 KiB)", m["traced_per_1000"] <= 16 * kib, " KiB")
+    head = ["metric", "sogni-sync", "official py", "official js", "vs py", "vs js", "target",
+            "met?"]
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    line = "  ".join("-" * w for w in widths)
+    out = ["  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)), line]
+    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    return "\n".join(out)
+
+
+STEPS = {"p1": p1, "stream": stream, "p2": p2, "memory": memory}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", action="append", default=[],
+                        help="steps to run (comma separated): " + ",".join(STEPS))
+    parser.add_argument("--json", default=None, help="also write the raw results here")
+    args = parser.parse_args()
+    chosen = [s for arg in args.only for s in arg.split(",") if s] or list(STEPS)
+    unknown = [s for s in chosen if s not in STEPS]
+    if unknown:
+        parser.error(f"unknown step(s): {', '.join(unknown)}")
+    results: dict[str, Any] = {}
+    t0 = time.monotonic()
+    for name in chosen:
+        log(f"step {name}")
+        results[name] = STEPS[name]()
+    log(f"done in {time.monotonic() - t0:.0f} s")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results))
+    print(f"sogni-sync bench (emulator --step-delay 0 in its own process; latency n={N_LAT}"
+          f" projects / {N_CHATS} chats after {WARMUP} warm-up; ratios: >1x = sogni-sync better)")
+    print(table(results))
+    failed = [f"{s}.{c}: {v['error']}" for s, sec in results.items() if isinstance(sec, dict)
+              for c, v in sec.items() if isinstance(v, dict) and "error" in v]
+    if "error" in results.get("memory", {}):
+        failed.append(f"memory: {results['memory']['error']}")
+    for f in failed:
+        print(f"FAILED {f}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
