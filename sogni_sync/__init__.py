@@ -51,7 +51,25 @@ _LAZY: dict[str, str] = {
     "image_part": "sogni_sync.chat",
 }
 
-__all__ = ["__version__", "errors", *errors.__all__, *_LAZY]
+__all__ = [  # grouped by meaning
+    "__version__",
+    "errors",
+    *errors.__all__,
+    "SogniClient",
+    "Project",
+    "Job",
+    "ErrorData",
+    "ProjectEvent",
+    "as_completed",
+    "wait_all",
+    "ChatCompletion",
+    "ChatChunk",
+    "ChatStream",
+    "SogniTools",
+    "ToolCall",
+    "Usage",
+    "image_part",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -88,7 +88,7 @@ def js_number(value: float | int) -> str:
     return text
 
 
-def _wire_name(field: attrs.Attribute) -> str:  # type: ignore[type-arg]
+def _wire_name(field: attrs.Attribute) -> str:
     alias = field.metadata.get("wire")
     if alias:
         return str(alias)
@@ -108,11 +108,13 @@ def make_converter(*, omit_none: bool = True) -> cattrs.Converter:
         return attrs.has(cls)
 
     def _structure_factory(cls: Any) -> Any:
-        overrides = {f.name: override(rename=_wire_name(f)) for f in attrs.fields(cls)}
+        overrides: dict[str, Any] = {
+            f.name: override(rename=_wire_name(f)) for f in attrs.fields(cls)
+        }
         return make_dict_structure_fn(cls, conv, **overrides)
 
     def _unstructure_factory(cls: Any) -> Any:
-        overrides = {
+        overrides: dict[str, Any] = {
             f.name: override(rename=_wire_name(f), omit_if_default=False)
             for f in attrs.fields(cls)
         }

@@ -139,7 +139,7 @@ class ClientClosedError(SogniError):
     """The client was closed while this call was waiting or before it started."""
 
 
-class TimeoutError(SogniError, builtins.TimeoutError):  # noqa: A001 - mirrors the builtin on purpose
+class TimeoutError(SogniError, builtins.TimeoutError):  # mirrors the builtin on purpose
     """A blocking call did not finish within its timeout."""
 
 

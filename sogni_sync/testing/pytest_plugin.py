@@ -2,9 +2,12 @@
 
 * ``sogni_supernet`` -- a running :class:`~sogni_sync.testing.LocalSupernet` with
   ``step_delay=0``. The server is session-scoped (started once) and ``reset()`` after every test
-  (records, faults, projects and storage cleared), so tests stay independent and fast.
+  (records, faults, projects, storage and balances restored), so tests stay independent and
+  fast.
 * ``sogni_client`` -- a ``sogni_sync.client.SogniClient`` connected to it with the ready
   account's API key and a fresh ``app_id`` per test; closed after the test.
+* ``@pytest.mark.sogni(step_delay=..., token_delay=..., faults=...)`` -- per-test emulator
+  settings (``faults`` as accepted by ``Faults.apply``: a callable or ``{method: kwargs}``).
 """
 
 from __future__ import annotations
@@ -18,6 +21,11 @@ import pytest
 from sogni_sync.testing._server import LocalSupernet
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "sogni(step_delay=0, token_delay=0, faults=None): emulator settings for a test")
+
+
 @pytest.fixture(scope="session")
 def _sogni_supernet_session() -> Iterator[LocalSupernet]:
     net = LocalSupernet(step_delay=0)
@@ -29,12 +37,20 @@ def _sogni_supernet_session() -> Iterator[LocalSupernet]:
 
 
 @pytest.fixture
-def sogni_supernet(_sogni_supernet_session: LocalSupernet) -> Iterator[LocalSupernet]:
-    """The session emulator, reset after the test."""
+def sogni_supernet(request: pytest.FixtureRequest,
+                   _sogni_supernet_session: LocalSupernet) -> Iterator[LocalSupernet]:
+    """The session emulator (with the test's ``sogni`` marker applied), reset after the test."""
+    net = _sogni_supernet_session
+    marker = request.node.get_closest_marker("sogni")
+    settings: dict[str, Any] = dict(marker.kwargs) if marker else {}
+    net.options.step_delay = float(settings.get("step_delay", 0.0))
+    net.options.token_delay = float(settings.get("token_delay", 0.0))
+    net.faults.apply(settings.get("faults"))
     try:
-        yield _sogni_supernet_session
+        yield net
     finally:
-        _sogni_supernet_session.reset()
+        net.reset()
+        net.options.step_delay = net.options.token_delay = 0.0
 
 
 @pytest.fixture
