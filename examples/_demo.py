@@ -13,10 +13,14 @@ import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
 from sogni_sync.client import SogniClient
+
+if TYPE_CHECKING:
+    from sogni_sync.projects import Project
 
 OUT = pathlib.Path("out")
 
@@ -39,6 +43,13 @@ def demo_client() -> Iterator[SogniClient]:
         socket_endpoint=net.socket_url,
     ) as client:
         yield client
+
+
+def save_results(project: Project, label: str) -> None:
+    """Download every result of a finished project to ./out/ and print where it went."""
+    for job in project.jobs:
+        if job.has_result_media:
+            print(f"{label}: {job.download(OUT)}")
 
 
 def sample_image() -> bytes:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from _demo import OUT, demo_client, sample_image
+from _demo import demo_client, sample_image, save_results
 
 
 def main() -> None:
@@ -24,8 +24,7 @@ def main() -> None:
             token_type="spark",
         )
         project.wait(timeout=300)
-        for job in project.jobs:
-            print("edited image:", job.download(OUT))
+        save_results(project, "edited image")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from _demo import OUT, demo_client, sample_image
+from _demo import demo_client, sample_image, save_results
 
 
 def main() -> None:
@@ -26,7 +26,7 @@ def main() -> None:
         )
         for event in project.events(timeout=900):  # ends at the project's terminal event
             print(f"{event.name:<14} {project.progress:3d}%")
-        print("video:", project.jobs[0].download(OUT))
+        save_results(project, "video")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from _demo import OUT, demo_client, sample_image, sample_wav
+from _demo import demo_client, sample_image, sample_wav, save_results
 
 
 def main() -> None:
@@ -24,7 +24,7 @@ def main() -> None:
             token_type="spark",
         )
         project.wait(timeout=900)
-        print("video:", project.jobs[0].download(OUT))
+        save_results(project, "video")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from _demo import OUT, demo_client
+from _demo import demo_client, save_results
 
 
 def main() -> None:
@@ -25,8 +25,7 @@ def main() -> None:
             token_type="spark",
         )
         project.wait(timeout=600)
-        for job in project.jobs:
-            print("track:", job.download(OUT))
+        save_results(project, "track")
 
 
 if __name__ == "__main__":

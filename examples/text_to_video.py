@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from _demo import OUT, demo_client
+from _demo import demo_client, save_results
 
 
 def main() -> None:
@@ -22,7 +22,7 @@ def main() -> None:
             token_type="spark",
         )
         project.wait(timeout=900)
-        print("video:", project.jobs[0].download(OUT))
+        save_results(project, "video")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from _demo import OUT, demo_client
+from _demo import demo_client, save_results
 
 
 def main() -> None:
@@ -25,7 +25,7 @@ def main() -> None:
             token_type="spark",
         )
         project.wait(timeout=900)
-        print("video:", project.jobs[0].download(OUT))
+        save_results(project, "video")
 
 
 if __name__ == "__main__":

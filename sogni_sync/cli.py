@@ -65,11 +65,9 @@ def _emulator_run(args: argparse.Namespace) -> int:
                         allow_remote=args.allow_remote,
                         record_limit=10_000)
     with net:
-        print(f"SOGNI_REST_ENDPOINT={net.rest_url}")
-        print(f"SOGNI_SOCKET_ENDPOINT={net.socket_url}")
-        print(f"SOGNI_API_KEY={net.api_key}")
-        print(f"SOGNI_USERNAME={net.username}")
-        print(f"SOGNI_PASSWORD={net.password}", flush=True)
+        for key, value in net.env.items():
+            print(f"{key}={value}")
+        sys.stdout.flush()
         while not stop.wait(3600):
             pass
     return 0

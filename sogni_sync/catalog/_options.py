@@ -126,43 +126,34 @@ def _options(data: Any, alias: Mapping[str, str] | None = None) -> Options:
     )
 
 
+def _sampling(tier: Mapping[str, Any], *, legacy: bool) -> dict[str, Any]:
+    """Steps, guidance and sampler/scheduler: every tier kind has them (legacy tiers under the
+    pre-ComfyUI key names)."""
+    return {
+        "steps": _range(tier.get("steps")),
+        "guidance": _range(tier.get("guidance")),
+        "sampler": _options(tier.get("sampler" if legacy else "comfySampler"), SAMPLER_ALIASES),
+        "scheduler": _options(
+            tier.get("scheduler" if legacy else "comfyScheduler"), SCHEDULER_ALIASES
+        ),
+    }
+
+
 def tier_to_options(tier_name: str, tier: Mapping[str, Any]) -> ModelOptions:
     """Map one raw tier to ModelOptions; the tier kind is told by its ``type`` key."""
     kind = tier.get("type", None) if "type" in tier else "legacy"
-    if kind == "legacy":
-        return ModelOptions(
-            type="image",
-            steps=_range(tier.get("steps")),
-            guidance=_range(tier.get("guidance")),
-            sampler=_options(tier.get("sampler"), SAMPLER_ALIASES),
-            scheduler=_options(tier.get("scheduler"), SCHEDULER_ALIASES),
-        )
-    if kind == "image":
-        return ModelOptions(
-            type="image",
-            steps=_range(tier.get("steps")),
-            guidance=_range(tier.get("guidance")),
-            sampler=_options(tier.get("comfySampler"), SAMPLER_ALIASES),
-            scheduler=_options(tier.get("comfyScheduler"), SCHEDULER_ALIASES),
-        )
+    if kind in ("legacy", "image"):
+        return ModelOptions(type="image", **_sampling(tier, legacy=kind == "legacy"))
     if kind == "video":
         fps = tier.get("fps")
         return ModelOptions(
-            type="video",
-            steps=_range(tier.get("steps")),
-            guidance=_range(tier.get("guidance")),
-            fps=_options(fps) if fps else None,
-            sampler=_options(tier.get("comfySampler"), SAMPLER_ALIASES),
-            scheduler=_options(tier.get("comfyScheduler"), SCHEDULER_ALIASES),
+            type="video", fps=_options(fps) if fps else None, **_sampling(tier, legacy=False)
         )
     if kind == "audio":
         composer = tier.get("composerMode")
         return ModelOptions(
             type="audio",
-            steps=_range(tier.get("steps")),
-            guidance=_range(tier.get("guidance")),
-            sampler=_options(tier.get("comfySampler"), SAMPLER_ALIASES),
-            scheduler=_options(tier.get("comfyScheduler"), SCHEDULER_ALIASES),
+            **_sampling(tier, legacy=False),
             duration=_range(tier.get("duration")),
             bpm=_range(tier.get("bpm")),
             timesignature=_options(tier.get("timesignature")),

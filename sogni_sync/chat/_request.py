@@ -17,12 +17,15 @@ from sogni_sync.errors import ValidationError
 
 __all__ = [
     "CHAT_PARAMS",
+    "HOSTED_OPTIONS",
+    "REQUEST_OPTIONS",
     "SAMPLING_KEYS",
     "TASK_PROFILES",
     "build_hosted_body",
     "build_llm_job_request",
     "count_input_tokens",
     "estimate_max_output_tokens",
+    "given_options",
     "js_json",
     "new_job_id",
     "normalize_sogni_tools",
@@ -43,23 +46,29 @@ TASK_PROFILES = ("general", "coding", "reasoning")
 TOKEN_TYPES = ("sogni", "spark")
 TOOL_CHOICES = ("auto", "none", "required")
 RESPONSE_FORMATS = ("text", "json_object", "json_schema")
-#: every request option ``chat.complete``/``chat.stream`` accept (public snake_case names)
-CHAT_PARAMS = frozenset(
-    {
-        *SAMPLING_KEYS,
-        "stop",
-        "stream",
-        "token_type",
-        "tools",
-        "tool_choice",
-        "sogni_tools",
-        "sogni_tool_execution",
-        "think",
-        "task_profile",
-        "response_format",
-        "app_source",
-    }
+#: the request options ``chat.complete``/``chat.stream`` take as keywords (public snake_case)
+REQUEST_OPTIONS = (
+    *SAMPLING_KEYS,
+    "stop",
+    "token_type",
+    "tools",
+    "tool_choice",
+    "response_format",
+    "think",
+    "task_profile",
+    "sogni_tools",
+    "sogni_tool_execution",
+    "app_source",
 )
+#: ``chat.hosted.create`` takes these too
+HOSTED_OPTIONS = (
+    *REQUEST_OPTIONS,
+    "media_references",
+    "api_media_references",
+    "chat_template_kwargs",
+)
+#: every request option of a socket chat request (``stream`` is set by ``chat.stream``)
+CHAT_PARAMS = frozenset({*REQUEST_OPTIONS, "stream"})
 
 
 def new_job_id() -> str:
@@ -70,6 +79,17 @@ def new_job_id() -> str:
 def js_json(value: Any) -> str:
     """Compact JSON with raw non-ASCII, as ``JSON.stringify`` writes it."""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def given_options(
+    arguments: Mapping[str, Any], names: Sequence[str] = REQUEST_OPTIONS
+) -> dict[str, Any]:
+    """The options among ``names`` a caller set, from a public method's ``locals()``.
+
+    ``None`` means "not given" (like JS ``undefined``), so unset options are left out and the
+    server's defaults apply. The public methods keep every option as an explicit keyword.
+    """
+    return {name: arguments[name] for name in names if arguments.get(name) is not None}
 
 
 def normalize_sogni_tools(value: Any) -> Any:
@@ -151,6 +171,18 @@ def _put(body: dict[str, Any], key: str, value: Any) -> None:
         body[key] = value
 
 
+def _put_tool_options(body: dict[str, Any], params: Mapping[str, Any], *, camel_case: bool) -> None:
+    """``stop`` ... ``task_profile``, in the order both bodies share; the socket body spells
+    ``tokenType``/``taskProfile`` in camelCase, the hosted one in snake_case."""
+    _put(body, "stop", params.get("stop"))
+    _put(body, "tokenType" if camel_case else "token_type", params.get("token_type"))
+    _put(body, "tools", params.get("tools"))
+    _put(body, "tool_choice", params.get("tool_choice"))
+    _put(body, "sogni_tools", normalize_sogni_tools(params.get("sogni_tools")))
+    _put(body, "sogni_tool_execution", params.get("sogni_tool_execution"))
+    _put(body, "taskProfile" if camel_case else "task_profile", params.get("task_profile"))
+
+
 def build_llm_job_request(
     job_id: str,
     params: Mapping[str, Any],
@@ -176,13 +208,7 @@ def build_llm_job_request(
     _put(body, "stream", params.get("stream"))
     for key in SAMPLING_KEYS[5:]:
         _put(body, key, params.get(key))
-    _put(body, "stop", params.get("stop"))
-    _put(body, "tokenType", params.get("token_type"))
-    _put(body, "tools", params.get("tools"))
-    _put(body, "tool_choice", params.get("tool_choice"))
-    _put(body, "sogni_tools", normalize_sogni_tools(params.get("sogni_tools")))
-    _put(body, "sogni_tool_execution", params.get("sogni_tool_execution"))
-    _put(body, "taskProfile", params.get("task_profile"))
+    _put_tool_options(body, params, camel_case=True)
     if params.get("think") is not None:
         body["chat_template_kwargs"] = {"enable_thinking": params["think"]}
     if params.get("response_format"):
@@ -201,13 +227,7 @@ def build_hosted_body(
     _put(body, "app_source", params.get("app_source") or default_app_source or None)
     for key in SAMPLING_KEYS:
         _put(body, key, params.get(key))
-    _put(body, "stop", params.get("stop"))
-    _put(body, "token_type", params.get("token_type"))
-    _put(body, "tools", params.get("tools"))
-    _put(body, "tool_choice", params.get("tool_choice"))
-    _put(body, "sogni_tools", normalize_sogni_tools(params.get("sogni_tools")))
-    _put(body, "sogni_tool_execution", params.get("sogni_tool_execution"))
-    _put(body, "task_profile", params.get("task_profile"))
+    _put_tool_options(body, params, camel_case=False)
     _put(body, "media_references", params.get("media_references"))
     _put(body, "api_media_references", params.get("api_media_references"))
     if params.get("chat_template_kwargs") is not None:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from sogni_sync.catalog._families import max_context_images, video_workflow
 from sogni_sync.errors import ValidationError
 
 __all__ = [
@@ -131,34 +132,6 @@ def clamp_variation_count(args: Mapping[str, Any], fallback: Any = 1) -> int:
     return max(1, min(16, js_round(value)))
 
 
-def video_workflow(model_id: str) -> str | None:
-    """The video workflow a model id implies (``getVideoWorkflowType``)."""
-    is_ltx = model_id.startswith(("ltx2-", "ltx23-"))
-    is_seedance = model_id.startswith("seedance-2-0")
-    is_wan = model_id.startswith("wan_")
-    if not (is_ltx or is_seedance or is_wan):
-        return None
-    if "_i2v" in model_id:
-        return "i2v"
-    if "_t2v" in model_id:
-        return "t2v"
-    if (is_ltx or is_seedance) and "_v2v" in model_id:
-        return "v2v"
-    if (is_ltx or is_seedance) and "_ia2v" in model_id:
-        return "ia2v"
-    if is_ltx and "_a2v" in model_id:
-        return "a2v"
-    if is_wan:
-        for marker, workflow in (
-            ("_s2v", "s2v"),
-            ("_animate-move", "animate-move"),
-            ("_animate-replace", "animate-replace"),
-        ):
-            if marker in model_id:
-                return workflow
-    return None
-
-
 def compatible_workflows(model_id: str) -> frozenset[str]:
     if model_id in ("seedance-2-0", "seedance-2-0-fast"):
         return frozenset({"t2v", "i2v", "ia2v", "v2v"})
@@ -172,18 +145,6 @@ def is_edit_image_model(model_id: str) -> bool:
         or model_id.startswith(("qwen_image_edit_", "flux2_"))
         or "kontext" in model_id
     )
-
-
-def max_context_images(model_id: str) -> int:
-    if model_id == "gpt-image-2":
-        return 16
-    if model_id.startswith("flux2_"):
-        return 6
-    if model_id.startswith("qwen_image_"):
-        return 3
-    if "kontext" in model_id:
-        return 2
-    return 3
 
 
 def video_defaults(model_id: str) -> tuple[int, int, int]:

@@ -134,16 +134,7 @@ class ChatApi:
         (``"<error>: <message>"``), ``TimeoutError`` after ``timeout`` seconds (default 300,
         per request; ``None`` waits forever), ``ValidationError`` before anything is sent.
         """
-        params = _given(
-            max_tokens=max_tokens, temperature=temperature, top_p=top_p, top_k=top_k,
-            min_p=min_p, repetition_penalty=repetition_penalty,
-            frequency_penalty=frequency_penalty, presence_penalty=presence_penalty, stop=stop,
-            token_type=token_type, tools=tools, tool_choice=tool_choice,
-            response_format=response_format, think=think, task_profile=task_profile,
-            sogni_tools=sogni_tools, sogni_tool_execution=sogni_tool_execution,
-            app_source=app_source,
-        )
-        request = self._prepare(model, messages, params)
+        request = self._prepare(model, messages, rq.given_options(locals()))
         if not auto_execute_tools:
             return self._run(request, timeout)
         return self._tool_loop(
@@ -190,15 +181,7 @@ class ChatApi:
         """
         if auto_execute_tools:
             raise ValidationError(STREAM_AUTO_TOOLS)
-        params = _given(
-            max_tokens=max_tokens, temperature=temperature, top_p=top_p, top_k=top_k,
-            min_p=min_p, stream=True, repetition_penalty=repetition_penalty,
-            frequency_penalty=frequency_penalty, presence_penalty=presence_penalty, stop=stop,
-            token_type=token_type, tools=tools, tool_choice=tool_choice,
-            response_format=response_format, think=think, task_profile=task_profile,
-            sogni_tools=sogni_tools, sogni_tool_execution=sogni_tool_execution,
-            app_source=app_source,
-        )
+        params = {**rq.given_options(locals()), "stream": True}
         request = self._prepare(model, messages, params)
         job = self._send(request, keep_chunks=True, deadline=Deadline(timeout))
         return ChatStream(job, timeout=timeout, on_close=self._close_stream)
@@ -258,15 +241,7 @@ class ChatApi:
         segments = (token_type, model, str(input_tokens), _num(output_tokens))
         path = "/api/v1/job-llm/estimate/" + "/".join(quote(s, safe="-_.!~*'()") for s in segments)
         body = self._transport.rest.request("GET", path, host="socket", timeout=timeout)
-        quote_ = (body or {}).get("quote") or {}
-        return ChatCostEstimate(
-            cost_in_usd=quote_.get("costInUSD"),
-            cost_in_sogni=quote_.get("costInSogni"),
-            cost_in_spark=quote_.get("costInSpark"),
-            cost_in_token=quote_.get("costInToken"),
-            input_tokens=quote_.get("inputTokens"),
-            output_tokens=quote_.get("outputTokens"),
-        )
+        return ChatCostEstimate.from_wire(body)
 
     def on(self, event: str, callback: Callable[[Any], None]) -> Callable[[], None]:
         """Listen to chat events; returns a function that removes the listener.
@@ -473,11 +448,6 @@ class ChatApi:
             for job in jobs:
                 job.fail(make_error())
             self._models_cond.notify_all()
-
-
-def _given(**options: Any) -> dict[str, Any]:
-    """The request options the caller actually set (None = not given, like JS undefined)."""
-    return {k: v for k, v in options.items() if v is not None}
 
 
 def _num(value: float) -> str:

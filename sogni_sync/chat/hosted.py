@@ -65,6 +65,7 @@ class HostedChatApi:
         ``chat_template_kwargs`` (wins over ``think``). Streaming is not supported.
         Raises ``ApiError`` subclasses for non-2xx answers, ``ValidationError`` before sending.
         """
+        options = rq.given_options(locals(), rq.HOSTED_OPTIONS)
         if stream:
             raise ValidationError(
                 "chat.hosted.create currently supports non-streaming requests only."
@@ -81,23 +82,14 @@ class HostedChatApi:
                 raise ValidationError(f"{name} must be a list")
         request: dict[str, Any] = {
             "model": model, "messages": list(messages) if messages is not None else None,
-            "max_tokens": max_tokens, "temperature": temperature, "top_p": top_p,
-            "top_k": top_k, "min_p": min_p, "repetition_penalty": repetition_penalty,
-            "frequency_penalty": frequency_penalty, "presence_penalty": presence_penalty,
-            "stop": stop, "tools": tools, "tool_choice": tool_choice,
-            "response_format": response_format, "think": think, "task_profile": task_profile,
+            **options,
         }
-        rq.validate_params(request)
+        # checked apart: the hosted endpoint also takes token_type "auto"
+        rq.validate_params({k: v for k, v in request.items() if k != "token_type"})
         if token_type is not None and token_type not in ("sogni", "spark", "auto"):
             raise ValidationError(
                 f"token_type must be 'sogni', 'spark' or 'auto', got {token_type!r}"
             )
-        request.update(
-            token_type=token_type, sogni_tools=sogni_tools,
-            sogni_tool_execution=sogni_tool_execution, media_references=media_references,
-            api_media_references=api_media_references,
-            chat_template_kwargs=chat_template_kwargs, app_source=app_source,
-        )
         body = rq.build_hosted_body(
             request, default_app_source=getattr(self._transport.options, "app_source", None)
         )

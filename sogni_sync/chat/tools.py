@@ -14,7 +14,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from importlib import resources
-from typing import Any
+from typing import Any, NamedTuple
 
 from sogni_sync.chat import _routing as routing
 from sogni_sync.chat._media import parse_data_uri
@@ -65,11 +65,28 @@ def _definition(name: str) -> dict[str, Any] | None:
     return next((t for t in _definitions() if t["function"]["name"] == name), None)
 
 
+class _ToolDefinition:
+    """A read-only ``SogniTools`` attribute: a fresh deep copy of one tool's definition."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: object, owner: type | None = None) -> dict[str, Any]:
+        return copy.deepcopy(_definition(self.name) or {})
+
+    def __set__(self, instance: object, value: Any) -> None:
+        raise AttributeError(f"SogniTools.{self.name.removeprefix('sogni_')} is read-only")
+
+
 class _SogniTools:
     """``SogniTools.all`` and one attribute per tool; every access returns a fresh deep copy."""
 
-    def _get(self, name: str) -> dict[str, Any]:
-        return copy.deepcopy(_definition(name) or {})
+    generate_image = _ToolDefinition("sogni_generate_image")
+    edit_image = _ToolDefinition("sogni_edit_image")
+    generate_video = _ToolDefinition("sogni_generate_video")
+    sound_to_video = _ToolDefinition("sogni_sound_to_video")
+    video_to_video = _ToolDefinition("sogni_video_to_video")
+    generate_music = _ToolDefinition("sogni_generate_music")
 
     @property
     def all(self) -> list[dict[str, Any]]:
@@ -78,30 +95,6 @@ class _SogniTools:
     @property
     def names(self) -> tuple[str, ...]:
         return SOGNI_TOOL_NAMES
-
-    @property
-    def generate_image(self) -> dict[str, Any]:
-        return self._get("sogni_generate_image")
-
-    @property
-    def edit_image(self) -> dict[str, Any]:
-        return self._get("sogni_edit_image")
-
-    @property
-    def generate_video(self) -> dict[str, Any]:
-        return self._get("sogni_generate_video")
-
-    @property
-    def sound_to_video(self) -> dict[str, Any]:
-        return self._get("sogni_sound_to_video")
-
-    @property
-    def video_to_video(self) -> dict[str, Any]:
-        return self._get("sogni_video_to_video")
-
-    @property
-    def generate_music(self) -> dict[str, Any]:
-        return self._get("sogni_generate_music")
 
     def __repr__(self) -> str:
         return f"SogniTools({', '.join(SOGNI_TOOL_NAMES)})"
@@ -326,11 +319,11 @@ def _image_options(params: dict[str, Any], args: Mapping[str, Any]) -> None:
             params["output_format"] = fmt
 
 
-def _common_tail(params: dict[str, Any], token_type: str | None, network: str | None) -> None:
-    if token_type:
-        params["token_type"] = token_type
-    if network:
-        params["network"] = network
+def _copy_given(params: dict[str, Any], args: Mapping[str, Any], *keys: str) -> None:
+    """Pass on the arguments the call has, as they are (even null), in ``keys`` order."""
+    for key in keys:
+        if key in args:
+            params[key] = args[key]
 
 
 def build_project_params(
@@ -349,6 +342,29 @@ def build_project_params(
     """
     count = routing.clamp_variation_count(args, 1 if number_of_media is None else number_of_media)
     requested = routing.resolve_model_selector(name, args)
+    media, model, params = _media_params(name, _Call(args, models, count, requested))
+    if token_type:
+        params["token_type"] = token_type
+    if network:
+        params["network"] = network
+    return media, model, params
+
+
+class _Call(NamedTuple):
+    """What the per-tool builders work from: the call's arguments, the online media models,
+    the clamped media count and the model the call asked for (resolved selector)."""
+
+    args: Mapping[str, Any]
+    models: Sequence[Mapping[str, Any]]
+    number_of_media: int
+    requested: str | None
+
+
+_Built = tuple[str, str, dict[str, Any]]  # (media_type, model_id, projects.create kwargs)
+
+
+def _media_params(name: str, call: _Call) -> _Built:
+    args, models, count, requested = call
     prompt = args.get("prompt")
     if name == "sogni_generate_image":
         model = routing.select_model(models, "image", requested=requested)
@@ -359,11 +375,8 @@ def build_project_params(
             params["negative_prompt"] = args["negative_prompt"]
         if args.get("width") and args.get("height"):
             params.update(width=args["width"], height=args["height"], size_preset="custom")
-        for key in ("steps", "seed"):
-            if key in args:
-                params[key] = args[key]
+        _copy_given(params, args, "steps", "seed")
         _image_options(params, args)
-        _common_tail(params, token_type, network)
         return "image", model, params
     if name == "sogni_edit_image":
         inputs = [args["source_image_url"]] if _non_blank(args.get("source_image_url")) else []
@@ -385,10 +398,8 @@ def build_project_params(
             params["negative_prompt"] = args["negative_prompt"]
         if args.get("width") and args.get("height"):
             params.update(width=args["width"], height=args["height"], size_preset="custom")
-        if "seed" in args:
-            params["seed"] = args["seed"]
+        _copy_given(params, args, "seed")
         _image_options(params, args)
-        _common_tail(params, token_type, network)
         return "image", model, params
     if name == "sogni_generate_music":
         model = routing.select_model(
@@ -398,9 +409,7 @@ def build_project_params(
         params = {
             "type": "audio", "model_id": model, "positive_prompt": prompt, "number_of_media": count
         }
-        for key in ("duration", "bpm"):
-            if key in args:
-                params[key] = args[key]
+        _copy_given(params, args, "duration", "bpm")
         for key in ("keyscale", "lyrics", "language", "output_format"):
             if args.get(key):
                 params[key] = args[key]
@@ -414,22 +423,13 @@ def build_project_params(
         for key in ("prompt_strength", "creativity"):
             if _finite(args.get(key)):
                 params[key] = args[key]
-        if "seed" in args:
-            params["seed"] = args["seed"]
-        _common_tail(params, token_type, network)
+        _copy_given(params, args, "seed")
         return "audio", model, params
-    return _video_params(name, args, models, count, requested, token_type, network)
+    return _video_params(name, call)
 
 
-def _video_params(
-    name: str,
-    args: Mapping[str, Any],
-    models: Sequence[Mapping[str, Any]],
-    count: int,
-    requested: str | None,
-    token_type: str | None,
-    network: str | None,
-) -> tuple[str, str, dict[str, Any]]:
+def _video_params(name: str, call: _Call) -> _Built:
+    args, models, count, requested = call
     prompt = args.get("prompt")
     params: dict[str, Any]
     if name == "sogni_generate_video":
@@ -449,20 +449,17 @@ def _video_params(
         }
         if args.get("negative_prompt") and not model.startswith("seedance-2-0"):
             params["negative_prompt"] = args["negative_prompt"]
-        for key in ("duration", "seed"):
-            if key in args:
-                params[key] = args[key]
+        _copy_given(params, args, "duration", "seed")
         _video_media(params, args, "reference_image_url", "reference_image", "image")
         _video_media(params, args, "reference_image_end_url", "reference_image_end", "image")
         _video_media(
             params, args, "reference_audio_identity_url", "reference_audio_identity", "audio"
         )
-        for key in ("audio_identity_strength", "first_frame_strength", "last_frame_strength"):
-            if key in args:
-                params[key] = args[key]
+        _copy_given(
+            params, args, "audio_identity_strength", "first_frame_strength", "last_frame_strength"
+        )
         if "generate_audio" in args:
             params["generate_audio"] = bool(args["generate_audio"])
-        _common_tail(params, token_type, network)
         return "video", model, params
     if name == "sogni_sound_to_video":
         if not _non_blank(args.get("reference_audio_url")):
@@ -484,15 +481,12 @@ def _video_params(
             "fps": fps, "duration": duration, "audio_duration": duration,
         }
         _video_media(params, args, "reference_image_url", "reference_image", "image")
-        if "audio_start" in args:
-            params["audio_start"] = args["audio_start"]
+        _copy_given(params, args, "audio_start")
         if "generate_audio" in args:
             params["generate_audio"] = bool(args["generate_audio"])
-        if "seed" in args:
-            params["seed"] = args["seed"]
-        _common_tail(params, token_type, network)
+        _copy_given(params, args, "seed")
         return "video", model, params
-    return _v2v_params(args, models, count, requested, token_type, network, prompt)
+    return _v2v_params(call, prompt)
 
 
 def _video_media(
@@ -505,15 +499,8 @@ def _video_media(
 _CONTROL_MODES = ("animate-replace", "seedance-v2v", "canny", "pose", "depth", "detailer")
 
 
-def _v2v_params(
-    args: Mapping[str, Any],
-    models: Sequence[Mapping[str, Any]],
-    count: int,
-    requested: str | None,
-    token_type: str | None,
-    network: str | None,
-    prompt: Any,
-) -> tuple[str, str, dict[str, Any]]:
+def _v2v_params(call: _Call, prompt: Any) -> _Built:
+    args, models, count, requested = call
     if not _non_blank(args.get("reference_video_url")):
         raise ValidationError("sogni_video_to_video requires reference_video_url")
     mode = args.get("control_mode")
@@ -543,19 +530,14 @@ def _v2v_params(
     }
     if args.get("negative_prompt") and not seedance:
         params["negative_prompt"] = args["negative_prompt"]
-    if "seed" in args:
-        params["seed"] = args["seed"]
+    _copy_given(params, args, "seed")
     _video_media(params, args, "reference_image_url", "reference_image", "image")
     _video_media(params, args, "reference_audio_identity_url", "reference_audio_identity", "audio")
-    if "audio_identity_strength" in args:
-        params["audio_identity_strength"] = args["audio_identity_strength"]
-    if "video_start" in args:
-        params["video_start"] = args["video_start"]
+    _copy_given(params, args, "audio_identity_strength", "video_start")
     if "generate_audio" in args:
         params["generate_audio"] = bool(args["generate_audio"])
     if not animate and not seedance:
         params["control_net"] = {"name": mode, "strength": 1 if mode == "detailer" else 0.85}
     if not seedance and "detailer_strength" in args:
         params["detailer_strength"] = args["detailer_strength"]
-    _common_tail(params, token_type, network)
     return "video", model, params

@@ -112,6 +112,21 @@ class Usage:
         return cls(prompt, completion, total if total is not None else prompt + completion)
 
 
+#: snake_case field ← wire key, shared by the settled cost and the estimate's quote
+_COST_KEYS = {
+    "cost_in_usd": "costInUSD",
+    "cost_in_token": "costInToken",
+    "cost_in_sogni": "costInSogni",
+    "cost_in_spark": "costInSpark",
+    "input_tokens": "inputTokens",
+    "output_tokens": "outputTokens",
+}
+
+
+def _cost_fields(raw: Mapping[str, Any]) -> dict[str, Any]:
+    return {field: raw.get(key) for field, key in _COST_KEYS.items()}
+
+
 @attrs.frozen
 class LLMJobCost:
     """The settled cost of an LLM job (decimal strings, as the server sends them)."""
@@ -127,14 +142,7 @@ class LLMJobCost:
     def from_wire(cls, raw: Any) -> LLMJobCost | None:
         if not isinstance(raw, Mapping) or not raw:
             return None
-        return cls(
-            cost_in_usd=raw.get("costInUSD"),
-            cost_in_token=raw.get("costInToken"),
-            cost_in_sogni=raw.get("costInSogni"),
-            cost_in_spark=raw.get("costInSpark"),
-            input_tokens=raw.get("inputTokens"),
-            output_tokens=raw.get("outputTokens"),
-        )
+        return cls(**_cost_fields(raw))
 
 
 @attrs.frozen
@@ -265,6 +273,12 @@ class ChatCostEstimate:
     cost_in_token: float | None
     input_tokens: int | None
     output_tokens: int | None
+
+    @classmethod
+    def from_wire(cls, body: Any) -> ChatCostEstimate:
+        """From the estimate endpoint's answer ``{"quote": {...}}`` (missing keys → None)."""
+        quote = (body or {}).get("quote") or {}
+        return cls(**_cost_fields(quote))
 
 
 _PRESET_KEYS = {

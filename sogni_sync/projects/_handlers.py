@@ -8,11 +8,12 @@ are ignored.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import time
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sogni_sync.projects._events import (
     ErrorData,
@@ -50,6 +51,30 @@ def _seed(value: Any) -> int | None:
     return int(number) if math.isfinite(number) else None
 
 
+_T = TypeVar("_T")
+
+
+def _tracked(
+    handler: Callable[[EventHandlers, Project, Mapping[str, Any]], _T],
+) -> Callable[[EventHandlers, Any], _T | None]:
+    """A frame handler for the projects this client tracks.
+
+    It runs under ``transport.lock`` with the frame's project, already touched (any frame is a
+    sign of life); frames for other projects are ignored (None).
+    """
+
+    @functools.wraps(handler)
+    def on_frame(self: EventHandlers, payload: Any) -> _T | None:
+        with self.api.transport.lock:
+            project = self._project(payload)
+            if project is None:
+                return None
+            project._touch()
+            return handler(self, project, payload)
+
+    return on_frame
+
+
 class EventHandlers:
     """Applies socket frames to the tracked projects of one ProjectsApi."""
 
@@ -79,96 +104,86 @@ class EventHandlers:
 
     # -- frames --------------------------------------------------------------------------------
 
-    def on_job_state(self, payload: Any) -> None:
-        with self.api.transport.lock:
-            project = self._project(payload)
-            if project is None:
-                return
-            project._touch()
-            kind = payload.get("type")
-            if kind == "queued":
-                position = payload.get("queuePosition")
-                project.queue_position = position if isinstance(position, int) else -1
-                if project._finished_at is None:
-                    project.status = "queued"
-                project._emit(ProjectQueuedEvent(project.id, position))
-            elif kind in ("initiatingModel", "jobStarted"):
-                job = self._job(project, payload)
-                job.status = "initiating" if kind == "initiatingModel" else "processing"
-                job.worker_name = payload.get("workerName")
-                job.positive_prompt = payload.get("positivePrompt")
-                job.negative_prompt = payload.get("negativePrompt")
-                job.job_index = payload.get("jobIndex")
-                project._cond.notify_all()
-            elif kind == "jobCompleted":
-                project._server_completed = True
-                project._check_completed()
-                accounted = len(project._jobs) >= project.number_of_media and all(
-                    j.finished or j._minting for j in project._jobs.values())
-                if project._finished_at is None and not accounted:
-                    # Results may still be minting, or some were never announced: the REST
-                    # snapshot fills in what the socket did not deliver.
-                    self.api._schedule_sync(project, quiet=True)
-                project._cond.notify_all()
-
-    def on_job_progress(self, payload: Any) -> None:
-        with self.api.transport.lock:
-            project = self._project(payload)
-            if project is None:
-                return
-            project._touch()
+    @_tracked
+    def on_job_state(self, project: Project, payload: Mapping[str, Any]) -> None:
+        kind = payload.get("type")
+        if kind == "queued":
+            position = payload.get("queuePosition")
+            project.queue_position = position if isinstance(position, int) else -1
+            if project._finished_at is None:
+                project.status = "queued"
+            project._emit(ProjectQueuedEvent(project.id, position))
+        elif kind in ("initiatingModel", "jobStarted"):
             job = self._job(project, payload)
-            job.status = "processing"
-            step = _number(payload.get("step"))
-            if step is not None:
-                job.step = int(max(step, job.step))
-            step_count = _number(payload.get("stepCount"))
-            if step_count is not None:
-                job.step_count = int(step_count)
-            progress = _number(payload.get("progress"))
-            if progress is not None:
-                job.external_progress = progress
-            if project._finished_at is None and project.status != "processing":
-                project.status = "processing"
-            project._emit(JobProgressEvent(
-                project.id, job.id, job.step, job.step_count, job.progress, project.progress))
-            if payload.get("hasImage") is True:
-                self.api.transport.io.submit(self.api._mint_preview, project, job.id)
+            job.status = "initiating" if kind == "initiatingModel" else "processing"
+            job.worker_name = payload.get("workerName")
+            job.positive_prompt = payload.get("positivePrompt")
+            job.negative_prompt = payload.get("negativePrompt")
+            job.job_index = payload.get("jobIndex")
+            project._cond.notify_all()
+        elif kind == "jobCompleted":
+            project._server_completed = True
+            project._check_completed()
+            accounted = len(project._jobs) >= project.number_of_media and all(
+                j.finished or j._minting for j in project._jobs.values())
+            if project._finished_at is None and not accounted:
+                # Results may still be minting, or some were never announced: the REST
+                # snapshot fills in what the socket did not deliver.
+                self.api._schedule_sync(project, quiet=True)
+            project._cond.notify_all()
 
-    def on_job_eta(self, payload: Any) -> None:
-        with self.api.transport.lock:
-            project = self._project(payload)
-            if project is None:
-                return
-            project._touch()
-            seconds = _number(payload.get("etaSeconds"))
-            if seconds is None or not payload.get("imgID"):
-                return  # keep-alive only: a job "" would never finish and block completion
-            job = self._job(project, payload)
-            now = time.time()
-            job.eta = now + seconds
-            if job.eta_started_at is None:
-                job.eta_started_at = now
-            project.eta = max(j.eta or 0 for j in project._jobs.values()) or None
-            project._emit(JobEtaEvent(project.id, job.id, seconds))
+    @_tracked
+    def on_job_progress(self, project: Project, payload: Mapping[str, Any]) -> None:
+        job = self._job(project, payload)
+        job.status = "processing"
+        step = _number(payload.get("step"))
+        if step is not None:
+            job.step = int(max(step, job.step))
+        step_count = _number(payload.get("stepCount"))
+        if step_count is not None:
+            job.step_count = int(step_count)
+        progress = _number(payload.get("progress"))
+        if progress is not None:
+            job.external_progress = progress
+        if project._finished_at is None and project.status != "processing":
+            project.status = "processing"
+        project._emit(JobProgressEvent(
+            project.id, job.id, job.step, job.step_count, job.progress, project.progress))
+        if payload.get("hasImage") is True:
+            self.api.transport.io.submit(self.api._mint_preview, project, job.id)
+
+    @_tracked
+    def on_job_eta(self, project: Project, payload: Mapping[str, Any]) -> None:
+        seconds = _number(payload.get("etaSeconds"))
+        if seconds is None or not payload.get("imgID"):
+            return  # keep-alive only: a job "" would never finish and block completion
+        job = self._job(project, payload)
+        now = time.time()
+        job.eta = now + seconds
+        if job.eta_started_at is None:
+            job.eta_started_at = now
+        project.eta = max(j.eta or 0 for j in project._jobs.values()) or None
+        project._emit(JobEtaEvent(project.id, job.id, seconds))
 
     def on_job_result(self, payload: Any) -> None:
-        with self.api.transport.lock:
-            project = self._project(payload)
-            if project is None:
-                return
-            project._touch()
-            job = self._job(project, payload)
-            url = payload.get("resultUrl") or payload.get("videoUrl") or payload.get("videoFile")
-            user_canceled = bool(payload.get("userCanceled"))
-            nsfw = bool(payload.get("triggeredNSFWFilter"))
-            withheld = nsfw and not project.params.get("disable_nsfw_filter")
-            if url or user_canceled or withheld:
-                self.complete_job(project, job, payload, url if url else None, minted=False)
-                return
-            job.status = "processing"  # stays unfinished until its URL is minted
-            job._minting = True
-        self.api.transport.io.submit(self.api._mint_and_complete, project, job, dict(payload))
+        minting = self._apply_result(payload)
+        if minting is not None:  # no URL yet: minted off the socket thread, lock released
+            self.api.transport.io.submit(self.api._mint_and_complete, *minting, dict(payload))
+
+    @_tracked
+    def _apply_result(self, project: Project,
+                      payload: Mapping[str, Any]) -> tuple[Project, Job] | None:
+        job = self._job(project, payload)
+        url = payload.get("resultUrl") or payload.get("videoUrl") or payload.get("videoFile")
+        user_canceled = bool(payload.get("userCanceled"))
+        nsfw = bool(payload.get("triggeredNSFWFilter"))
+        withheld = nsfw and not project.params.get("disable_nsfw_filter")
+        if url or user_canceled or withheld:
+            self.complete_job(project, job, payload, url if url else None, minted=False)
+            return None
+        job.status = "processing"  # stays unfinished until its URL is minted
+        job._minting = True
+        return project, job
 
     def complete_job(self, project: Project, job: Job, payload: Mapping[str, Any],
                      url: str | None, *, minted: bool) -> None:
@@ -197,29 +212,25 @@ class EventHandlers:
         project._check_completed()
         project._cond.notify_all()
 
-    def on_job_error(self, payload: Any) -> None:
-        with self.api.transport.lock:
-            project = self._project(payload)
-            if project is None:
-                return
-            project._touch()
-            error = error_from_job_error(payload)
-            if payload.get("imgID"):
-                job = self._job(project, payload)
-                job.status = "failed"
-                job.error = error
-                project._emit(JobFailedEvent(project.id, job.id, error))
-                jobs = project._jobs.values()
-                all_failed = len(project._jobs) >= project.number_of_media and all(
-                    j.status == "failed" for j in jobs)
-                if project.number_of_media == 1 or all_failed:
-                    project._finish("failed", error)
-                else:
-                    project._check_completed()
-            else:
+    @_tracked
+    def on_job_error(self, project: Project, payload: Mapping[str, Any]) -> None:
+        error = error_from_job_error(payload)
+        if payload.get("imgID"):
+            job = self._job(project, payload)
+            job.status = "failed"
+            job.error = error
+            project._emit(JobFailedEvent(project.id, job.id, error))
+            jobs = project._jobs.values()
+            all_failed = len(project._jobs) >= project.number_of_media and all(
+                j.status == "failed" for j in jobs)
+            if project.number_of_media == 1 or all_failed:
                 project._finish("failed", error)
-                self.api._schedule_sync(project, quiet=True)
-            project._cond.notify_all()
+            else:
+                project._check_completed()
+        else:
+            project._finish("failed", error)
+            self.api._schedule_sync(project, quiet=True)
+        project._cond.notify_all()
 
     def on_connection(self, event: str, payload: Any) -> None:
         if event == "disconnected":

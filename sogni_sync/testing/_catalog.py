@@ -197,7 +197,7 @@ class Catalog:
             return self.audio_price(token_type, network, _num(kf.get("duration"), 30), steps,
                                     count)
         return self.image_price(token_type, network, count, steps, _num(req.get("previews")),
-                                bool(kf.get("hasControlNet") or kf.get("controlNet")),
+                                bool(kf.get("currentControlNetsJob")),
                                 _num(kf.get("width"), 1024), _num(kf.get("height"), 1024))
 
 

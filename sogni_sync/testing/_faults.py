@@ -36,8 +36,9 @@ Workers:
                                        jobs fail after their first step with that ``error``
                                        (number or symbolic string such as ``"workerDisconnected"``);
                                        ``project_level`` sends one ``jobError`` without ``imgID``.
-    ``no_workers(model_id)`` hides a model from ``swarmModels`` and fails its jobs with
-    ``jobError`` ``noWorkers`` (project level) until ``clear()``.
+    ``no_workers(model_id)`` hides a model from ``swarmModels`` (next connect, or at once with
+    ``net.push_swarm_models()``) and fails its jobs with a project-level ``jobError`` 4009
+    until ``clear()``.
 """
 
 from __future__ import annotations

@@ -42,9 +42,10 @@ __all__ = ["Job", "Project", "Scheduler"]
 
 log = logging.getLogger(__name__)
 
-_IMAGE_ASSETS = {"hasStartingImage": "startingImage", "hasControlNet": "cnImage"}
+_IMAGE_ASSETS = {"hasStartingImage": "startingImage"}
 _VIDEO_ASSETS = {"hasReferenceImage": "referenceImage", "hasReferenceImageEnd": "referenceImageEnd",
-                 "hasReferenceAudio": "referenceAudio", "hasReferenceVideo": "referenceVideo"}
+                 "hasReferenceAudio": "referenceAudio", "hasReferenceVideo": "referenceVideo",
+                 "hasReferenceAudioIdentity": "referenceAudio"}
 _RAW_STATUS = {"queued": "active", "running": "progress", "completed": "completed",
                "failed": "errored", "canceled": "cancelled"}
 
@@ -275,6 +276,13 @@ class Scheduler:
                 raise Rejection(4007, f"{slot} is not supported for {kind} models")
             if not self.state.storage.has(upload_key(project_id, slot)):
                 raise Rejection(4006, f"Missing uploaded {slot}")
+        nets = kf.get("currentControlNetsJob")
+        if isinstance(nets, list) and any(isinstance(n, dict) and n.get("hasImage") is True
+                                          for n in nets):
+            if kind != "image":
+                raise Rejection(4007, f"cnImage is not supported for {kind} models")
+            if not self.state.storage.has(upload_key(project_id, "cnImage")):
+                raise Rejection(4006, "Missing uploaded cnImage")
         for i in range(1, 17):
             flag = f"hasContextImage{i}"
             if kf.get(flag) is True and not self.state.storage.has(

@@ -29,11 +29,13 @@ Built-in routes win: do not re-register ``/api/v1/job-llm/estimate/...`` (served
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import ipaddress
 import logging
+import os
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
@@ -192,6 +194,27 @@ class LocalSupernet:
     @property
     def address(self) -> str:
         return self._ready.address
+
+    @property
+    def env(self) -> dict[str, str]:
+        """``SOGNI_*`` variables pointing at this emulator (what the CLI prints)."""
+        return {"SOGNI_REST_ENDPOINT": self.rest_url, "SOGNI_SOCKET_ENDPOINT": self.socket_url,
+                "SOGNI_API_KEY": self.api_key, "SOGNI_USERNAME": self.username,
+                "SOGNI_PASSWORD": self.password}
+
+    @contextlib.contextmanager
+    def patched_env(self) -> Iterator[LocalSupernet]:
+        """Point code that builds its own client (from ``SOGNI_*``) at this emulator."""
+        saved = {key: os.environ.get(key) for key in self.env}
+        os.environ.update(self.env)
+        try:
+            yield self
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -376,6 +399,16 @@ class LocalSupernet:
             for conn in list(state.connections.values()):
                 if app_id is None or conn.app_id == app_id:
                     conn.send(msg_type, payload)
+
+        self.call(do)
+
+    def push_swarm_models(self) -> None:
+        """Send a fresh ``swarmModels`` to every socket (e.g. after ``faults.no_workers``)."""
+
+        def do(state: State) -> None:
+            for conn in list(state.connections.values()):
+                conn.send("swarmModels", state.catalog.swarm_models(conn.network,
+                                                                    state.faults.hidden_models))
 
         self.call(do)
 

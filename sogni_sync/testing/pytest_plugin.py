@@ -6,19 +6,26 @@
   fast.
 * ``sogni_client`` -- a ``sogni_sync.client.SogniClient`` connected to it with the ready
   account's API key and a fresh ``app_id`` per test; closed after the test.
+* ``sogni_env`` -- ``sogni_supernet`` with ``SOGNI_REST_ENDPOINT``/``SOGNI_SOCKET_ENDPOINT``/
+  ``SOGNI_API_KEY``/``SOGNI_USERNAME``/``SOGNI_PASSWORD`` set for the test, for code that
+  builds its own client from the environment.
 * ``@pytest.mark.sogni(step_delay=..., token_delay=..., faults=...)`` -- per-test emulator
   settings (``faults`` as accepted by ``Faults.apply``: a callable or ``{method: kwargs}``).
+
+The plugin is loaded by every pytest run once sogni-sync is installed, so it imports nothing
+heavy at module level: aiohttp and eth-account are needed only when a fixture is used.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from sogni_sync.testing._server import LocalSupernet
+if TYPE_CHECKING:  # the emulator needs aiohttp (extra "emulator"); import it only when used
+    from sogni_sync.testing._server import LocalSupernet
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -28,6 +35,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def _sogni_supernet_session() -> Iterator[LocalSupernet]:
+    from sogni_sync.testing._server import LocalSupernet
+
     net = LocalSupernet(step_delay=0)
     net.start()
     try:
@@ -51,6 +60,15 @@ def sogni_supernet(request: pytest.FixtureRequest,
     finally:
         net.reset()
         net.options.step_delay = net.options.token_delay = 0.0
+
+
+@pytest.fixture
+def sogni_env(sogni_supernet: LocalSupernet,
+              monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalSupernet]:
+    """``sogni_supernet`` with the ``SOGNI_*`` environment pointing at it."""
+    for key, value in sogni_supernet.env.items():
+        monkeypatch.setenv(key, value)
+    yield sogni_supernet
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 // Latency driver for the official JS client (run by the bench with NODE_PATH at its install).
 // Runs N sequential one-image projects and M sequential chats through one client and prints one
 // JSON line: the app id and the wall-clock time (seconds) at which each call returned.
+// With BENCH_STREAM_CHARS > 0 it then streams one chat of that many answer characters.
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import crypto from 'node:crypto';
@@ -36,6 +37,29 @@ for (let i = 0; i < nChats; i++) {
   });
   chats.push(now());
 }
-process.stdout.write(JSON.stringify({ app_id: appId, projects, chats }) + '\n');
+const out = { app_id: appId, projects, chats };
+const nChars = Number(env.BENCH_STREAM_CHARS || 0);
+if (nChars > 0) {
+  // One streamed chat whose answer is nChars long (the emulator echoes the prompt).
+  await sogni.chat.waitForModels(30000);
+  await sogni.chat.completions.create({
+    model: env.BENCH_LLM_MODEL, max_tokens: 8, think: false,
+    messages: [{ role: 'user', content: 'warm up' }],
+  });
+  const text = 'abcdefghij'.repeat(Math.ceil(nChars / 10)).slice(0, nChars);
+  const t0 = performance.now();
+  const st = await sogni.chat.completions.create({
+    model: env.BENCH_LLM_MODEL, stream: true, max_tokens: nChars, think: false,
+    messages: [{ role: 'user', content: text }],
+  });
+  let chunks = 0;
+  let chars = 0;
+  for await (const chunk of st) {
+    chunks += 1;
+    chars += (chunk?.content || '').length;
+  }
+  out.stream = { chunks, chars, seconds: (performance.now() - t0) / 1000 };
+}
+process.stdout.write(JSON.stringify(out) + '\n');
 try { await sogni.apiClient.disconnect?.(); } catch {}
 process.exit(0);

@@ -2,6 +2,8 @@
 
 Runs N sequential one-image projects and M sequential chat completions through one client and
 prints one JSON line: the app id and the wall-clock time (time.time()) at which each call returned.
+With BENCH_STREAM_CHARS > 0 it then streams one chat of that many answer characters and adds
+``stream: {chunks, chars, seconds}``.
 The bench pairs these with the emulator's record of when it wrote each final frame.
 """
 
@@ -44,13 +46,34 @@ async def main() -> None:
                 "messages": [{"role": "user", "content": f"latency {i}"}],
             })
             chat_done.append(time.time())
-        print(json.dumps({"app_id": app_id, "projects": project_done, "chats": chat_done}))
+        out = {"app_id": app_id, "projects": project_done, "chats": chat_done}
+        n_chars = int(env.get("BENCH_STREAM_CHARS", "0"))
+        if n_chars:
+            out["stream"] = await stream(client, n_chars)
+        print(json.dumps(out), flush=True)
     finally:
-        close = getattr(client, "close", None) or getattr(client, "disconnect", None)
-        if close is not None:
-            res = close()
-            if asyncio.iscoroutine(res):
-                await res
+        await asyncio.wait_for(client.aclose(), 10)
+
+
+async def stream(client, n_chars: int) -> dict:
+    """One streamed chat whose answer is n_chars long (the emulator echoes the prompt)."""
+    model = os.environ["BENCH_LLM_MODEL"]
+    await client.chat.wait_for_models(30)
+    await client.chat.completions.create({
+        "model": model, "max_tokens": 8, "think": False,
+        "messages": [{"role": "user", "content": "warm up"}],
+    })
+    text = ("abcdefghij" * (n_chars // 10 + 1))[:n_chars]
+    t0 = time.perf_counter()
+    st = await client.chat.completions.create({
+        "model": model, "stream": True, "max_tokens": n_chars, "think": False,
+        "messages": [{"role": "user", "content": text}],
+    })
+    chunks = chars = 0
+    async for chunk in st:
+        chunks += 1
+        chars += len((chunk or {}).get("content") or "")
+    return {"chunks": chunks, "chars": chars, "seconds": round(time.perf_counter() - t0, 4)}
 
 
 if __name__ == "__main__":

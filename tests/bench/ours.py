@@ -9,8 +9,9 @@
   loop and awaited with ``wait_all`` (``BENCH_MODE=loop``) or created and awaited from
   ``BENCH_THREADS`` threads (``BENCH_MODE=threads``);
 * ``memory``     — ``BENCH_PROJECTS`` sequential one-image projects; RSS and tracemalloc's
-  current size every ``BENCH_SAMPLE`` projects (after ``gc.collect()``); ``BENCH_PRUNE_AFTER``
-  overrides how long finished projects stay tracked (``ProjectsApi.prune_after``);
+  current size every ``BENCH_SAMPLE`` projects, sampled once the finished projects are pruned
+  and after ``gc.collect()``; ``BENCH_PRUNE_AFTER`` overrides how long finished projects stay
+  tracked (``ProjectsApi.prune_after``, default 30 s); ``BENCH_TRACEMALLOC=0`` for RSS only;
 * ``stream``     — one ``chat.stream()`` whose answer is ``BENCH_STREAM_CHARS`` characters long
   (the emulator echoes the prompt in 4-character tokens): chunks/s.
 """
@@ -38,6 +39,7 @@ def _client(tag: str) -> SogniClient:
     client = SogniClient(app_id=f"bench-ours-{tag}-{uuid.uuid4()}", api_key=ENV["SOGNI_API_KEY"],
                          rest_endpoint=ENV["SOGNI_REST_ENDPOINT"],
                          socket_endpoint=ENV["SOGNI_SOCKET_ENDPOINT"])
+    client.chat  # built before the socket's swarmLLMModels arrives, see run_bench notes
     client.connect(30)
     client.projects.wait_for_models(30)
     return client
@@ -59,8 +61,6 @@ def latency() -> dict[str, Any]:
             p.wait(60)
             projects.append([p.id, time.time()])
         chats = []
-        if m:
-            client.chat.wait_for_models(30)
         for i in range(m):
             res = client.chat.complete(model=LLM_MODEL, max_tokens=16, think=False,
                                        messages=[{"role": "user", "content": f"latency {i}"}],
@@ -123,10 +123,16 @@ def memory() -> dict[str, Any]:
         for i in range(1, n + 1):
             _one_image(client, i).wait(60)
             if i % every == 0:
+                busy = len(client.projects.tracked_projects)
+                # Sample at a quiet point: every finished project pruned, so the figures are
+                # the client's steady state, not how many projects happen to be retained.
+                quiet = time.monotonic() + 10
+                while client.projects.tracked_projects and time.monotonic() < quiet:
+                    time.sleep(0.05)
                 gc.collect()
                 traced = tracemalloc.get_traced_memory()[0] if trace else None
                 samples.append([i, _rss(), traced, len(client.projects.tracked_projects),
-                                round(time.perf_counter() - t0, 3)])
+                                round(time.perf_counter() - t0, 3), busy])
     return {"samples": samples}
 
 
@@ -134,7 +140,6 @@ def stream() -> dict[str, Any]:
     chars = int(ENV.get("BENCH_STREAM_CHARS", "200000"))
     text = ("abcdefghij" * (chars // 10 + 1))[:chars]
     with _client("stream") as client:
-        client.chat.wait_for_models(30)
         client.chat.complete(model=LLM_MODEL, max_tokens=8, think=False,
                              messages=[{"role": "user", "content": "warm up"}])
         t0 = time.perf_counter()

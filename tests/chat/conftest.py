@@ -1,4 +1,5 @@
-"""Fixtures for the chat tests: one emulator per session, a fresh client per test.
+"""Fixtures for the chat tests: a fresh client per test on the session emulator
+(``net``/``emulator_client`` come from ``tests/conftest.py``), and media builders.
 
 The client is built with ``disable_socket=True`` and ``client.chat`` is touched before the
 socket connects, so the chat layer is subscribed before the server's first ``swarmLLMModels``
@@ -9,45 +10,21 @@ from __future__ import annotations
 
 import base64
 import struct
-import uuid
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from sogni_sync.testing import LocalSupernet
-
 LLM = "qwen3.6-35b-a3b-gguf-iq4xs"
 
 
-@pytest.fixture(scope="session")
-def _chat_net() -> Iterator[LocalSupernet]:
-    with LocalSupernet(step_delay=0) as net:
-        yield net
-
-
 @pytest.fixture
-def net(_chat_net: LocalSupernet) -> Iterator[LocalSupernet]:
-    try:
-        yield _chat_net
-    finally:
-        _chat_net.reset()
-
-
-@pytest.fixture
-def client(net: LocalSupernet) -> Iterator[Any]:
-    from sogni_sync.client import SogniClient
-
-    c = SogniClient(app_id=f"chat-test-{uuid.uuid4()}", api_key=net.api_key,
-                    rest_endpoint=net.rest_url, socket_endpoint=net.socket_url,
-                    disable_socket=True)
+def client(emulator_client: Callable[..., Any]) -> Any:
+    c = emulator_client("chat-test", disable_socket=True)
     c.chat  # noqa: B018 - subscribe before connecting
     c.creative_workflows  # noqa: B018
-    try:
-        yield c
-    finally:
-        c.close()
+    return c
 
 
 def png_bytes(width: int = 8, height: int = 8) -> bytes:

@@ -230,27 +230,19 @@ def test_listeners_run_off_the_socket_thread(client: Any) -> None:
         client.chat.on("nope", print)
 
 
-def test_32_threads_share_one_client(client: Any) -> None:
+def test_32_threads_share_one_client(client: Any, run_threads: Any) -> None:
     results: dict[int, str] = {}
-    errors: list[BaseException] = []
 
     def worker(i: int) -> None:
-        try:
-            if i % 2:
-                results[i] = client.chat.complete(LLM, [{"role": "user", "content": f"n{i}"}],
-                                                  timeout=30).content
-            else:
-                with client.chat.stream(LLM, [{"role": "user", "content": f"n{i}"}],
-                                        timeout=30) as s:
-                    results[i] = "".join(c.content for c in s)
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
+        if i % 2:
+            results[i] = client.chat.complete(LLM, [{"role": "user", "content": f"n{i}"}],
+                                              timeout=30).content
+        else:
+            with client.chat.stream(LLM, [{"role": "user", "content": f"n{i}"}],
+                                    timeout=30) as s:
+                results[i] = "".join(c.content for c in s)
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(32)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    errors = run_threads(worker, 32)
     assert not errors
     assert results == {i: f"Echo: n{i}" for i in range(32)}
 

@@ -56,22 +56,40 @@ def test_custom_accounts_and_catalog(tmp_path) -> None:
         assert net.account().balances["spark"] == 5
 
 
-def test_fixed_ports() -> None:
+def _free_pair() -> int:
     import socket
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "sogni_sync.testing", "--port", str(port)],
-                            stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        env = dict(proc.stdout.readline().strip().split("=", 1) for _ in range(5))
-        assert env["SOGNI_REST_ENDPOINT"] == f"http://127.0.0.1:{port}"
-        assert env["SOGNI_SOCKET_ENDPOINT"] == f"ws://127.0.0.1:{port + 1}"
-    finally:
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(10) == 0
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        try:
+            with socket.socket() as second:
+                second.bind(("127.0.0.1", port + 1))
+        except OSError:
+            continue
+        return port
+    raise AssertionError("no free port pair")
+
+
+def test_fixed_ports() -> None:
+    for _ in range(3):  # a port may be taken between probing and binding; try again then
+        port = _free_pair()
+        proc = subprocess.Popen([sys.executable, "-m", "sogni_sync.testing", "--port", str(port)],
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        try:
+            assert proc.stdout is not None
+            lines = [proc.stdout.readline().strip() for _ in range(5)]
+            if not all("=" in line for line in lines):
+                continue
+            env = dict(line.split("=", 1) for line in lines)
+            assert env["SOGNI_REST_ENDPOINT"] == f"http://127.0.0.1:{port}"
+            assert env["SOGNI_SOCKET_ENDPOINT"] == f"ws://127.0.0.1:{port + 1}"
+            return
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(10)
+    raise AssertionError("emulator did not start on fixed ports")
 
 
 def test_conformance_driver_parses_runner_output(tmp_path, capsys) -> None:

@@ -165,3 +165,11 @@ def test_fail_project_level(net: LocalSupernet, connect) -> None:
     assert not any(t in ("jobResult", "jobProgress") for t, _ in rest)
     snap = api(net, f"/v1/projects/{req['jobID']}").json()["data"]["project"]
     assert snap["status"] == "errored"
+
+
+def test_push_swarm_models_after_no_workers(net: LocalSupernet, connect) -> None:
+    ws = connect()
+    net.faults.no_workers("flux1-schnell-fp8")
+    net.push_swarm_models()
+    t, d = ws.recv()
+    assert t == "swarmModels" and "flux1-schnell-fp8" not in d and d

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import pytest
@@ -206,12 +205,11 @@ def test_upload_put_and_download(net: LocalSupernet) -> None:
 
 
 def test_signed_urls_expire() -> None:
-    with LocalSupernet(url_ttl=0) as net:
+    with LocalSupernet(url_ttl=-1) as net:
         pid = "P1"
         net.call(lambda s: s.storage.put(f"results/{pid}/J/complete", b"x", "image/png"))
         dl = api(net, "/v1/image/downloadUrl", params={"jobId": pid, "imageId": "J",
                                                        "type": "complete"}).json()
-        time.sleep(1.1)
         assert requests.get(dl["data"]["downloadUrl"], timeout=5).status_code == 403
 
 
@@ -223,3 +221,13 @@ def test_rest_calls_recorded_and_redacted(net: LocalSupernet) -> None:
     assert call.headers["api-key"] == "<redacted>"
     api(net, "/v1/account/nonce", "POST", auth=False, json={"walletAddress": net.address})
     assert net.rest_calls[-1].json == {"walletAddress": net.address}
+
+
+def test_logout_requires_auth(net: LocalSupernet) -> None:
+    r = api(net, "/v1/account/logout", "POST", auth=False, json={})
+    assert r.status_code == 401 and r.json()["status"] == "error"
+
+
+def test_nonce_and_login_validate_body(net: LocalSupernet) -> None:
+    assert api(net, "/v1/account/nonce", "POST", auth=False, json={}).status_code == 400
+    assert api(net, "/v1/account/login", "POST", auth=False, data="nope").status_code == 400

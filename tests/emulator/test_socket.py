@@ -191,6 +191,10 @@ def test_fail_marker(connect) -> None:
     ({"width": 10}, 4005),
     ({"steps": 0}, 4005),
     ({"hasStartingImage": True}, 4006),
+    ({"currentControlNetsJob": [{"name": "canny", "hasImage": True}]}, 4006),
+    ({"hasContextImage2": True}, 4006),
+    ({"model": "wan_v2.2-14b-fp8_t2v_lightx2v", "hasReferenceVideo": True}, 4006),
+    ({"hasReferenceAudio": True}, 4007),
     ({"model": "ace_step_1.5_turbo", "hasStartingImage": True}, 4007),
 ])
 def test_validation_errors(connect, change: dict, code: int) -> None:
@@ -281,3 +285,35 @@ def test_workers_limit_queues(connect) -> None:
             done += msg["type"] == "jobState" and data.get("type") == "jobCompleted"
         ws.close()
         assert len(small.sent("jobResult")) == 6
+
+
+def test_expired_token_upgrade_closes_4021(net: LocalSupernet, connect) -> None:
+    from eth_account import Account as EthAccount
+    from eth_account.messages import encode_typed_data
+
+    from sogni_sync.testing._auth import AUTH_TYPES, DOMAINS, private_key
+
+    nonce = api(net, "/v1/account/nonce", "POST", auth=False,
+                json={"walletAddress": net.address}).json()["data"]["nonce"]
+    msg = encode_typed_data(domain_data=DOMAINS[0], message_types=AUTH_TYPES,
+                            message_data={"walletAddress": net.address, "nonce": nonce})
+    sig = EthAccount.from_key(private_key(net.username, net.password)).sign_message(msg)
+    token = api(net, "/v1/account/login", "POST", auth=False,
+                json={"walletAddress": net.address, "signature": "0x" + sig.signature.hex()}
+                ).json()["data"]["token"]
+    net.expire_tokens()
+    ws = connect(headers=[f"Authorization: {token}"], handshake=False)
+    with pytest.raises(Closed) as info:
+        ws.recv()
+    assert info.value.code == 4021
+
+
+def test_relaxed_network_from_url(net: LocalSupernet, connect) -> None:
+    ws = connect(handshake=False, forceWorkerId="")
+    swarm = ws.until(lambda t, d: t == "swarmModels")[-1][1]
+    catalog = net.call(lambda s: s.catalog)
+    assert swarm == catalog.swarm_models("relaxed")
+    req = job_request()
+    run_project(ws, req)
+    snap = api(net, f"/v1/projects/{req['jobID']}").json()["data"]["project"]
+    assert snap["network"] == "relaxed"

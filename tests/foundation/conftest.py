@@ -14,6 +14,25 @@ from sogni_sync.client import SogniClient
 FAST = {"reconnect_base_delay": 0.02, "reconnect_max_delay": 0.1}
 
 
+@pytest.fixture(scope="session")
+def _foundation_supernet() -> Iterator[Any]:
+    from sogni_sync.testing import LocalSupernet
+
+    with LocalSupernet(step_delay=0) as net:
+        yield net
+
+
+@pytest.fixture
+def sogni_supernet(_foundation_supernet: Any) -> Iterator[Any]:
+    """A private emulator for these tests (overrides the plugin's shared one): armed faults
+    hit the next frame of *any* connection, so a client left connected by another suite's
+    test could otherwise swallow them."""
+    try:
+        yield _foundation_supernet
+    finally:
+        _foundation_supernet.reset()
+
+
 def our_threads() -> set[threading.Thread]:
     """Threads this library may start (named) plus websocket-client's ping threads."""
     return {

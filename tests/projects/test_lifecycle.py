@@ -196,10 +196,8 @@ def test_terminal_disconnect_fails_projects(client: Any, net: Any) -> None:
     assert info.value.error.code == 0 and info.value.error.message == "Server disconnected"
 
 
-def test_close_wakes_every_waiter(net: Any) -> None:
-    from .conftest import make_client
-
-    client = make_client(net)
+def test_close_wakes_every_waiter(net: Any, emulator_client: Any) -> None:
+    client = emulator_client("projects-test")
     project = _silent(client, net)
     errors: list[BaseException] = []
 
@@ -219,25 +217,17 @@ def test_close_wakes_every_waiter(net: Any) -> None:
     assert len(errors) == 4 and all(isinstance(e, ClientClosedError) for e in errors)
 
 
-def test_32_threads_share_one_client(client: Any) -> None:
+def test_32_threads_share_one_client(client: Any, run_threads: Any) -> None:
     results: dict[int, list[str]] = {}
-    failures: list[BaseException] = []
 
     def worker(n: int) -> None:
-        try:
-            projects = [_image(client, prompt=f"thread {n} #{i}") for i in range(2)]
-            urls: list[str] = []
-            for p in projects:
-                urls += p.wait(30)
-            results[n] = urls
-        except BaseException as exc:
-            failures.append(exc)
+        projects = [_image(client, prompt=f"thread {n} #{i}") for i in range(2)]
+        urls: list[str] = []
+        for p in projects:
+            urls += p.wait(30)
+        results[n] = urls
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(32)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    failures = run_threads(worker, 32)
     assert not failures
     assert len(results) == 32 and all(len(u) == 2 for u in results.values())
     assert len({u for urls in results.values() for u in urls}) == 64
