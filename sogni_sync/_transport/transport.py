@@ -45,6 +45,9 @@ ConnectionHandler = Callable[[str, Any], None]
 CLIENT_NAME = f"Sogni/{PROTOCOL_VERSION} (sogni-sync) {__version__}"
 _PROJECT_REQUESTS = frozenset({"jobRequest"})
 _LLM_REQUESTS = frozenset({"llmJobRequest"})
+# Events the server sends once per connection (or rarely) that describe current state: the last
+# payload is kept so a concern built after it arrived can still start from it.
+STICKY_EVENTS = frozenset({"swarmModels", "swarmLLMModels", "balanceUpdate"})
 
 
 class Transport:
@@ -63,6 +66,7 @@ class Transport:
         self._ready = threading.Condition(self.lock)
         self._outbox = Outbox(options.outbox_limit, options.outbox_max_bytes)
         self._handlers: dict[str, list[Handler]] = {}
+        self._last: dict[str, Any] = {}
         self._conn_handlers: list[ConnectionHandler] = []
         self._network = options.network
         self._subscriptions: dict[str, bool] = dict(options.socket_event_subscriptions)
@@ -120,9 +124,24 @@ class Transport:
 
     # -- registration -------------------------------------------------------------------------
 
-    def subscribe(self, event_type: str, handler: Handler) -> None:
+    def subscribe(self, event_type: str, handler: Handler, *, replay_last: bool = False) -> None:
+        """Route every ``event_type`` payload to ``handler`` on the socket thread.
+
+        With ``replay_last`` (for :data:`STICKY_EVENTS`), the last payload already received is
+        handed over at once, under the lock, so no newer frame can overtake it.
+        """
         with self.lock:
             self._handlers.setdefault(event_type, []).append(handler)
+            if replay_last and event_type in self._last:
+                try:
+                    handler(self._last[event_type])
+                except Exception:
+                    log.exception("replaying %s failed", event_type)
+
+    def last_payload(self, event_type: str) -> Any:
+        """The last payload of a sticky event type (``None`` before the first one)."""
+        with self.lock:
+            return self._last.get(event_type)
 
     def unsubscribe(self, event_type: str, handler: Handler) -> None:
         with self.lock:
@@ -361,6 +380,8 @@ class Transport:
             if isinstance(job_id, str) and job_id:
                 self._outbox.ack(job_id)
             handlers = list(self._handlers.get(msg_type, ()))
+            if msg_type in STICKY_EVENTS:
+                self._last[msg_type] = payload
             if msg_type == "authenticated":
                 self._ready_gen = gen
                 self._auth_payload = payload if isinstance(payload, dict) else {}
@@ -399,6 +420,7 @@ class Transport:
             terminal = error is not None and (not deliberate or auth_lost)
             if terminal:
                 self._terminal = error
+                self._last.clear()  # no connection, so no live model list or balance
                 lost: list[Entry] = []
                 self._outbox.drain()
             else:

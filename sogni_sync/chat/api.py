@@ -134,6 +134,7 @@ class ChatApi:
         (``"<error>: <message>"``), ``TimeoutError`` after ``timeout`` seconds (default 300,
         per request; ``None`` waits forever), ``ValidationError`` before anything is sent.
         """
+        # the request-option keywords above that were set (read before any other local exists)
         request = self._prepare(model, messages, rq.given_options(locals()))
         if not auto_execute_tools:
             return self._run(request, timeout)

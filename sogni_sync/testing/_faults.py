@@ -9,7 +9,10 @@ Always on:
     every job of that project with a job-level ``jobError`` (``error`` = :attr:`fail_code`,
     ``error_message`` = :attr:`fail_message`, ``isFromWorker: true``) after its first step.
 
-Socket (server -> client frames; ``types`` = event names or ``None`` for any):
+Socket (server -> client frames; ``types`` = event names or ``None`` for any). Every socket
+fault takes ``app_id=None``: ``None`` = the first connection that sends a matching frame,
+else only the connection of that appId (use it when other clients share the emulator, e.g. a
+session-scoped server with stragglers from earlier tests):
     ``drop_after(frames=0)``           abort the TCP connection (no close frame, client sees 1006)
                                        once N more frames were sent (frame N+1 is not sent).
     ``close_after(frames, code, reason="")`` the same with a WebSocket close ``code``.
@@ -94,8 +97,8 @@ class Faults:
             self._closes: list[list[Any]] = []
             self._delays: list[list[Any]] = []
             self._dups: list[list[Any]] = []
-            self._reorder = 0
-            self._malformed: list[str] = []
+            self._reorders: list[list[Any]] = []
+            self._malformed: list[list[Any]] = []
             self._forget: dict[str, int] = {}
             self._refuse: list[int] = []
             self._rest: list[RestFault] = []
@@ -105,17 +108,19 @@ class Faults:
 
     # -- arming (any thread) -----------------------------------------------------------------
 
-    def drop_after(self, frames: int = 0) -> None:
+    def drop_after(self, frames: int = 0, app_id: str | None = None) -> None:
         with self._lock:
-            self._closes.append([max(0, frames), 0, ""])
+            self._closes.append([max(0, frames), 0, "", app_id])
 
-    def close_after(self, frames: int, code: int, reason: str = "") -> None:
+    def close_after(self, frames: int, code: int, reason: str = "",
+                    app_id: str | None = None) -> None:
         with self._lock:
-            self._closes.append([max(0, frames), int(code), reason])
+            self._closes.append([max(0, frames), int(code), reason, app_id])
 
-    def close_at(self, msg_type: str, code: int = 0, reason: str = "") -> None:
+    def close_at(self, msg_type: str, code: int = 0, reason: str = "",
+                 app_id: str | None = None) -> None:
         with self._lock:
-            self._close_at.append([msg_type, int(code), reason])
+            self._close_at.append([msg_type, int(code), reason, app_id])
 
     def fail_next_jobs(self, count: int = 1, error: int | str = 1001,
                        message: str = "Injected job failure", project_level: bool = False) -> None:
@@ -127,23 +132,24 @@ class Faults:
             return self._job_failures.pop(0) if self._job_failures else None
 
     def delay(self, seconds: float, types: str | Iterable[str] | None = None,
-              count: int = 1) -> None:
+              count: int = 1, app_id: str | None = None) -> None:
         with self._lock:
-            self._delays.append([float(seconds), _types(types), int(count)])
+            self._delays.append([float(seconds), _types(types), int(count), app_id])
 
-    def duplicate(self, types: str | Iterable[str] | None = None, count: int = 1) -> None:
+    def duplicate(self, types: str | Iterable[str] | None = None, count: int = 1,
+                  app_id: str | None = None) -> None:
         with self._lock:
-            self._dups.append([_types(types), int(count)])
+            self._dups.append([_types(types), int(count), app_id])
 
-    def reorder(self, count: int = 1) -> None:
+    def reorder(self, count: int = 1, app_id: str | None = None) -> None:
         with self._lock:
-            self._reorder += int(count)
+            self._reorders.append([int(count), app_id])
 
-    def malformed(self, count: int = 1, kind: str = "garbage") -> None:
+    def malformed(self, count: int = 1, kind: str = "garbage", app_id: str | None = None) -> None:
         if kind not in ("garbage", "no_data", "bad_base64", "not_object"):
             raise ValueError(f"unknown malformed kind {kind!r}")
         with self._lock:
-            self._malformed.extend([kind] * int(count))
+            self._malformed.extend([[kind, app_id] for _ in range(int(count))])
 
     def forget_next(self, msg_type: str = "jobRequest", count: int = 1) -> None:
         with self._lock:
@@ -209,41 +215,55 @@ class Faults:
     @property
     def frames_armed(self) -> bool:
         """Cheap check so the hot send path skips :meth:`on_frame` when nothing is armed."""
-        return bool(self._closes or self._delays or self._dups or self._reorder
+        return bool(self._closes or self._delays or self._dups or self._reorders
                     or self._malformed or self._close_at)
 
-    def on_frame(self, msg_type: str) -> FrameFault:
+    def on_frame(self, msg_type: str, app_id: str = "") -> FrameFault:
+        """Decide the faults for one outgoing frame of ``msg_type`` to connection ``app_id``."""
         out = FrameFault()
+
+        def mine(scope: str | None) -> bool:
+            return scope is None or scope == app_id
+
         with self._lock:
-            if self._malformed:
-                out.malformed = self._malformed.pop(0)
+            for entry in self._malformed:
+                if mine(entry[1]):
+                    self._malformed.remove(entry)
+                    out.malformed = entry[0]
+                    break
             for entry in self._delays:
-                if entry[1] is None or msg_type in entry[1]:
+                if mine(entry[3]) and (entry[1] is None or msg_type in entry[1]):
                     out.delay = entry[0]
                     entry[2] -= 1
                     if entry[2] <= 0:
                         self._delays.remove(entry)
                     break
             for entry in self._dups:
-                if entry[0] is None or msg_type in entry[0]:
+                if mine(entry[2]) and (entry[0] is None or msg_type in entry[0]):
                     out.duplicate = True
                     entry[1] -= 1
                     if entry[1] <= 0:
                         self._dups.remove(entry)
                     break
-            if self._reorder:
-                self._reorder -= 1
-                out.hold = True
+            for entry in self._reorders:
+                if mine(entry[1]):
+                    out.hold = True
+                    entry[0] -= 1
+                    if entry[0] <= 0:
+                        self._reorders.remove(entry)
+                    break
             for entry in self._close_at:
-                if entry[0] == msg_type:
+                if mine(entry[3]) and entry[0] == msg_type:
                     self._close_at.remove(entry)
                     out.close, out.close_reason = entry[1], entry[2]
                     return out
-            if self._closes:
-                entry = self._closes[0]
+            for entry in self._closes:
+                if not mine(entry[3]):
+                    continue
                 if entry[0] <= 0:
-                    self._closes.pop(0)
+                    self._closes.remove(entry)
                     out.close, out.close_reason = entry[1], entry[2]
                 else:
                     entry[0] -= 1
+                break
         return out

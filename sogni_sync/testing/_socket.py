@@ -118,7 +118,7 @@ class Connection:
         self._wake.set()
 
     def _send_faulty(self, msg_type: str, frame: bytes) -> None:
-        act = self.state.faults.on_frame(msg_type)
+        act = self.state.faults.on_frame(msg_type, self.app_id)
         if act.malformed:
             bad = {"garbage": b"{not json", "no_data": dumps({"type": msg_type}).encode(),
                    "bad_base64": dumps({"type": msg_type, "data": "%%%"}).encode(),

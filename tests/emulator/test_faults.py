@@ -173,3 +173,17 @@ def test_push_swarm_models_after_no_workers(net: LocalSupernet, connect) -> None
     net.push_swarm_models()
     t, d = ws.recv()
     assert t == "swarmModels" and "flux1-schnell-fp8" not in d and d
+
+
+def test_socket_faults_scoped_to_app_id(net: LocalSupernet, connect) -> None:
+    bystander = connect(app_id="bystander")
+    target = connect(app_id="target")
+    net.faults.close_after(0, 4010, app_id="target")
+    net.faults.duplicate("toastMessage", app_id="target")
+    net.toast("hi")
+    assert bystander.recv()[1]["message"] == "hi"
+    net.send("toastMessage", {"message": "second"}, app_id="bystander")
+    assert bystander.recv()[1]["message"] == "second"
+    with pytest.raises(Closed) as info:
+        target.recv()
+    assert info.value.code == 4010
