@@ -11,7 +11,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sogni_sync._config import ClientOptions, resolve_options
 from sogni_sync._transport import Transport
@@ -19,9 +19,15 @@ from sogni_sync.account import AccountApi, LoginResult, StatsApi
 from sogni_sync.auth import AuthManager
 from sogni_sync.errors import ValidationError
 
+if TYPE_CHECKING:
+    from sogni_sync.chat import ChatApi
+    from sogni_sync.projects import ProjectsApi
+    from sogni_sync.workflows import WorkflowsApi
+
 __all__ = ["SogniClient", "normalize_subscription_update"]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 LIFECYCLE_EVENTS = frozenset(
     {"connected", "authenticated", "disconnected", "closing", "request_lost"}
@@ -106,37 +112,37 @@ class SogniClient:
 
     # -- concerns (lazy) ----------------------------------------------------------------------
 
-    def _concern(self, name: str, build: Callable[[], Any]) -> Any:
+    def _concern(self, name: str, build: Callable[[], T]) -> T:
         with self._lazy_lock:
             if name not in self._lazy:
                 self._lazy[name] = build()
             return self._lazy[name]
 
     @property
-    def projects(self) -> Any:
+    def projects(self) -> ProjectsApi:
         """``sogni_sync.projects.ProjectsApi`` — images, video and audio projects."""
 
-        def build() -> Any:
+        def build() -> ProjectsApi:
             module = importlib.import_module("sogni_sync.projects")
             return module.ProjectsApi(self.transport)
 
         return self._concern("projects", build)
 
     @property
-    def chat(self) -> Any:
+    def chat(self) -> ChatApi:
         """``sogni_sync.chat.ChatApi`` — LLM chat over the socket and hosted chat."""
 
-        def build() -> Any:
+        def build() -> ChatApi:
             module = importlib.import_module("sogni_sync.chat")
             return module.ChatApi(self.transport, self.projects)
 
         return self._concern("chat", build)
 
     @property
-    def creative_workflows(self) -> Any:
+    def creative_workflows(self) -> WorkflowsApi:
         """``sogni_sync.workflows.WorkflowsApi`` — hosted creative-agent workflows."""
 
-        def build() -> Any:
+        def build() -> WorkflowsApi:
             module = importlib.import_module("sogni_sync.workflows")
             return module.WorkflowsApi(self.transport)
 

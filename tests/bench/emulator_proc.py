@@ -29,8 +29,7 @@ import threading
 import time
 from typing import Any
 
-from sogni_sync.testing import LocalSupernet
-from sogni_sync.testing import _socket
+from sogni_sync.testing import LocalSupernet, _socket
 
 _lock = threading.Lock()
 _done: list[list[Any]] = []          # finished stamps, handed out by the `stamps` command
@@ -50,7 +49,8 @@ def _install_hooks() -> None:
     orig_send = _socket.Connection.send
     orig_encode = _socket.encode_frame
     orig_ws_frame = getattr(_socket, "_ws_frame", None)
-    transport_cls = selector_events._SelectorSocketTransport
+    # The plain asyncio transport (no uvloop here); patched on the class: it has __slots__.
+    transport_cls: Any = selector_events._SelectorSocketTransport  # type: ignore[attr-defined]
     orig_write = transport_cls.write
     orig_writelines = transport_cls.writelines
 
@@ -104,11 +104,11 @@ def _install_hooks() -> None:
             stamp_written()
 
     _socket.Connection.send = send  # type: ignore[method-assign]
-    _socket.encode_frame = encode_frame  # type: ignore[assignment]
+    _socket.encode_frame = encode_frame
     if orig_ws_frame is not None:
         _socket._ws_frame = ws_frame
-    transport_cls.write = write  # type: ignore[method-assign]
-    transport_cls.writelines = writelines  # type: ignore[method-assign]
+    transport_cls.write = write
+    transport_cls.writelines = writelines
 
 
 def _flush_unframed() -> None:

@@ -39,7 +39,9 @@ def _client(tag: str) -> SogniClient:
     client = SogniClient(app_id=f"bench-ours-{tag}-{uuid.uuid4()}", api_key=ENV["SOGNI_API_KEY"],
                          rest_endpoint=ENV["SOGNI_REST_ENDPOINT"],
                          socket_endpoint=ENV["SOGNI_SOCKET_ENDPOINT"])
-    client.chat  # built before the socket's swarmLLMModels arrives, see run_bench notes
+    # Build the chat API before the socket's swarmLLMModels frame arrives: built later it never
+    # learns the model map (the transport keeps no last payload), and wait_for_models() times out.
+    _ = client.chat
     client.connect(30)
     client.projects.wait_for_models(30)
     return client

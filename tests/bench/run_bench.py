@@ -209,7 +209,7 @@ def p1() -> dict[str, Any]:
             }
             img = res[name]["image"]
             log(f"p1 {name}: image p50 {pct(img, 50):.3f} ms p99 {pct(img, 99):.3f} ms")
-        except Exception as exc:  # noqa: BLE001 - one client's failure must not end the bench
+        except Exception as exc:
             log(f"p1 {name} failed: {exc}")
             res[name] = {"error": str(exc)}
     return res
@@ -225,7 +225,7 @@ def p2() -> dict[str, Any]:
                 out = run_json([PY, str(HERE / "ours.py"), "throughput"], env, STEP_TIMEOUT + 30)
             res[f"ours_{mode}"] = out
             log(f"p2 ours ({mode}): {out}")
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             log(f"p2 ours ({mode}) failed: {exc}")
             res[f"ours_{mode}"] = {"error": str(exc)}
     for name in ("py", "js"):
@@ -240,7 +240,7 @@ def p2() -> dict[str, Any]:
                 raise RuntimeError(out.get("detail", "throughput failed"))
             res[name] = out
             log(f"p2 {name}: {out.get('detail')}")
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             log(f"p2 {name} failed: {exc}")
             res[name] = {"error": str(exc)}
     return res
@@ -267,7 +267,7 @@ def memory() -> dict[str, Any]:
                 res[f"{key}_seconds_per_1000"] = samples[-1][4] / samples[-1][0] * 1000
             log(f"memory {key}: {res[f'{key}_per_1000']:.0f} B per 1000 projects; "
                 f"end {samples[-1][col]} B")
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             log(f"memory {key} failed: {exc}")
             res[key] = {"error": str(exc)}
     return res
@@ -291,7 +291,7 @@ def stream() -> dict[str, Any]:
             out["tokens_per_s"] = out["chunks"] / out["seconds"]
             res[name] = out
             log(f"stream {name}: {out}")
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             log(f"stream {name} failed: {exc}")
             res[name] = {"error": str(exc)}
     return res
@@ -382,6 +382,7 @@ def main() -> int:
     if unknown:
         parser.error(f"unknown step(s): {', '.join(unknown)}")
     results: dict[str, Any] = {}
+    load_start = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     t0 = time.monotonic()
     for name in chosen:
         log(f"step {name}")
@@ -389,8 +390,10 @@ def main() -> int:
     log(f"done in {time.monotonic() - t0:.0f} s")
     if args.json:
         Path(args.json).write_text(json.dumps(results))
+    load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"sogni-sync bench (emulator --step-delay 0 in its own process; latency n={N_LAT}"
-          f" projects / {N_CHATS} chats after {WARMUP} warm-up; ratios: >1x = sogni-sync better)")
+          f" projects / {N_CHATS} chats after {WARMUP} warm-up; ratios: >1x = sogni-sync better;"
+          f" {os.cpu_count()} CPUs, load at start {load_start}, at end {load})")
     print(table(results))
     failed = [f"{s}.{c}: {v['error']}" for s, sec in results.items() if isinstance(sec, dict)
               for c, v in sec.items() if isinstance(v, dict) and "error" in v]
