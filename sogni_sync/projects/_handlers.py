@@ -150,7 +150,7 @@ class EventHandlers:
         project._emit(JobProgressEvent(
             project.id, job.id, job.step, job.step_count, job.progress, project.progress))
         if payload.get("hasImage") is True:
-            self.api.transport.io.submit(self.api._mint_preview, project, job.id)
+            job._preview = self.api.transport.io.submit(self.api._mint_preview, project, job.id)
 
     @_tracked
     def on_job_eta(self, project: Project, payload: Mapping[str, Any]) -> None:
@@ -167,8 +167,20 @@ class EventHandlers:
 
     def on_job_result(self, payload: Any) -> None:
         minting = self._apply_result(payload)
-        if minting is not None:  # no URL yet: minted off the socket thread, lock released
-            self.api.transport.io.submit(self.api._mint_and_complete, *minting, dict(payload))
+        if minting is None:
+            return
+        # No URL yet: minted off the socket thread, lock released. A preview URL still in flight
+        # is minted first, so the job's preview event always comes before its completion.
+        project, job = minting
+        data = dict(payload)
+
+        def mint(_preview: object = None) -> None:
+            self.api.transport.io.submit(self.api._mint_and_complete, project, job, data)
+
+        if job._preview is not None:
+            job._preview.add_done_callback(mint)  # submit only: never blocks whoever runs it
+        else:
+            mint()
 
     @_tracked
     def _apply_result(self, project: Project,

@@ -8,6 +8,7 @@ thread.
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 import os
 import pathlib
@@ -97,6 +98,7 @@ class Job:
         self.error: ErrorData | None = None
         self._url_minted_at: float | None = None  # None for URLs that came with the event
         self._minting = False  # a jobResult arrived; its download URL is being minted
+        self._preview: concurrent.futures.Future[None] | None = None  # preview URL in flight
 
     def __repr__(self) -> str:
         return f"<Job {self.id} {self.status} {self.progress}%>"

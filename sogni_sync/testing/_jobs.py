@@ -27,6 +27,7 @@ import base64
 import hashlib
 import logging
 import math
+from collections import deque
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -177,12 +178,14 @@ class Scheduler:
         self.projects: dict[str, Project] = {}
         self._sem: asyncio.Semaphore | None = None
         self.waiting = 0
+        self._finished: deque[str] = deque()
 
     def reset(self) -> None:
         for project in self.projects.values():
             if project.task and not project.task.done():
                 project.task.cancel()
         self.projects.clear()
+        self._finished.clear()
 
     # -- routing -----------------------------------------------------------------------------
 
@@ -462,6 +465,8 @@ class Scheduler:
     def _settle(self, project: Project) -> None:
         """Release the reservation, charge completed jobs, record it, push a balanceUpdate."""
         state, account = self.state, project.account
+        if project.end_time is not None:  # settle exactly once
+            return
         project.end_time = now_ms()
         if state.connections.get(project.app_id) is None:
             project.unclaimed = True
@@ -475,3 +480,12 @@ class Scheduler:
             state.record_transaction(account, project.token_type, charge,
                                      f"Project {project.id}", "project")
         state.push_balance(account)
+        self._retire(project.id)
+
+    def _retire(self, project_id: str) -> None:
+        """Bound memory of a long-running emulator: keep the newest finished projects only."""
+        self._finished.append(project_id)
+        while len(self._finished) > max(1, self.state.options.max_finished_projects):
+            old = self._finished.popleft()
+            self.projects.pop(old, None)
+            self.state.storage.forget_project(old)

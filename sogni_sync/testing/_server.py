@@ -135,7 +135,8 @@ class LocalSupernet:
     callable or ``{method: kwargs}``), ``workers`` (simulated worker slots; None = unlimited),
     ``url_ttl`` (signed URL lifetime, s), ``media_max_side`` (px of rendered images; 0 = full
     size), ``host``/``rest_port``/``socket_port`` (loopback only unless ``allow_remote``),
-    ``record_limit`` (most recent frames/REST calls kept for ``received()``/``rest_calls``).
+    ``record_limit`` (most recent frames/REST calls kept for ``received()``/``rest_calls``),
+    ``max_finished_projects`` (older finished projects and their media are forgotten).
     """
 
     def __init__(self, *, step_delay: float = 0.0, catalog: str | Path | dict[str, Any] | None
@@ -144,7 +145,7 @@ class LocalSupernet:
                  workers: int | None = None, url_ttl: float = 1800.0, media_max_side: int = 64,
                  api_key: str | None = None, host: str = "127.0.0.1", rest_port: int = 0,
                  socket_port: int = 0, allow_remote: bool = False,
-                 record_limit: int = 1_000_000) -> None:
+                 record_limit: int = 1_000_000, max_finished_projects: int = 10_000) -> None:
         if not allow_remote and not _is_loopback(host):
             raise ValueError(f"refusing to listen on non-loopback host {host!r} "
                              "(pass allow_remote=True to override)")
@@ -153,7 +154,7 @@ class LocalSupernet:
         self._recorder = Recorder(record_limit)
         self.options = Options(step_delay=float(step_delay), token_delay=float(token_delay),
                                url_ttl=float(url_ttl), media_max_side=int(media_max_side),
-                               workers=workers)
+                               workers=workers, max_finished_projects=max_finished_projects)
         self._state = State(Catalog(load_catalog(catalog)), self.options, self.faults,
                             self._recorder)
         specs = list(accounts or [(DEFAULT_USERNAME, DEFAULT_PASSWORD)])

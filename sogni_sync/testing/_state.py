@@ -111,6 +111,7 @@ class Options:
     url_ttl: float = 1800.0
     media_max_side: int = 64
     workers: int | None = None
+    max_finished_projects: int = 10_000
 
 
 class Storage:
@@ -121,10 +122,14 @@ class Storage:
         self.base_url = ""
         self._secret = secrets.token_bytes(16)
         self._objects: dict[str, tuple[bytes | Callable[[], bytes], str]] = {}
+        self._by_project: dict[str, set[str]] = {}
 
     def put(self, key: str, data: bytes | Callable[[], bytes], content_type: str) -> None:
         """Store bytes, or a zero-argument callable rendering them on first download."""
         self._objects[key] = (data, content_type)
+        parts = key.split("/", 2)
+        if len(parts) == 3 and parts[0] in ("results", "uploads"):
+            self._by_project.setdefault(parts[1], set()).add(key)
 
     def get(self, key: str) -> tuple[bytes, str] | None:
         item = self._objects.get(key)
@@ -145,6 +150,12 @@ class Storage:
 
     def clear(self) -> None:
         self._objects.clear()
+        self._by_project.clear()
+
+    def forget_project(self, project_id: str) -> None:
+        """Delete a project's uploads, previews and results."""
+        for key in self._by_project.pop(project_id, ()):
+            self._objects.pop(key, None)
 
     def sign(self, verb: str, key: str, expires: int, extra: str = "") -> str:
         msg = f"{verb}\n{key}\n{expires}\n{extra}".encode()

@@ -317,3 +317,32 @@ def test_relaxed_network_from_url(net: LocalSupernet, connect) -> None:
     run_project(ws, req)
     snap = api(net, f"/v1/projects/{req['jobID']}").json()["data"]["project"]
     assert snap["network"] == "relaxed"
+
+
+def test_old_finished_projects_are_forgotten() -> None:
+    import base64
+    import json
+
+    with LocalSupernet(max_finished_projects=2) as small:
+        ws = websocket.create_connection(f"{small.socket_url}/?appId=old",
+                                         header=[f"api-key: {small.api_key}"], timeout=5)
+        reqs = [job_request() for _ in range(3)]
+        for req in reqs:
+            ws.send(json.dumps({"type": "jobRequest", "data": base64.b64encode(
+                json.dumps(req).encode()).decode()}))
+            while True:  # settlement happens in the same step as jobCompleted
+                msg = json.loads(ws.recv())
+                data = json.loads(base64.b64decode(msg["data"]))
+                if msg["type"] == "jobState" and data.get("type") == "jobCompleted":
+                    break
+        ws.close()
+        codes = [api(small, f"/v1/projects/{r['jobID']}").status_code for r in reqs]
+        assert codes == [404, 200, 200]
+        assert small.call(lambda s: len(s.storage._objects)) == 2
+
+
+@pytest.mark.parametrize("size", [10, 200, 70_000])
+def test_frame_length_encodings(net: LocalSupernet, connect, size: int) -> None:
+    ws = connect()
+    net.send("toastMessage", {"message": "x" * size})
+    assert ws.recv() == ("toastMessage", {"message": "x" * size})
