@@ -270,7 +270,7 @@ class RestClient:
 
     def stream_to(self, url: str, fileobj: IO[bytes], timeout: float | None = None) -> int:
         """Stream a (presigned) URL into ``fileobj``; returns the number of bytes written."""
-        response = self._send(
+        response = self._send_once(
             "GET", url, [], None, self._long_timeout(timeout), False, None, stream=True
         )
         written = 0
@@ -298,7 +298,7 @@ class RestClient:
         """Yield decoded lines of a streaming response (SSE) as soon as each line arrives."""
         method = method.upper()
         read_timeout = timeout  # None: an idle SSE stream may be quiet for a long time
-        response = self._send(
+        response = self._send_once(
             method,
             self.url(path, host),
             format_query(params),
@@ -349,6 +349,13 @@ class RestClient:
 
     def _long_timeout(self, timeout: float | None) -> float | tuple[float, float]:
         return timeout if timeout is not None else (self.options.request_timeout, 300.0)
+
+    def _send_once(self, *args: Any, **kw: Any) -> requests.Response:
+        """``_send`` outside the retry loop: failures surface as our own errors, unwrapped."""
+        try:
+            return self._send(*args, **kw)
+        except _Transient as exc:
+            raise exc.error from None
 
     def _send(
         self,

@@ -257,11 +257,6 @@ class WorkflowsApi:
                 raise
             except (ConnectionLostError, TimeoutError) as exc:
                 error = exc
-            except Exception as exc:  # the transport may wrap connection failures
-                inner = getattr(exc, "error", None)
-                if not isinstance(inner, (ConnectionLostError, TimeoutError)):
-                    raise
-                error = inner
             finally:
                 _close(lines)
             if not resume:

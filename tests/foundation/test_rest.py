@@ -301,3 +301,12 @@ def test_signed_query_strings_stay_out_of_debug_logs(caplog: pytest.LogCaptureFi
         "/r.png?X-Amz-Signature=topsecret", "HTTP/1.1", 200)
     assert "r.png" in caplog.text
     assert "topsecret" not in caplog.text
+
+
+def test_stream_calls_raise_our_errors_on_connection_failure() -> None:
+    """Streaming calls sit outside the retry loop; they must still raise the public errors."""
+    rest = RestClient(resolve_options(rest_endpoint="http://127.0.0.1:9"), credentials=KeyCreds())
+    with pytest.raises(ConnectionLostError):
+        rest.stream_to("http://127.0.0.1:9/file", io.BytesIO())
+    with pytest.raises(ConnectionLostError):
+        rest.stream_lines("GET", "/v1/creative-agent/workflows/x/events")
