@@ -4,7 +4,8 @@ Starts :class:`LocalSupernet` (small non-zero step delay so ``cancel`` can land)
 and Python runners of ``shared/conformance`` with ``SOGNI_USERNAME``/``SOGNI_PASSWORD`` set (so
 ``login`` runs), prints one table row per (client, scenario) and exits non-zero when any
 scenario failed. Options: ``--only NAME[,NAME]`` (repeatable), ``--client js|py`` (repeatable),
-``--runners DIR`` (default ``$SOGNI_CONFORMANCE_DIR`` or ``/work/shared/conformance``),
+``--runners DIR`` (default ``$SOGNI_CONFORMANCE_DIR`` or ``../shared/conformance`` from the
+current directory),
 ``--step-delay``, ``--timeout`` (seconds for each runner).
 """
 
@@ -23,7 +24,7 @@ from sogni_sync.testing._server import LocalSupernet
 
 __all__ = ["main", "run_client"]
 
-DEFAULT_DIR = "/work/shared/conformance"
+DEFAULT_DIR = "../shared/conformance"  # the referee's tree beside the project checkout
 
 
 def run_client(net: LocalSupernet, runners: Path, client: str, only: list[str],
