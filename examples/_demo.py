@@ -36,7 +36,8 @@ def demo_client() -> Iterator[SogniClient]:
     from sogni_sync.testing import LocalSupernet
 
     print("SOGNI_API_KEY is not set: using a local emulated Supernet")
-    with LocalSupernet() as net, SogniClient(
+    # Render images at up to 512 px (the emulator default, 64 px, keeps test suites fast).
+    with LocalSupernet(media_max_side=512) as net, SogniClient(
         app_id=f"sogni-sync-example-{uuid.uuid4()}",
         api_key=net.api_key,
         rest_endpoint=net.rest_url,
