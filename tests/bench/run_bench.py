@@ -241,6 +241,17 @@ def p2() -> dict[str, Any]:
                 log(f"p2 {name} ({n} projects) failed: {exc}")
                 res[name] = {"error": f"{n} projects: {exc}"}
                 res.setdefault(f"{name}_first_error", str(exc)[:200])
+    if any(res.get(c, {}).get("n", N_P2) != N_P2 for c in ("py", "js")):
+        try:  # an official client needed the smaller load: measure ours at it too
+            with Emulator() as emu:
+                env = {**emu.env(), "BENCH_PROJECTS": str(N_P2_FALLBACK), "BENCH_MODE": "loop",
+                       "BENCH_TIMEOUT": str(STEP_TIMEOUT)}
+                res["ours_fallback"] = run_json([PY, str(HERE / "ours.py"), "throughput"], env,
+                                                STEP_TIMEOUT + 30)
+            log(f"p2 ours ({N_P2_FALLBACK} projects): {res['ours_fallback']}")
+        except Exception as exc:
+            log(f"p2 ours ({N_P2_FALLBACK} projects) failed: {exc}")
+            res["ours_fallback"] = {"error": str(exc)}
     return res
 
 
@@ -352,16 +363,25 @@ def table(results: dict[str, Any]) -> str:
             if "seconds" not in d or not d.get("seconds"):
                 return None
             return float(d["projects"]) / float(d["seconds"])
-        py_r, js_r = rate(sec.get("py", {})), rate(sec.get("js", {}))
+        full = {c: rate(sec[c]) if sec.get(c, {}).get("n") == N_P2 else None
+                for c in ("py", "js")}
+        small = {c: rate(sec[c]) if sec.get(c, {}).get("n") == N_P2_FALLBACK else None
+                 for c in ("py", "js")}
         for c in ("py", "js"):
             if sec.get(c, {}).get("n", N_P2) != N_P2:
-                notes.append(f"P2: the official {c} client failed at {N_P2} projects; its figure"
-                             f" is from {sec[c]['n']} projects ({sec.get(f'{c}_first_error')})")
-        for mode in ("loop", "threads"):
+                notes.append(f"P2: the official {c} client failed at {N_P2} projects "
+                             f"({sec.get(f'{c}_first_error')}); compared at "
+                             f"{sec.get(c, {}).get('n', '-')} projects instead")
+        threads = ENV.get("BENCH_THREADS", "64")
+        for mode, label in (("loop", "loop + wait_all"), ("threads", f"{threads} threads")):
             o = rate(sec.get(f"ours_{mode}", {}))
-            add(f"P2 {N_P2}x4 projects/s ({'wait_all' if mode == 'loop' else 'threads'})",
-                o, py_r, js_r, False, ">= 1.5x py",
-                None if o is None or py_r is None else o >= 1.5 * py_r)
+            add(f"P2 {N_P2}x4 projects/s ({label})", o, full["py"], full["js"], False,
+                ">= 1.5x py", None if o is None or full["py"] is None else o >= 1.5 * full["py"])
+        if "ours_fallback" in sec:
+            o = rate(sec["ours_fallback"])
+            add(f"P2 {N_P2_FALLBACK}x4 projects/s (loop + wait_all)", o, small["py"],
+                small["js"], False, ">= 1.5x py",
+                None if o is None or small["py"] is None else o >= 1.5 * small["py"])
     if "stream" in results:
         sec = results["stream"]
         vals = [sec.get(c, {}).get("tokens_per_s") for c in ("ours", "py", "js")]

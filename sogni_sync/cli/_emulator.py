@@ -1,9 +1,5 @@
-"""The ``sogni-sync`` console script.
-
-Subcommands register themselves in :data:`COMMANDS` (name -> (configure parser, run)); the
-only one today is ``emulator``, which runs :class:`sogni_sync.testing.LocalSupernet` in the
-foreground until SIGINT/SIGTERM and prints its endpoints and credentials.
-"""
+"""``sogni-sync emulator``: run :class:`sogni_sync.testing.LocalSupernet` in the foreground
+until SIGINT/SIGTERM and print its endpoints and credentials."""
 
 from __future__ import annotations
 
@@ -11,13 +7,12 @@ import argparse
 import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["COMMANDS", "main"]
+__all__ = ["configure", "run"]
 
 
-def _emulator_args(parser: argparse.ArgumentParser) -> None:
+def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1",
                         help="interface to bind (loopback only unless --allow-remote)")
     parser.add_argument("--port", type=int, default=0,
@@ -40,7 +35,7 @@ def _emulator_args(parser: argparse.ArgumentParser) -> None:
                         help="allow a non-loopback --host (exposes the emulator to the network)")
 
 
-def _emulator_run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     from sogni_sync.testing import LocalSupernet
     from sogni_sync.testing._server import DEFAULT_PASSWORD, DEFAULT_USERNAME, _is_loopback
 
@@ -71,22 +66,3 @@ def _emulator_run(args: argparse.Namespace) -> int:
         while not stop.wait(3600):
             pass
     return 0
-
-
-COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None],
-                          Callable[[argparse.Namespace], int]]] = {
-    "emulator": ("run a local Sogni Supernet emulator", _emulator_args, _emulator_run),
-}
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="sogni-sync", description="sogni-sync tools")
-    sub = parser.add_subparsers(dest="command", required=True)
-    for name, (helptext, configure, _) in COMMANDS.items():
-        configure(sub.add_parser(name, help=helptext, description=helptext))
-    args = parser.parse_args(argv)
-    return COMMANDS[args.command][2](args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
