@@ -126,8 +126,7 @@ def _generate(args: argparse.Namespace, kind: str, params: dict[str, Any]) -> in
     given = {k: v for k, v in params.items() if v is not None}
     out = pathlib.Path(args.out)
     if out.exists() and not out.is_dir():
-        say(f"error: --out {args.out} is not a directory")
-        return EXIT_FAILURE
+        raise UsageError(f"--out {args.out} is not a directory")
     with open_client(args) as client:
         project = client.projects.create(
             type=kind, model_id=args.model, positive_prompt=args.prompt,

@@ -114,19 +114,28 @@ class ProjectsApi:
         self._ensure_housekeeper()
         return project
 
-    def cancel(self, project_id: str) -> None:
-        """Cancel a project: tell the server, then mark it and its unfinished jobs canceled."""
+    def cancel(self, project_id: str) -> bool:
+        """Cancel a project: tell the server, then mark it and its unfinished jobs canceled.
+
+        Returns ``False`` without sending anything when this client already saw the project
+        finish (as ``concurrent.futures.Future.cancel`` does), ``True`` otherwise.
+        """
+        with self.transport.lock:
+            known = self._tracked.get(project_id)
+            if known is not None and known.done():
+                return False
         self.transport.send("jobError", {"jobID": project_id, "error": "artistCanceled",
                                          "error_message": "artistCanceled",
                                          "isFromWorker": False})
         with self.transport.lock:
             project = self._tracked.pop(project_id, None)
             if project is None:
-                return
+                return True
             for job in project._jobs.values():
                 if not job.finished:
                     job.status = "canceled"
             project._finish("canceled")
+            return project.status == "canceled"
 
     @property
     def tracked_projects(self) -> list[Project]:

@@ -350,9 +350,12 @@ class Project:
             raise ClientClosedError("client closed while waiting for the project")
         raise TimeoutError(f"Project {self.id} did not finish in time")
 
-    def cancel(self) -> None:
-        """Ask the network to stop this project; it ends ``canceled``."""
-        self._api.cancel(self.id)
+    def cancel(self) -> bool:
+        """Ask the network to stop this project; it ends ``canceled``.
+
+        ``False`` when it had already finished (nothing is sent), ``True`` otherwise.
+        """
+        return self._api.cancel(self.id)
 
     def add_done_callback(self, fn: Callable[[Project], Any]) -> None:
         """Call ``fn(project)`` on the callback thread once the project finishes."""

@@ -131,11 +131,12 @@ def test_ctrl_c_cancels_the_project(net: LocalSupernet, remote: list[str],
     assert canceled(net)
 
 
-def test_out_must_be_a_directory(remote: list[str], cli_env: Path,
+def test_out_must_be_a_directory(net: LocalSupernet, remote: list[str], cli_env: Path,
                                  capsys: pytest.CaptureFixture[str]) -> None:
     (cli_env / "taken").write_text("x")
-    assert main(["image", "a fox", "--out", "taken", *remote]) == 1
+    assert main(["image", "a fox", "--out", "taken", *remote]) == 2
     assert "not a directory" in capsys.readouterr().err
+    assert net.rest_calls == []
 
 
 def test_out_with_a_dot_is_still_a_directory(remote: list[str],

@@ -130,7 +130,7 @@ def test_cancel(client: Any, net: Any) -> None:
     project = _silent(client, net, number_of_media=4)
     _push(client, net, "jobProgress", {"jobID": project.id, "imgID": "J", "step": 1,
                                        "stepCount": 4})
-    project.cancel()
+    assert project.cancel() is True
     assert project.status == "canceled" and project.done()
     assert all(j.status == "canceled" for j in project.jobs)
     with pytest.raises(ProjectCanceled):
@@ -140,6 +140,14 @@ def test_cancel(client: Any, net: Any) -> None:
     assert cancel == [{"jobID": project.id, "error": "artistCanceled",
                        "error_message": "artistCanceled", "isFromWorker": False}]
     assert project not in client.projects.tracked_projects
+
+
+def test_cancel_after_completion_is_refused_locally(client: Any, net: Any) -> None:
+    project = client.projects.create(**IMAGE, positive_prompt="done", number_of_media=1)
+    project.wait(10)
+    assert project.cancel() is False  # like Future.cancel(): too late, nothing is sent
+    assert project.status == "completed"
+    assert not [m for m in net.received("jobError") if m["jobID"] == project.id]
 
 
 def test_wait_timeout(client: Any, net: Any) -> None:
