@@ -115,8 +115,10 @@ def _follow(project: Project, progress: Progress, timeout: float | None) -> list
 
 def _cancel(project: Project) -> None:
     try:
-        project.cancel()
-        say(f"sogni-sync: project {project.id} canceled")
+        if project.cancel():
+            say(f"sogni-sync: project {project.id} canceled")
+        else:
+            say(f"sogni-sync: project {project.id} had already finished")
     except (SogniError, OSError) as exc:
         say(f"sogni-sync: could not cancel project {project.id}: {exc}")
 

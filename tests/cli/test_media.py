@@ -131,6 +131,19 @@ def test_ctrl_c_cancels_the_project(net: LocalSupernet, remote: list[str],
     assert canceled(net)
 
 
+def test_ctrl_c_after_the_end_sends_no_cancel(net: LocalSupernet, remote: list[str],
+                                              monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    def finished_then_interrupted(project: Any, *args: Any) -> list[str]:
+        project.wait(10)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_media, "_follow", finished_then_interrupted)
+    assert main(["image", "a fox", *remote]) == 130
+    assert "had already finished" in capsys.readouterr().err
+    assert net.received("jobError") == []
+
+
 def test_out_must_be_a_directory(net: LocalSupernet, remote: list[str], cli_env: Path,
                                  capsys: pytest.CaptureFixture[str]) -> None:
     (cli_env / "taken").write_text("x")
