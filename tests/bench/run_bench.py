@@ -10,18 +10,19 @@ runs in its own process, so each number is that client's own. Steps (``--only`` 
   ``official_py.py`` / ``official_js.mjs``.
 * ``p2``     — ``BENCH_PROJECTS`` (default 1000) image projects x 4 jobs through one client:
   ours created in a loop + ``wait_all`` and from threads; official via the conformance runners'
-  ``throughput`` scenario.
+  ``throughput`` scenario. Best of ``BENCH_ROUNDS`` turns (official Python: one run).
 * ``memory`` — RSS (one run) and tracemalloc (a second run) over ``BENCH_MEMORY_PROJECTS``
   (default 10000) sequential projects, sampled every tenth once finished projects are pruned;
   growth per 1,000 projects after two warm-up samples (least-squares slope).
 * ``stream`` — tokens/s through ``chat.stream()`` (``BENCH_STREAM_CHARS`` characters of answer,
-  4 characters per token, token_delay 0).
+  4 characters per token, token_delay 0); best of ``BENCH_ROUNDS`` turns.
 
 Knobs (env): BENCH_PROJECTS, BENCH_LATENCY_N (200), BENCH_CHATS (200), BENCH_WARMUP (10),
 BENCH_MEMORY_PROJECTS (10000), BENCH_STREAM_CHARS (400000), BENCH_STEP_TIMEOUT (s per step,
 default 900), BENCH_FALLBACK_PROJECTS (200: an official client that fails the full P2 load is
 re-run with this many projects and reported with a note), BENCH_THREADS (64),
-BENCH_PRUNE_AFTER (memory step's project retention, s; 0.5).
+BENCH_PRUNE_AFTER (memory step's project retention, s; 0.5), BENCH_ROUNDS (2: P1 turns pooled,
+P2 and stream best-of).
 Exit status 0 when every step ran (targets missed are reported, not failures).
 """
 
@@ -65,6 +66,7 @@ WARMUP = _int("BENCH_WARMUP", 10)
 N_MEM = _int("BENCH_MEMORY_PROJECTS", 10000)
 STREAM_CHARS = _int("BENCH_STREAM_CHARS", 400000)
 STEP_TIMEOUT = float(ENV.get("BENCH_STEP_TIMEOUT", "900"))
+ROUNDS = max(1, _int("BENCH_ROUNDS", 2))
 
 
 def log(msg: str) -> None:
@@ -192,67 +194,93 @@ def latencies(stamps: list[list[Any]], app_id: str, kind: str,
 # -- steps -----------------------------------------------------------------------------------
 
 def p1() -> dict[str, Any]:
+    """Clients take turns, ``ROUNDS`` times, so a busy neighbour on the machine does not bias
+    one client's figures; the rounds' samples are pooled."""
     res: dict[str, Any] = {}
     drivers = {
         "ours": [PY, str(HERE / "ours.py"), "latency"],
         "py": [str(OFFICIAL_PY), str(HERE / "official_py.py")],
         "js": ["node", str(HERE / "official_js.mjs")],
     }
-    for name, cmd in drivers.items():
-        try:
-            with Emulator() as emu:
-                env = {**emu.env(), "BENCH_PROJECTS": str(N_LAT), "BENCH_CHATS": str(N_CHATS),
-                       "SOGNI_JS_DIR": str(OFFICIAL_JS_DIR)}
-                out = run_json(cmd, env, STEP_TIMEOUT)
-                stamps = emu.ask("stamps")["stamps"]
-            res[name] = {
-                "image": latencies(stamps, out["app_id"], "jobState", out["projects"]),
-                "chat": latencies(stamps, out["app_id"], "llmJobResult", out["chats"]),
-                "wire": sum(1 for s in stamps if s[4] is not None), "stamps": len(stamps),
-            }
-            img = res[name]["image"]
-            log(f"p1 {name}: image p50 {pct(img, 50):.3f} ms p99 {pct(img, 99):.3f} ms")
-        except Exception as exc:
-            log(f"p1 {name} failed: {exc}")
-            res[name] = {"error": str(exc)}
+    for rnd in range(ROUNDS):
+        for name, cmd in drivers.items():
+            if "error" in res.get(name, {}):
+                continue
+            try:
+                with Emulator() as emu:
+                    env = {**emu.env(), "BENCH_PROJECTS": str(N_LAT), "BENCH_STREAM_CHARS": "0",
+                           "BENCH_CHATS": str(N_CHATS), "SOGNI_JS_DIR": str(OFFICIAL_JS_DIR)}
+                    out = run_json(cmd, env, STEP_TIMEOUT)
+                    stamps = emu.ask("stamps")["stamps"]
+                mine = res.setdefault(name, {"image": [], "chat": [], "wire": 0, "stamps": 0})
+                img = latencies(stamps, out["app_id"], "jobState", out["projects"])
+                mine["image"] += img
+                mine["chat"] += latencies(stamps, out["app_id"], "llmJobResult", out["chats"])
+                mine["wire"] += sum(1 for s in stamps if s[4] is not None)
+                mine["stamps"] += len(stamps)
+                log(f"p1 {name} round {rnd + 1}: image p50 {pct(img, 50):.3f} ms "
+                    f"p99 {pct(img, 99):.3f} ms")
+            except Exception as exc:
+                log(f"p1 {name} failed: {exc}")
+                res[name] = {"error": str(exc)}
     return res
+
+
+def _best(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The fastest complete run (best-of-rounds: neighbours on the machine only slow a run)."""
+    ok = [r for r in runs if "error" not in r]
+    if not ok:
+        return runs[-1]
+    best = min(ok, key=lambda r: float(r["seconds"]) / max(1, int(r["projects"])))
+    return {**best, "runs": [r.get("seconds") for r in runs]}
+
+
+def _ours_throughput(n: int, mode: str) -> dict[str, Any]:
+    try:
+        with Emulator() as emu:
+            env = {**emu.env(), "BENCH_PROJECTS": str(n), "BENCH_MODE": mode,
+                   "BENCH_TIMEOUT": str(STEP_TIMEOUT)}
+            out = run_json([PY, str(HERE / "ours.py"), "throughput"], env, STEP_TIMEOUT + 30)
+        if out["projects"] != n:
+            raise RuntimeError(f"only {out['projects']}/{n} projects completed")
+        log(f"p2 ours ({n} projects, {mode}): {out}")
+        return out
+    except Exception as exc:
+        log(f"p2 ours ({n} projects, {mode}) failed: {exc}")
+        return {"error": str(exc)}
 
 
 def p2() -> dict[str, Any]:
+    """Ours (loop and threads) and the official JS client take turns ``ROUNDS`` times, best run
+    reported; the official Python client runs once (it is slow, and fails at 1000 projects)."""
+    runs: dict[str, list[dict[str, Any]]] = {"ours_loop": [], "ours_threads": [], "js": []}
     res: dict[str, Any] = {}
-    for mode in ("loop", "threads"):
-        try:
-            with Emulator() as emu:
-                env = {**emu.env(), "BENCH_PROJECTS": str(N_P2), "BENCH_MODE": mode,
-                       "BENCH_TIMEOUT": str(STEP_TIMEOUT)}
-                out = run_json([PY, str(HERE / "ours.py"), "throughput"], env, STEP_TIMEOUT + 30)
-            res[f"ours_{mode}"] = out
-            log(f"p2 ours ({mode}): {out}")
-        except Exception as exc:
-            log(f"p2 ours ({mode}) failed: {exc}")
-            res[f"ours_{mode}"] = {"error": str(exc)}
-    for name in ("py", "js"):
-        for n in dict.fromkeys((N_P2, min(N_P2, N_P2_FALLBACK))):
-            try:
-                res[name] = official_throughput(name, n)
-                log(f"p2 {name}: {res[name].get('detail')}")
-                break
-            except Exception as exc:
-                log(f"p2 {name} ({n} projects) failed: {exc}")
-                res[name] = {"error": f"{n} projects: {exc}"}
-                res.setdefault(f"{name}_first_error", str(exc)[:200])
+    for _ in range(ROUNDS):
+        for mode in ("loop", "threads"):
+            runs[f"ours_{mode}"].append(_ours_throughput(N_P2, mode))
+        runs["js"].append(_official_or_error("js", N_P2))
+    for name, got in runs.items():
+        res[name] = _best(got)
+    for n in dict.fromkeys((N_P2, min(N_P2, N_P2_FALLBACK))):
+        res["py"] = _official_or_error("py", n)
+        if "error" not in res["py"]:
+            break
+        res.setdefault("py_first_error", res["py"]["error"][:200])
     if any(res.get(c, {}).get("n", N_P2) != N_P2 for c in ("py", "js")):
-        try:  # an official client needed the smaller load: measure ours at it too
-            with Emulator() as emu:
-                env = {**emu.env(), "BENCH_PROJECTS": str(N_P2_FALLBACK), "BENCH_MODE": "loop",
-                       "BENCH_TIMEOUT": str(STEP_TIMEOUT)}
-                res["ours_fallback"] = run_json([PY, str(HERE / "ours.py"), "throughput"], env,
-                                                STEP_TIMEOUT + 30)
-            log(f"p2 ours ({N_P2_FALLBACK} projects): {res['ours_fallback']}")
-        except Exception as exc:
-            log(f"p2 ours ({N_P2_FALLBACK} projects) failed: {exc}")
-            res["ours_fallback"] = {"error": str(exc)}
+        # an official client needed the smaller load: measure ours at it too
+        res["ours_fallback"] = _best([_ours_throughput(N_P2_FALLBACK, "loop")
+                                      for _ in range(ROUNDS)])
     return res
+
+
+def _official_or_error(name: str, n: int) -> dict[str, Any]:
+    try:
+        out = official_throughput(name, n)
+        log(f"p2 {name}: {out.get('detail')}")
+        return out
+    except Exception as exc:
+        log(f"p2 {name} ({n} projects) failed: {exc}")
+        return {"error": f"{n} projects: {exc}"}
 
 
 def official_throughput(name: str, n: int) -> dict[str, Any]:
@@ -302,20 +330,23 @@ def stream() -> dict[str, Any]:
         "py": [str(OFFICIAL_PY), str(HERE / "official_py.py")],
         "js": ["node", str(HERE / "official_js.mjs")],
     }
-    for name, cmd in drivers.items():
-        try:
-            with Emulator() as emu:
-                env = {**emu.env(), "BENCH_STREAM_CHARS": str(STREAM_CHARS),
-                       "BENCH_PROJECTS": "0", "BENCH_CHATS": "0",
-                       "SOGNI_JS_DIR": str(OFFICIAL_JS_DIR), "BENCH_TIMEOUT": str(STEP_TIMEOUT)}
-                out = run_json(cmd, env, STEP_TIMEOUT)
-            out = out.get("stream", out)
-            out["tokens_per_s"] = out["chunks"] / out["seconds"]
-            res[name] = out
-            log(f"stream {name}: {out}")
-        except Exception as exc:
-            log(f"stream {name} failed: {exc}")
-            res[name] = {"error": str(exc)}
+    for _ in range(ROUNDS):
+        for name, cmd in drivers.items():
+            try:
+                with Emulator() as emu:
+                    env = {**emu.env(), "BENCH_STREAM_CHARS": str(STREAM_CHARS),
+                           "BENCH_PROJECTS": "0", "BENCH_CHATS": "0",
+                           "SOGNI_JS_DIR": str(OFFICIAL_JS_DIR),
+                           "BENCH_TIMEOUT": str(STEP_TIMEOUT)}
+                    out = run_json(cmd, env, STEP_TIMEOUT)
+                out = out.get("stream", out)
+                out["tokens_per_s"] = out["chunks"] / out["seconds"]
+                log(f"stream {name}: {out}")
+                if out["tokens_per_s"] > res.get(name, {}).get("tokens_per_s", -1.0):
+                    res[name] = out  # best of the rounds
+            except Exception as exc:
+                log(f"stream {name} failed: {exc}")
+                res.setdefault(name, {"error": str(exc)})
     return res
 
 
@@ -428,7 +459,8 @@ def main() -> int:
         Path(args.json).write_text(json.dumps(results))
     load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"sogni-sync bench (emulator --step-delay 0 in its own process; latency n={N_LAT}"
-          f" projects / {N_CHATS} chats after {WARMUP} warm-up; ratios: >1x = sogni-sync better;"
+          f" projects / {N_CHATS} chats per round after {WARMUP} warm-up, {ROUNDS} rounds;"
+          " ratios: >1x = sogni-sync better;"
           f" {os.cpu_count()} CPUs, load at start {load_start}, at end {load})")
     print(table(results))
     failed = [f"{s}.{c}: {v['error']}" for s, sec in results.items() if isinstance(sec, dict)
