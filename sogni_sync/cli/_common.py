@@ -48,21 +48,22 @@ class UsageError(Exception):
 
 # -- option types (argparse turns their ValueError/ArgumentTypeError into exit 2) -------------
 
-def positive_int(value: str) -> int:
+def _parse_int(value: str) -> int:
     try:
-        number = int(value)
+        return int(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an integer: {value!r}")
+
+
+def positive_int(value: str) -> int:
+    number = _parse_int(value)
     if number <= 0:
         raise argparse.ArgumentTypeError(f"must be positive, not {number}")
     return number
 
 
 def non_negative_int(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {value!r}")
+    number = _parse_int(value)
     if number < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, not {number}")
     return number

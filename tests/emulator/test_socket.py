@@ -33,7 +33,8 @@ def test_bad_api_key_closes_with_4021(net: LocalSupernet, connect) -> None:
     assert info.value.code == 4021
 
 
-def test_token_auth_on_upgrade(net: LocalSupernet, connect) -> None:
+def _login_token(net: LocalSupernet) -> str:
+    """A JWT for the ready account, through nonce + EIP-712 signature + login."""
     from eth_account import Account as EthAccount
     from eth_account.messages import encode_typed_data
 
@@ -44,9 +45,14 @@ def test_token_auth_on_upgrade(net: LocalSupernet, connect) -> None:
     msg = encode_typed_data(domain_data=DOMAINS[0], message_types=AUTH_TYPES,
                             message_data={"walletAddress": net.address, "nonce": nonce})
     sig = EthAccount.from_key(private_key(net.username, net.password)).sign_message(msg)
-    token = api(net, "/v1/account/login", "POST", auth=False,
-                json={"walletAddress": net.address, "signature": "0x" + sig.signature.hex()}
-                ).json()["data"]["token"]
+    token: str = api(net, "/v1/account/login", "POST", auth=False,
+                     json={"walletAddress": net.address, "signature": "0x" + sig.signature.hex()}
+                     ).json()["data"]["token"]
+    return token
+
+
+def test_token_auth_on_upgrade(net: LocalSupernet, connect) -> None:
+    token = _login_token(net)
     ws = connect(headers=[f"Authorization: {token}"], handshake=False)
     assert ws.recv()[0] == "authenticated"
 
@@ -288,19 +294,7 @@ def test_workers_limit_queues(connect) -> None:
 
 
 def test_expired_token_upgrade_closes_4021(net: LocalSupernet, connect) -> None:
-    from eth_account import Account as EthAccount
-    from eth_account.messages import encode_typed_data
-
-    from sogni_sync.testing._auth import AUTH_TYPES, DOMAINS, private_key
-
-    nonce = api(net, "/v1/account/nonce", "POST", auth=False,
-                json={"walletAddress": net.address}).json()["data"]["nonce"]
-    msg = encode_typed_data(domain_data=DOMAINS[0], message_types=AUTH_TYPES,
-                            message_data={"walletAddress": net.address, "nonce": nonce})
-    sig = EthAccount.from_key(private_key(net.username, net.password)).sign_message(msg)
-    token = api(net, "/v1/account/login", "POST", auth=False,
-                json={"walletAddress": net.address, "signature": "0x" + sig.signature.hex()}
-                ).json()["data"]["token"]
+    token = _login_token(net)
     net.expire_tokens()
     ws = connect(headers=[f"Authorization: {token}"], handshake=False)
     with pytest.raises(Closed) as info:
