@@ -268,3 +268,24 @@ class EventHandlers:
                 lost._finish("failed", ErrorData(0, str(error or "Request lost")))
         elif event == "closing":
             self.api._on_closing()
+        elif event == "authenticated" and isinstance(payload, Mapping):
+            self._catch_up(payload)
+
+    def _catch_up(self, payload: Mapping[str, Any]) -> None:
+        """After a reconnect, finish projects that ended while we were away.
+
+        Later servers list them in ``unclaimedCompletedProjects`` (REST snapshot shape); applying
+        it may mint URLs, so it runs on the io pool. Without the list the inactivity sync
+        catches up instead, as in the reference.
+        """
+        unclaimed = payload.get("unclaimedCompletedProjects")
+        if not isinstance(unclaimed, list) or not unclaimed:
+            return
+        snapshots = {str(raw.get("id", "")).upper(): raw
+                     for raw in unclaimed if isinstance(raw, Mapping)}
+        with self.api.transport.lock:
+            missed = [(project, snapshots[pid]) for pid, project in self.api._tracked.items()
+                      if pid in snapshots and project._finished_at is None]
+        for project, snapshot in missed:
+            log.info("project %s finished while disconnected; catching up", project.id)
+            self.api.transport.io.submit(self.api._apply_snapshot, project, snapshot)

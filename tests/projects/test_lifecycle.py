@@ -311,3 +311,16 @@ def test_lost_request_fails_the_wait_with_its_error(client: Any, net: Any) -> No
         "request_id": project.id, "type": "jobRequest", "error": RequestLostError("lost")})
     with pytest.raises(RequestLostError):
         project.wait(5)
+
+
+def test_project_finished_while_disconnected_completes_on_reconnect(
+        net: Any, emulator_client: Any) -> None:
+    """The server reports it in ``authenticated.unclaimedCompletedProjects``: no 2-minute wait."""
+    client = emulator_client("recovery", reconnect_base_delay=0.01, reconnect_max_delay=0.05)
+    client.connect(timeout=10)
+    # The connection dies just before the first result goes out; the project finishes unseen.
+    net.faults.close_at("jobResult", code=0, app_id=client.app_id)
+    project = client.projects.create(**IMAGE, positive_prompt="while away", number_of_media=2)
+    urls = project.wait(10)
+    assert project.status == "completed" and len(urls) == 2
+    assert all(job.result_url for job in project.jobs)
