@@ -39,9 +39,6 @@ def _client(tag: str) -> SogniClient:
     client = SogniClient(app_id=f"bench-ours-{tag}-{uuid.uuid4()}", api_key=ENV["SOGNI_API_KEY"],
                          rest_endpoint=ENV["SOGNI_REST_ENDPOINT"],
                          socket_endpoint=ENV["SOGNI_SOCKET_ENDPOINT"])
-    # Build the chat API before the socket's swarmLLMModels frame arrives: built later it never
-    # learns the model map (the transport keeps no last payload), and wait_for_models() times out.
-    _ = client.chat
     client.connect(30)
     client.projects.wait_for_models(30)
     return client
@@ -63,6 +60,8 @@ def latency() -> dict[str, Any]:
             p.wait(60)
             projects.append([p.id, time.time()])
         chats = []
+        if m:
+            client.chat.wait_for_models(30)
         for i in range(m):
             res = client.chat.complete(model=LLM_MODEL, max_tokens=16, think=False,
                                        messages=[{"role": "user", "content": f"latency {i}"}],
@@ -142,6 +141,7 @@ def stream() -> dict[str, Any]:
     chars = int(ENV.get("BENCH_STREAM_CHARS", "200000"))
     text = ("abcdefghij" * (chars // 10 + 1))[:chars]
     with _client("stream") as client:
+        client.chat.wait_for_models(30)
         client.chat.complete(model=LLM_MODEL, max_tokens=8, think=False,
                              messages=[{"role": "user", "content": "warm up"}])
         t0 = time.perf_counter()

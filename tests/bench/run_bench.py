@@ -21,7 +21,7 @@ Knobs (env): BENCH_PROJECTS, BENCH_LATENCY_N (200), BENCH_CHATS (200), BENCH_WAR
 BENCH_MEMORY_PROJECTS (10000), BENCH_STREAM_CHARS (400000), BENCH_STEP_TIMEOUT (s per step,
 default 900), BENCH_FALLBACK_PROJECTS (200: an official client that fails the full P2 load is
 re-run with this many projects and reported with a note), BENCH_THREADS (64),
-BENCH_PRUNE_AFTER (memory step's project retention, s; 0.5), BENCH_ROUNDS (2: P1 turns pooled,
+BENCH_PRUNE_AFTER (memory step's project retention, s; 0.5), BENCH_ROUNDS (3: P1 turns pooled,
 P2 and stream best-of).
 Exit status 0 when every step ran (targets missed are reported, not failures).
 """
@@ -66,7 +66,7 @@ WARMUP = _int("BENCH_WARMUP", 10)
 N_MEM = _int("BENCH_MEMORY_PROJECTS", 10000)
 STREAM_CHARS = _int("BENCH_STREAM_CHARS", 400000)
 STEP_TIMEOUT = float(ENV.get("BENCH_STEP_TIMEOUT", "900"))
-ROUNDS = max(1, _int("BENCH_ROUNDS", 2))
+ROUNDS = max(1, _int("BENCH_ROUNDS", 3))
 
 
 def log(msg: str) -> None:
