@@ -28,7 +28,7 @@ lint: install
 	$(VENV)/bin/mypy
 
 bench: install
-	$(PY) -m sogni_sync.bench
+	$(PY) tests/bench/run_bench.py
 
 conformance: install
 	$(PY) -m sogni_sync.testing.conformance

@@ -25,6 +25,7 @@ from requests.adapters import HTTPAdapter
 from sogni_sync._config import ClientOptions
 from sogni_sync._convert import js_number
 from sogni_sync._transport.credentials import Anonymous, CredentialsProvider
+from sogni_sync._version import __version__
 from sogni_sync.errors import (
     ApiError,
     AuthenticationError,
@@ -142,6 +143,9 @@ def _error_for(status: int, body: Any, headers: Mapping[str, str], text: str) ->
     return ApiError(message, **kw)
 
 
+_USER_AGENT = f"sogni-sync/{__version__}"
+
+
 class _Transient(Exception):
     """Wraps a connection failure so tenacity can tell it apart from API errors."""
 
@@ -166,11 +170,28 @@ class RestClient:
         self.rest_base = http_base(options.rest_endpoint)
         self.socket_base = http_base(options.socket_endpoint)
         session = requests.Session()
+        # requests re-reads proxy and CA settings from the environment on every call (a scan of
+        # all variables, twice): the hottest cost when minting thousands of result URLs. Read
+        # them once instead: the CA bundle here, proxies per host in _proxies().
+        session.trust_env = False
+        session.verify = (os.environ.get("REQUESTS_CA_BUNDLE")
+                          or os.environ.get("CURL_CA_BUNDLE") or True)
+        self._proxy_cache: dict[str, dict[str, str]] = {}
         session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         self._session = session
+
+    def _proxies(self, url: str) -> dict[str, str]:
+        """The environment's proxy settings for ``url``'s host (``no_proxy`` honoured), cached."""
+        parts = urlsplit(url)
+        key = f"{parts.scheme}://{parts.netloc}"
+        proxies = self._proxy_cache.get(key)
+        if proxies is None:
+            proxies = requests.utils.get_environ_proxies(key)
+            self._proxy_cache[key] = proxies
+        return proxies
 
     # -- public API -------------------------------------------------------------------------
 
@@ -210,7 +231,7 @@ class RestClient:
         query = format_query(params)
 
         def attempt() -> Any:
-            response = self._send(method, url, query, json, timeout, auth, headers, stream=False)
+            response = self._send(method, url, query, json, timeout, auth, headers, direct=True)
             try:
                 return self._result(response, envelope)
             finally:
@@ -235,12 +256,14 @@ class RestClient:
             if isinstance(body, (str, os.PathLike)):
                 with open(body, "rb") as fh:
                     response = self._session.put(
-                        url, data=fh, headers=headers, timeout=self._long_timeout(timeout)
+                        url, data=fh, headers=headers, timeout=self._long_timeout(timeout),
+                        proxies=self._proxies(url),
                     )
             else:
                 data = bytes(body) if isinstance(body, (bytearray, memoryview)) else body
                 response = self._session.put(
-                    url, data=data, headers=headers, timeout=self._long_timeout(timeout)
+                    url, data=data, headers=headers, timeout=self._long_timeout(timeout),
+                    proxies=self._proxies(url),
                 )
         except requests.Timeout:
             raise TimeoutError(f"upload to {where} timed out") from None
@@ -350,6 +373,15 @@ class RestClient:
     def _long_timeout(self, timeout: float | None) -> float | tuple[float, float]:
         return timeout if timeout is not None else (self.options.request_timeout, 300.0)
 
+    def _send_direct(self, method: str, url: str, query: list[tuple[str, str]], json: Any,
+                     headers: dict[str, str], timeout: Any) -> requests.Response:
+        prepared = requests.PreparedRequest()
+        prepared.prepare(method=method, url=url, params=query or None, json=json,
+                         headers={"User-Agent": _USER_AGENT, **headers})
+        adapter = self._session.get_adapter(url)
+        return adapter.send(prepared, timeout=timeout, verify=self._session.verify,
+                            proxies=self._proxies(url))
+
     def _send_once(self, *args: Any, **kw: Any) -> requests.Response:
         """``_send`` outside the retry loop: failures surface as our own errors, unwrapped."""
         try:
@@ -368,8 +400,14 @@ class RestClient:
         headers: Mapping[str, str] | None,
         *,
         stream: bool = False,
+        direct: bool = False,
     ) -> requests.Response:
-        """Send once, and once more with fresh credentials after a 401 if auth can refresh."""
+        """Send once, and once more with fresh credentials after a 401 if auth can refresh.
+
+        ``direct`` (API calls): straight to the connection pool, skipping requests' session
+        layer (redirects, cookies, environment merging) that an API call never needs; it is
+        half the client-side cost of a call such as minting a result URL.
+        """
         self._check_open()
         where = _redact_url(url)
         for retry_auth in (True, False):
@@ -378,15 +416,19 @@ class RestClient:
                 call_headers.update(self.credentials.rest_headers())
             started = time.monotonic()
             try:
-                response = self._session.request(
-                    method,
-                    url,
-                    params=query or None,
-                    json=json,
-                    headers=call_headers,
-                    timeout=timeout,
-                    stream=stream,
-                )
+                if direct:
+                    response = self._send_direct(method, url, query, json, call_headers, timeout)
+                else:
+                    response = self._session.request(
+                        method,
+                        url,
+                        params=query or None,
+                        json=json,
+                        headers=call_headers,
+                        timeout=timeout,
+                        stream=stream,
+                        proxies=self._proxies(url),
+                    )
             except requests.Timeout as exc:
                 raise _Transient(TimeoutError(f"{method} {where} timed out")) from exc
             except requests.RequestException as exc:

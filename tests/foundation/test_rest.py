@@ -206,13 +206,13 @@ def test_401_refreshes_once_and_retries() -> None:
 def test_timeouts_default_and_chat(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[Any] = []
     rest = make()
-    real = rest._session.request
+    real = rest._send_direct
 
-    def spy(*a: Any, **kw: Any) -> Any:
-        seen.append(kw["timeout"])
-        return real(*a, **kw)
+    def spy(*a: Any) -> Any:
+        seen.append(a[-1])  # the timeout
+        return real(*a)
 
-    monkeypatch.setattr(rest._session, "request", spy)
+    monkeypatch.setattr(rest, "_send_direct", spy)
     responses.get(REST + "/v1/t", json={"data": 1})
     responses.post(REST + "/v1/chat/completions", json={"id": "c"})
     rest.get("/v1/t")
@@ -310,3 +310,14 @@ def test_stream_calls_raise_our_errors_on_connection_failure() -> None:
         rest.stream_to("http://127.0.0.1:9/file", io.BytesIO())
     with pytest.raises(ConnectionLostError):
         rest.stream_lines("GET", "/v1/creative-agent/workflows/x/events")
+
+
+def test_proxy_settings_are_read_once_per_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The environment's proxies apply (no_proxy honoured) without a scan on every call."""
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    rest = make(rest="https://api.example", socket="ws://127.0.0.1:9")
+    assert rest._proxies("https://api.example/v1/x")["https"] == "http://proxy.invalid:3128"
+    assert rest._proxies("http://127.0.0.1:9/api/x") == {}
+    monkeypatch.delenv("HTTPS_PROXY")  # read once: the cached decision stands
+    assert rest._proxies("https://api.example/v2/y")["https"] == "http://proxy.invalid:3128"
