@@ -7,7 +7,9 @@ cookie jar refuses all cookies, so concurrent calls never write shared state.
 
 from __future__ import annotations
 
+import builtins
 import email.utils
+import http.client
 import logging
 import os
 import random
@@ -16,7 +18,7 @@ import time
 from collections.abc import Iterator, Mapping
 from http.cookiejar import DefaultCookiePolicy
 from typing import IO, Any, BinaryIO, Literal
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import requests
 import tenacity
@@ -25,6 +27,7 @@ from requests.adapters import HTTPAdapter
 from sogni_sync._config import ClientOptions
 from sogni_sync._convert import js_number
 from sogni_sync._transport.credentials import Anonymous, CredentialsProvider
+from sogni_sync._transport.keepalive import KeepAlive
 from sogni_sync._version import __version__
 from sogni_sync.errors import (
     ApiError,
@@ -146,6 +149,11 @@ def _error_for(status: int, body: Any, headers: Mapping[str, str], text: str) ->
 _USER_AGENT = f"sogni-sync/{__version__}"
 
 
+def _proxied(url: str, proxies: Mapping[str, str]) -> bool:
+    scheme = urlsplit(url).scheme
+    return bool(proxies.get(scheme) or proxies.get("all"))
+
+
 class _Transient(Exception):
     """Wraps a connection failure so tenacity can tell it apart from API errors."""
 
@@ -174,9 +182,11 @@ class RestClient:
         # all variables, twice): the hottest cost when minting thousands of result URLs. Read
         # them once instead: the CA bundle here, proxies per host in _proxies().
         session.trust_env = False
-        session.verify = (os.environ.get("REQUESTS_CA_BUNDLE")
-                          or os.environ.get("CURL_CA_BUNDLE") or True)
+        self._verify: bool | str = (os.environ.get("REQUESTS_CA_BUNDLE")
+                                    or os.environ.get("CURL_CA_BUNDLE") or True)
+        session.verify = self._verify
         self._proxy_cache: dict[str, dict[str, str]] = {}
+        self._keepalive = KeepAlive(self._verify)
         session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
         session.mount("http://", adapter)
@@ -214,8 +224,13 @@ class RestClient:
         auth: bool = True,
         envelope: bool | None = None,
         headers: Mapping[str, str] | None = None,
+        hot: bool = False,
     ) -> Any:
-        """One API call; returns ``data`` of the REST envelope or the bare socket-host JSON."""
+        """One API call; returns ``data`` of the REST envelope or the bare socket-host JSON.
+
+        ``hot`` marks a latency-critical GET (result URL minting): it runs on a keep-alive
+        connection owned by the calling thread (:mod:`.keepalive`) unless a proxy applies.
+        """
         method = method.upper()
         if envelope is None:
             envelope = host == "rest" and path != _CHAT_PATH
@@ -231,7 +246,8 @@ class RestClient:
         query = format_query(params)
 
         def attempt() -> Any:
-            response = self._send(method, url, query, json, timeout, auth, headers, direct=True)
+            response = self._send(method, url, query, json, timeout, auth, headers, direct=True,
+                                  hot=hot and method == "GET")
             try:
                 return self._result(response, envelope)
             finally:
@@ -338,6 +354,7 @@ class RestClient:
 
     def close(self) -> None:
         self._session.close()
+        self._keepalive.close()
 
     # -- internals --------------------------------------------------------------------------
 
@@ -379,8 +396,15 @@ class RestClient:
         prepared.prepare(method=method, url=url, params=query or None, json=json,
                          headers={"User-Agent": _USER_AGENT, **headers})
         adapter = self._session.get_adapter(url)
-        return adapter.send(prepared, timeout=timeout, verify=self._session.verify,
+        return adapter.send(prepared, timeout=timeout, verify=self._verify,
                             proxies=self._proxies(url))
+
+    def _send_hot(self, url: str, query: list[tuple[str, str]], headers: dict[str, str],
+                  timeout: Any) -> requests.Response:
+        if query:
+            url = f"{url}{'&' if '?' in url else '?'}{urlencode(query)}"
+        read = timeout[-1] if isinstance(timeout, tuple) else timeout
+        return self._keepalive.get(url, {"User-Agent": _USER_AGENT, **headers}, float(read))
 
     def _send_once(self, *args: Any, **kw: Any) -> requests.Response:
         """``_send`` outside the retry loop: failures surface as our own errors, unwrapped."""
@@ -401,6 +425,7 @@ class RestClient:
         *,
         stream: bool = False,
         direct: bool = False,
+        hot: bool = False,
     ) -> requests.Response:
         """Send once, and once more with fresh credentials after a 401 if auth can refresh.
 
@@ -416,7 +441,9 @@ class RestClient:
                 call_headers.update(self.credentials.rest_headers())
             started = time.monotonic()
             try:
-                if direct:
+                if hot and not _proxied(url, self._proxies(url)):
+                    response = self._send_hot(url, query, call_headers, timeout)
+                elif direct:
                     response = self._send_direct(method, url, query, json, call_headers, timeout)
                 else:
                     response = self._session.request(
@@ -429,9 +456,9 @@ class RestClient:
                         stream=stream,
                         proxies=self._proxies(url),
                     )
-            except requests.Timeout as exc:
+            except (requests.Timeout, builtins.TimeoutError) as exc:
                 raise _Transient(TimeoutError(f"{method} {where} timed out")) from exc
-            except requests.RequestException as exc:
+            except (requests.RequestException, OSError, http.client.HTTPException) as exc:
                 raise _Transient(
                     ConnectionLostError(f"{method} {where} failed: {type(exc).__name__}")
                 ) from exc

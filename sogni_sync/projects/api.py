@@ -207,11 +207,13 @@ class ProjectsApi:
             query: dict[str, Any] = {"jobId": project.id, "id": job_id, "type": "complete"}
             if self.catalog.is_audio_model(project.model_id):
                 query["contentType"] = _AUDIO_TYPES.get(fmt, "audio/mpeg")
-            data = self.transport.rest.request("GET", "/v1/media/downloadUrl", params=query)
+            data = self.transport.rest.request("GET", "/v1/media/downloadUrl", params=query,
+                                               hot=True)
         else:
             query = {"jobId": project.id, "imageId": job_id, "type": "complete",
                      "contentType": _IMAGE_TYPES.get(fmt)}
-            data = self.transport.rest.request("GET", "/v1/image/downloadUrl", params=query)
+            data = self.transport.rest.request("GET", "/v1/image/downloadUrl", params=query,
+                                               hot=True)
         return _download_url(data)
 
     def _mint_and_complete(self, project: Project, job: Job, payload: Mapping[str, Any]) -> None:
