@@ -121,6 +121,9 @@ def _error_for(status: int, body: Any, headers: Mapping[str, str], text: str) ->
     message = ""
     error_code: int | None = None
     retry_hint: Any = headers.get("Retry-After")
+    if (isinstance(body, dict) and "message" not in body and body.get("status") != "error"
+            and isinstance(body.get("data"), dict)):
+        body = body["data"]  # some hosts (creative workflows) nest the error in data
     if isinstance(body, dict):
         if isinstance(body.get("message"), str):
             message = body["message"]

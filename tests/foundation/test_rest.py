@@ -321,3 +321,13 @@ def test_proxy_settings_are_read_once_per_host(monkeypatch: pytest.MonkeyPatch) 
     assert rest._proxies("http://127.0.0.1:9/api/x") == {}
     monkeypatch.delenv("HTTPS_PROXY")  # read once: the cached decision stands
     assert rest._proxies("https://api.example/v2/y")["https"] == "http://proxy.invalid:3128"
+
+
+@responses.activate
+def test_error_nested_in_data_is_read() -> None:
+    """Creative-workflow errors may arrive as ``{"data": {"message", "errorCode"}}``."""
+    responses.get(REST + "/v1/creative-agent/workflows/w1", status=409,
+                  json={"data": {"message": "workflow already finished", "errorCode": 7}})
+    with pytest.raises(ApiError, match="workflow already finished") as info:
+        make().get("/v1/creative-agent/workflows/w1")
+    assert info.value.error_code == 7 and info.value.status == 409
