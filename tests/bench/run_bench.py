@@ -385,8 +385,8 @@ def table(results: dict[str, Any]) -> str:
                 None if o is None else o <= limit, " ms")
         for q in (50, 99):
             o, p, j = lat("p1", "chat", q)
-            add(f"chat final frame->complete() p{q}", o, p, j, True, "<= official",
-                None if o is None or p is None or j is None else o <= min(p, j), " ms")
+            # The issue sets no number here: it asks for the comparison, reported as is.
+            add(f"chat final frame->complete() p{q}", o, p, j, True, "(compare)", None, " ms")
     if "p2" in results:
         sec = results["p2"]
 
