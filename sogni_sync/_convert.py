@@ -11,13 +11,22 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-__all__ = ["js_number", "make_converter", "to_camel", "to_snake", "snake_keys", "camel_keys"]
+__all__ = [
+    "camel_keys",
+    "js_number",
+    "make_converter",
+    "snake_keys",
+    "to_camel",
+    "to_decimal",
+    "to_snake",
+]
 
 _RUN = re.compile(r"([A-Z]+)([A-Z][a-z])")
 _CAP = re.compile(r"(?<=[a-z0-9])([A-Z])")
@@ -88,6 +97,18 @@ def js_number(value: float | int) -> str:
     return text
 
 
+def to_decimal(value: Any) -> Decimal | None:
+    """Money and balances as exact decimals: the wire sends decimal strings (or JSON numbers,
+    read through their shortest repr); ``None``/empty/unparseable → ``None``."""
+    if value is None or isinstance(value, bool) or value == "":
+        return None
+    try:
+        number = Decimal(value if isinstance(value, (str, int)) else repr(float(value)))
+    except (InvalidOperation, TypeError, ValueError):
+        return None
+    return number if number.is_finite() else None
+
+
 def _wire_name(field: attrs.Attribute) -> str:
     alias = field.metadata.get("wire")
     if alias:
@@ -127,6 +148,8 @@ def make_converter(*, omit_none: bool = True) -> cattrs.Converter:
 
         return unstructure
 
+    conv.register_structure_hook(Decimal, lambda value, _type: to_decimal(value) or Decimal(0))
+    conv.register_unstructure_hook(Decimal, str)
     conv.register_structure_hook_factory(_is_attrs, _structure_factory)
     conv.register_unstructure_hook_factory(_is_attrs, _unstructure_factory)
     return conv

@@ -7,6 +7,7 @@ meaning differs (epoch units, 0/1 flags) go through small private raw classes fi
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -30,28 +31,28 @@ __all__ = [
 
 @attrs.frozen
 class TokenBalance:
-    """One token's balance as decimal strings (token units)."""
+    """One token's balance (token units), exact: the wire's decimal strings as ``Decimal``."""
 
-    settled: str = "0"
-    credit: str = "0"
-    debit: str = "0"
-    net: str = "0"
-    premium_credit: str | None = None
-    relaxed_unclaimed: str | None = None
-    fast_unclaimed: str | None = None
+    settled: Decimal = Decimal(0)
+    credit: Decimal = Decimal(0)
+    debit: Decimal = Decimal(0)
+    net: Decimal = Decimal(0)
+    premium_credit: Decimal | None = None
+    relaxed_unclaimed: Decimal | None = None
+    fast_unclaimed: Decimal | None = None
 
 
 @attrs.frozen
 class Balances:
     sogni: TokenBalance = attrs.field(factory=TokenBalance)
-    spark: TokenBalance = attrs.field(factory=lambda: TokenBalance(premium_credit="0"))
+    spark: TokenBalance = attrs.field(factory=lambda: TokenBalance(premium_credit=Decimal(0)))
 
 
 @attrs.frozen
 class WalletBalance:
-    sogni: str = "0"
-    spark: str = "0"
-    ether: str = "0"
+    sogni: Decimal = Decimal(0)
+    spark: Decimal = Decimal(0)
+    ether: Decimal = Decimal(0)
 
 
 @attrs.frozen

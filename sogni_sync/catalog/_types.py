@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 import attrs
+
+from sogni_sync._convert import to_decimal
 
 __all__ = ["AvailableModel", "CostEstimate", "SizePreset", "SupportedModel", "VideoAssetConfig"]
 
@@ -66,21 +69,21 @@ class SizePreset:
 
 @attrs.frozen
 class CostEstimate:
-    """A project's price quote; decimal strings exactly as the server wrote them."""
+    """A project's price quote, exact (``None`` where the server gave no figure)."""
 
-    token: str
-    usd: str
-    spark: str
-    sogni: str
+    token: Decimal | None
+    usd: Decimal | None
+    spark: Decimal | None
+    sogni: Decimal | None
 
     @classmethod
     def from_wire(cls, raw: Any) -> CostEstimate:
         project = raw.get("quote", {}).get("project", {}) if isinstance(raw, Mapping) else {}
         return cls(
-            token=str(project.get("costInToken", "")),
-            usd=str(project.get("costInUSD", "")),
-            spark=str(project.get("costInSpark", "")),
-            sogni=str(project.get("costInSogni", "")),
+            token=to_decimal(project.get("costInToken")),
+            usd=to_decimal(project.get("costInUSD")),
+            spark=to_decimal(project.get("costInSpark")),
+            sogni=to_decimal(project.get("costInSogni")),
         )
 
 

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 import attrs
+
+from sogni_sync._convert import to_decimal
 
 __all__ = [
     "ChatChunk",
@@ -124,17 +127,18 @@ _COST_KEYS = {
 
 
 def _cost_fields(raw: Mapping[str, Any]) -> dict[str, Any]:
-    return {field: raw.get(key) for field, key in _COST_KEYS.items()}
+    return {field: to_decimal(raw.get(key)) if field.startswith("cost_") else raw.get(key)
+            for field, key in _COST_KEYS.items()}
 
 
 @attrs.frozen
 class LLMJobCost:
-    """The settled cost of an LLM job (decimal strings, as the server sends them)."""
+    """The settled cost of an LLM job (exact decimals)."""
 
-    cost_in_usd: str | None = None
-    cost_in_token: str | None = None
-    cost_in_sogni: str | None = None
-    cost_in_spark: str | None = None
+    cost_in_usd: Decimal | None = None
+    cost_in_token: Decimal | None = None
+    cost_in_sogni: Decimal | None = None
+    cost_in_spark: Decimal | None = None
     input_tokens: int | None = None
     output_tokens: int | None = None
 
@@ -265,12 +269,12 @@ class ChatCompletion:
 
 @attrs.frozen
 class ChatCostEstimate:
-    """The LLM quote (numbers, as the estimate endpoint returns them)."""
+    """The LLM quote (exact decimals)."""
 
-    cost_in_usd: float | None
-    cost_in_sogni: float | None
-    cost_in_spark: float | None
-    cost_in_token: float | None
+    cost_in_usd: Decimal | None
+    cost_in_sogni: Decimal | None
+    cost_in_spark: Decimal | None
+    cost_in_token: Decimal | None
     input_tokens: int | None
     output_tokens: int | None
 

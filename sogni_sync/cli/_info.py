@@ -151,12 +151,12 @@ def run_balance(args: argparse.Namespace) -> int:
     with open_client(args) as client:
         balances = client.account.refresh_balance()
     if args.json:
-        print(json.dumps(attrs.asdict(balances), indent=2))
+        print(json.dumps(attrs.asdict(balances), indent=2, default=str))  # Decimal as text
         return EXIT_OK
     for token in ("spark", "sogni"):
         value = getattr(balances, token)
         extra = ""
-        if value.premium_credit not in (None, "0"):
+        if value.premium_credit:  # None or zero: nothing to add
             extra = f"  (premium credit {value.premium_credit})"
         print(f"{token}: {value.net}{extra}")
     return EXIT_OK

@@ -35,6 +35,7 @@ import time
 import uuid
 import zlib
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -75,7 +76,7 @@ def num(value: object) -> float:
     """The runners' ``num()``: numbers and numeric strings, anything else NaN."""
     if isinstance(value, bool):
         return math.nan
-    if isinstance(value, (int, float)):
+    if isinstance(value, (int, float, Decimal)):
         return float(value)
     if isinstance(value, str) and value.strip():
         try:
