@@ -31,7 +31,7 @@ bench: install
 	$(PY) tests/bench/run_bench.py
 
 conformance: install
-	$(PY) -m sogni_sync.testing.conformance
+	$(VENV)/bin/sogni-sync conformance
 
 emulator: install
 	$(VENV)/bin/sogni-sync emulator

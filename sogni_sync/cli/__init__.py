@@ -4,7 +4,8 @@ Subcommands register themselves in :data:`COMMANDS` (name -> (help, configure pa
 
 * ``image`` / ``video`` / ``music`` -- generate media, download it into ``--out``, print paths;
 * ``chat`` -- ask an LLM (streamed by default); ``models`` -- what is online; ``balance``;
-* ``emulator`` -- run :class:`sogni_sync.testing.LocalSupernet` in the foreground.
+* ``emulator`` -- run :class:`sogni_sync.testing.LocalSupernet` in the foreground;
+* ``conformance`` -- the official JS and Python clients' scenarios against a local emulator.
 
 Network commands take ``--api-key`` (default ``$SOGNI_API_KEY``), ``--rest-endpoint``,
 ``--socket-endpoint``, ``--network``, ``--timeout``, ``--local`` (an in-process emulator, also
@@ -19,7 +20,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from sogni_sync.cli import _emulator, _info, _media
+from sogni_sync.cli import _conformance, _emulator, _info, _media
 
 __all__ = ["COMMANDS", "main"]
 
@@ -32,6 +33,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None],
     "models": ("list the models with online workers", _info.configure_models, _info.run_models),
     "balance": ("show the account balance", _info.configure_balance, _info.run_balance),
     "emulator": ("run a local Sogni Supernet emulator", _emulator.configure, _emulator.run),
+    "conformance": ("run the official clients' scenarios against a local emulator",
+                    _conformance.configure, _conformance.run),
 }
 
 EPILOG = """\

@@ -33,7 +33,7 @@ variables for code that builds its own client).
 pytest: fixtures ``sogni_supernet`` / ``sogni_client`` / ``sogni_env`` and marker
 ``@pytest.mark.sogni(...)`` (:mod:`.pytest_plugin`). Standalone: ``sogni-sync emulator`` or
 ``python -m sogni_sync.testing``. Official-client conformance:
-``python -m sogni_sync.testing.conformance``.
+``sogni-sync conformance``.
 
 Module map: ``_server`` (LocalSupernet, extension hooks for ``_llm``/``_hosted``/``_workflows``),
 ``_socket`` (WebSocket endpoint), ``_jobs`` (media scheduler, job error codes), ``_auth``

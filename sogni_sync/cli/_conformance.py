@@ -1,4 +1,4 @@
-"""``python -m sogni_sync.testing.conformance``: official clients against this emulator.
+"""``sogni-sync conformance``: the official clients against this emulator.
 
 Starts :class:`LocalSupernet` (small non-zero step delay so ``cancel`` can land), runs the JS
 and Python runners of ``shared/conformance`` with ``SOGNI_USERNAME``/``SOGNI_PASSWORD`` set (so
@@ -15,14 +15,13 @@ import argparse
 import json
 import os
 import subprocess
-import sys
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sogni_sync.testing._server import LocalSupernet
+if TYPE_CHECKING:
+    from sogni_sync.testing import LocalSupernet
 
-__all__ = ["main", "run_client"]
+__all__ = ["configure", "run", "run_client"]
 
 DEFAULT_DIR = "../shared/conformance"  # the referee's tree beside the project checkout
 
@@ -57,14 +56,18 @@ def run_client(net: LocalSupernet, runners: Path, client: str, only: list[str],
     return rows
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sogni_sync.testing.conformance")
+def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--only", action="append", default=[], help="scenario names")
     parser.add_argument("--client", action="append", choices=["js", "py"], default=[])
-    parser.add_argument("--runners", default=os.environ.get("SOGNI_CONFORMANCE_DIR", DEFAULT_DIR))
+    parser.add_argument("--runners", default=os.environ.get("SOGNI_CONFORMANCE_DIR", DEFAULT_DIR),
+                        help="the shared conformance folder (runners js/ and py/)")
     parser.add_argument("--step-delay", type=float, default=0.005)
-    parser.add_argument("--timeout", type=float, default=1200.0)
-    args = parser.parse_args(argv)
+    parser.add_argument("--timeout", type=float, default=1200.0, help="seconds for each runner")
+
+
+def run(args: argparse.Namespace) -> int:
+    from sogni_sync.testing import LocalSupernet
+
     only = [n for item in args.only for n in item.split(",") if n]
     clients = args.client or ["js", "py"]
     runners = Path(args.runners)
@@ -84,6 +87,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{'all scenarios passed' if not failed else f'{failed} scenario(s) failed'}")
     return 1 if failed else 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())
