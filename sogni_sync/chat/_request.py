@@ -114,6 +114,15 @@ def validate_params(params: Mapping[str, Any]) -> None:
     messages = params.get("messages")
     if isinstance(messages, (str, bytes, Mapping)) or not isinstance(messages, Sequence):
         raise ValidationError("messages must be a list of message mappings")
+    if not messages:
+        raise ValidationError("messages must not be empty")
+    for index, message in enumerate(messages):
+        if not isinstance(message, Mapping) or not isinstance(message.get("role"), str):
+            raise ValidationError(f"messages[{index}] must be a mapping with a string 'role'")
+    max_tokens = params.get("max_tokens")
+    if max_tokens is not None and (isinstance(max_tokens, bool) or not isinstance(max_tokens, int)
+                                   or max_tokens <= 0):
+        raise ValidationError(f"max_tokens must be a positive integer, got {max_tokens!r}")
     for key in SAMPLING_KEYS:
         value = params.get(key)
         if value is not None and not _is_number(value):

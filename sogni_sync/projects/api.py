@@ -91,6 +91,8 @@ class ProjectsApi:
                  "number_of_media": number_of_media, **params}
         given = {k: v for k, v in given.items() if v is not None}
         check_params(given)
+        if type not in ("image", "video", "audio"):  # the reference checks it after the catalogue
+            raise ValidationError('Invalid project type. Must be "image", "video", or "audio".')
         if not isinstance(model_id, str) or not model_id:
             raise ValidationError("model_id must be a non-empty string")
         if self.transport.closing.is_set():

@@ -125,7 +125,7 @@ def test_errors_are_typed(client: Any) -> None:
     with pytest.raises(ChatError, match=r"^modelNotFound: "):
         client.chat.complete("no-such-model", [{"role": "user", "content": "hi"}])
     with pytest.raises(ValidationError, match=r"temperature must be a number"):
-        client.chat.complete(LLM, [], temperature="hot")
+        client.chat.complete(LLM, [{"role": "user", "content": "hi"}], temperature="hot")
 
 
 def test_timeout(client: Any) -> None:

@@ -84,6 +84,10 @@ def test_hosted_body_order() -> None:
 @pytest.mark.parametrize("params, text", [
     ({"model": ""}, "model"),
     ({"messages": "hi"}, "messages"),
+    ({"messages": []}, "must not be empty"),
+    ({"messages": [{"content": "no role"}]}, r"messages\[0\] must be a mapping"),
+    ({"max_tokens": 0}, "max_tokens must be a positive integer"),
+    ({"max_tokens": 1.5}, "max_tokens must be a positive integer"),
     ({"temperature": "hot"}, "temperature"),
     ({"think": "yes"}, "think"),
     ({"task_profile": "poetry"}, "task_profile"),
@@ -95,7 +99,7 @@ def test_hosted_body_order() -> None:
     ({"stop": 5}, "stop"),
 ])
 def test_validation(params: dict[str, object], text: str) -> None:
-    base: dict[str, object] = {"model": LLM, "messages": []}
+    base: dict[str, object] = {"model": LLM, "messages": [{"role": "user", "content": "hi"}]}
     with pytest.raises(ValidationError, match=text):
         rq.validate_params({**base, **params})
 

@@ -93,7 +93,7 @@ def test_fixed_ports() -> None:
 
 
 def test_conformance_driver_parses_runner_output(tmp_path, capsys) -> None:
-    from sogni_sync.testing import conformance
+    from sogni_sync.cli import main
 
     for client, ok in (("js", "true"), ("py", "false")):
         folder = tmp_path / client
@@ -102,7 +102,7 @@ def test_conformance_driver_parses_runner_output(tmp_path, capsys) -> None:
             "test -n \"$SOGNI_USERNAME\" && test -n \"$SOGNI_API_KEY\" || exit 3\n"
             f"echo '{{\"client\":\"{client}\",\"scenario\":\"connect\",\"ok\":{ok},"
             "\"seconds\":0.1,\"detail\":\"'\"$*\"'\"}'\n")
-    code = conformance.main(["--runners", str(tmp_path), "--only", "connect"])
+    code = main(["conformance", "--runners", str(tmp_path), "--only", "connect"])
     out = capsys.readouterr().out
     assert code == 1
     assert "js     connect        ok" in out and "py     connect        FAIL" in out

@@ -140,3 +140,13 @@ def test_event_queue_coalesces_and_keeps_terminal() -> None:
     queue.put(JobCompletedEvent("P", "J", "u"))  # never dropped
     assert [type(e).__name__ for e in queue.snapshot()][-1] == "JobCompletedEvent"
     assert queue.dropped == 1
+
+
+def test_bad_type_is_refused_before_any_network_io() -> None:
+    """Nothing listens on port 9: any I/O would raise ConnectionLostError instead."""
+    from sogni_sync import SogniClient, ValidationError
+
+    with SogniClient(api_key="k", rest_endpoint="http://127.0.0.1:9",
+                     socket_endpoint="ws://127.0.0.1:9", disable_socket=True) as client, \
+            pytest.raises(ValidationError, match="Invalid project type"):
+        client.projects.create(type="text", model_id="flux1-schnell-fp8", positive_prompt="p")
