@@ -214,7 +214,8 @@ class SocketRunner:
     ) -> None:
         listener = self._listener
 
-        def on_open(_ws: Any) -> None:
+        def on_open(ws: Any) -> None:
+            _keep_close_code(ws.sock)
             info.opened = True
             watchdog.cancel()
             listener.on_open(gen)
@@ -284,6 +285,26 @@ def _handshake_expired(app: websocket.WebSocketApp, info: CloseInfo) -> None:
             raw.shutdown(socket.SHUT_RDWR)  # wakes the blocked handshake read
         except OSError:
             pass
+
+
+def _keep_close_code(sock: Any) -> None:
+    """Make this connection's reply to a server close frame best-effort.
+
+    websocket-client answers a close frame before reporting it; if that reply cannot be written
+    (the server already hung up, or a concurrent send broke the pipe) the error replaces the
+    close, its code (4015, 4021 …) is lost and the drop looks recoverable. Patched on the
+    instance only: other users of websocket-client in the process are untouched.
+    """
+    reply = sock.send_close
+
+    def send_close(status: int = websocket.STATUS_NORMAL, reason: Any = b"") -> None:
+        try:
+            reply(status, reason)
+        except (OSError, websocket.WebSocketConnectionClosedException) as exc:
+            log.debug("close reply not written (%s); keeping the server's close code",
+                      type(exc).__name__)
+
+    sock.send_close = send_close
 
 
 def _close_app(app: websocket.WebSocketApp, reason: str) -> None:

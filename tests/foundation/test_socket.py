@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import websocket
 
 from sogni_sync.errors import (
     AuthenticationError,
@@ -443,3 +444,29 @@ def test_other_4xxx_codes_are_terminal_until_connect(make_client: Any, sogni_sup
     assert client.is_authenticated  # only 4021 forgets the credentials
     client.connect(timeout=5)  # an explicit connect() starts over
     assert client.transport.is_ready
+
+
+def test_close_code_survives_a_failed_close_reply(make_client: Any, sogni_supernet: Any) -> None:
+    """The server's 4021 must win even when our reply to its close frame hits a broken pipe."""
+    client = make_client()
+    client.connect(timeout=5)
+    ws = client.transport._socket._app.sock
+    send = ws.send
+
+    def broken_close_reply(payload: Any, opcode: int = websocket.ABNF.OPCODE_TEXT) -> int:
+        if opcode == websocket.ABNF.OPCODE_CLOSE:
+            raise BrokenPipeError(32, "Broken pipe")
+        result: int = send(payload, opcode)
+        return result
+
+    ws.send = broken_close_reply
+    closed = threading.Event()
+    seen: list[Any] = []
+    client.transport.on_connection(
+        lambda kind, payload: (seen.append(payload), closed.set()) if kind == "disconnected"
+        else None)
+    sogni_supernet.faults.close_after(0, 4021, "Authentication failed",
+                                      app_id=client.app_id)
+    client.transport.send("changeNetwork", "relaxed")
+    assert closed.wait(5)
+    assert seen[0]["code"] == 4021 and seen[0]["terminal"] is True
