@@ -69,21 +69,23 @@ def non_negative_int(value: str) -> int:
     return number
 
 
-def positive_float(value: str) -> float:
+def _parse_float(value: str) -> float:
     try:
         number = float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {value!r}")
+    return number
+
+
+def positive_float(value: str) -> float:
+    number = _parse_float(value)
     if not 0 < number < float("inf"):
         raise argparse.ArgumentTypeError(f"must be a positive number, not {value}")
     return number
 
 
 def non_negative_float(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}")
+    number = _parse_float(value)
     if not 0 <= number < float("inf"):
         raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
     return number

@@ -12,20 +12,7 @@ from sogni_sync.testing import LocalSupernet
 
 from .helpers import Ws
 
-
-@pytest.fixture(scope="session")
-def _net() -> Iterator[LocalSupernet]:
-    with LocalSupernet(step_delay=0) as net:
-        yield net
-
-
-@pytest.fixture
-def net(_net: LocalSupernet) -> Iterator[LocalSupernet]:
-    try:
-        yield _net
-    finally:
-        _net.reset()
-        _net.options.step_delay = 0.0
+# ``net`` (the session emulator, reset after each test) comes from tests/conftest.py.
 
 
 @pytest.fixture
