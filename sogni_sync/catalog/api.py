@@ -83,23 +83,11 @@ class Catalog:
         self._available_seq = 0
         self._applied_seq = 0
         self._cond = threading.Condition(transport.lock)
-        transport.subscribe("swarmModels", self._on_swarm_models)
+        # Built after the socket authenticated, the frame already went by: the transport
+        # replays the last one.
+        transport.subscribe("swarmModels", self._on_swarm_models, replay_last=True)
         transport.subscribe("changeNetwork", self._on_change_network)
         transport.on_connection(self._on_connection)
-        if getattr(transport, "authenticated_payload", None) is not None:
-            # Built after the socket authenticated: the swarmModels frame went by unseen.
-            transport.io.submit(self._seed_available)
-
-    def _seed_available(self) -> None:
-        try:
-            models = self.fetch_available_models()
-        except (ApiError, OSError, ClientClosedError) as exc:
-            log.debug("could not seed available models: %s", exc)
-            return
-        with self._cond:
-            if not self._available and self._applied_seq == 0:
-                self._available = models
-                self._cond.notify_all()
 
     # -- raw catalogue ------------------------------------------------------------------------
 

@@ -77,13 +77,10 @@ class ChatApi:
         transport.subscribe("jobTokens", self._on_tokens)
         transport.subscribe("llmJobResult", self._on_result)
         transport.subscribe("llmJobError", self._on_error)
-        transport.subscribe("swarmLLMModels", self._on_models)
+        # Built after the socket authenticated, the model map already went by: the transport
+        # replays the last one.
+        transport.subscribe("swarmLLMModels", self._on_models, replay_last=True)
         transport.on_connection(self._on_connection)
-        # This object may be built after the socket authenticated and the server already sent
-        # its model map; a transport that keeps the last payload per event type replays it.
-        last_payload = getattr(transport, "last_payload", None)
-        if callable(last_payload):
-            self._on_models(last_payload("swarmLLMModels"))
 
     # -- public API ------------------------------------------------------------------------
 

@@ -25,8 +25,12 @@ class FakeTransport:
         self.on_send: Callable[[Any], None] = lambda body: None
         self._models = models
 
-    def subscribe(self, event: str, handler: Callable[[Any], None]) -> None:
+    def subscribe(self, event: str, handler: Callable[[Any], None], *,
+                  replay_last: bool = False) -> None:
         self.handlers.setdefault(event, []).append(handler)
+        last = self.last_payload(event)
+        if replay_last and last is not None:  # like the real transport's sticky replay
+            handler(last)
 
     def on_connection(self, handler: Callable[[str, Any], None]) -> None:
         self.conn.append(handler)
