@@ -11,8 +11,7 @@ from _demo import OUT, demo_client
 
 def main() -> None:
     with demo_client() as client:
-        project = client.projects.create(
-            type="image",
+        project = client.projects.create_image(
             model_id="flux1-schnell-fp8",
             positive_prompt="A lighthouse on a cliff at dusk, volumetric light",
             number_of_media=1,

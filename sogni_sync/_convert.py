@@ -21,6 +21,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 __all__ = [
     "camel_keys",
     "js_number",
+    "js_str",
     "make_converter",
     "snake_keys",
     "to_camel",
@@ -95,6 +96,21 @@ def js_number(value: float | int) -> str:
         sign = "-" if exp.startswith("-") else "+"
         text = f"{mantissa}e{sign}{exp.lstrip('+-').lstrip('0') or '0'}"
     return text
+
+
+def js_str(value: Any) -> str:
+    """JavaScript ``String(value)`` for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, (bool, int, float)):
+        return js_number(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping):
+        return "[object Object]"
+    if isinstance(value, (list, tuple)):
+        return ",".join("" if v is None else js_str(v) for v in value)
+    return str(value)
 
 
 def to_decimal(value: Any) -> Decimal | None:

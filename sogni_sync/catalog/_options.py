@@ -1,8 +1,10 @@
-"""Tier → ``ModelOptions`` mapping (pure; no I/O).
+"""Tier → ``ModelOptions`` mapping and the checks of a value against it (pure; no I/O).
 
 The catalogue serves model tiers with display names ("DPM++ 2M"); users and the wire use aliases
-("dpmpp_2m"). The request builder validates a sampler/scheduler against the *aliased* allowed
-list of the model's tier, so the mapping must be exactly the reference's.
+("dpmpp_2m"). A sampler/scheduler is validated against the *aliased* allowed list of the model's
+tier, so the mapping must be exactly the reference's. Video tiers also carry width, height,
+frames and shift ranges, which the seed client dropped; they are kept here so that a value the
+server would refuse is refused before anything is sent.
 """
 
 from __future__ import annotations
@@ -12,14 +14,19 @@ from typing import Any, Literal
 
 import attrs
 
+from sogni_sync._convert import js_number, js_str
 from sogni_sync.errors import ValidationError
 
 __all__ = [
+    "SAMPLER_ALIASES",
+    "SCHEDULER_ALIASES",
     "ModelOptions",
     "NumRange",
     "Options",
-    "SAMPLER_ALIASES",
-    "SCHEDULER_ALIASES",
+    "check_allowed",
+    "check_range",
+    "check_sampler",
+    "check_scheduler",
     "model_options_from_catalog",
     "tier_to_options",
 ]
@@ -101,6 +108,9 @@ class ModelOptions:
     prompt_strength: NumRange | None = None
     creativity: NumRange | None = None
     shift: NumRange | None = None
+    width: NumRange | None = None
+    height: NumRange | None = None
+    frames: NumRange | None = None
 
 
 def _range(data: Any) -> NumRange | None:
@@ -147,7 +157,9 @@ def tier_to_options(tier_name: str, tier: Mapping[str, Any]) -> ModelOptions:
     if kind == "video":
         fps = tier.get("fps")
         return ModelOptions(
-            type="video", fps=_options(fps) if fps else None, **_sampling(tier, legacy=False)
+            type="video", fps=_options(fps) if fps else None, **_sampling(tier, legacy=False),
+            width=_range(tier.get("width")), height=_range(tier.get("height")),
+            frames=_range(tier.get("frames")), shift=_range(tier.get("shift")),
         )
     if kind == "audio":
         composer = tier.get("composerMode")
@@ -179,3 +191,64 @@ def model_options_from_catalog(
     if not tier:
         raise ValidationError(f'Unable to find model tier "{tier_name}" please contact support')
     return tier_to_options(str(tier_name), tier)
+
+
+def _check_choice(value: Any, options: Options, what: str) -> Any:
+    if not options.allowed or value is None or value == "" or value is False:
+        return None
+    if value not in options.allowed:
+        allowed = '", "'.join(str(a) for a in options.allowed)
+        raise ValidationError(f'Invalid {what} {js_str(value)}. Must be one of "{allowed}".')
+    return value
+
+
+def check_sampler(value: Any, options: ModelOptions) -> Any:
+    """The sampler unchanged when allowed, None when not given or the tier lists none
+    (the reference's rule and text)."""
+    return _check_choice(value, options.sampler, "sampler")
+
+
+def check_scheduler(value: Any, options: ModelOptions) -> Any:
+    return _check_choice(value, options.scheduler, "scheduler")
+
+
+def check_allowed(value: Any, options: Options | None, name: str, model_id: str) -> None:
+    """A value of a closed set the tier lists (fps, language, keyscale …); no list → no check."""
+    if value is None or options is None or not options.allowed:
+        return
+    if value not in options.allowed:
+        allowed = ", ".join(repr(a) for a in options.allowed)
+        raise ValidationError(
+            f"{name} must be one of {allowed} for model {model_id}, got {value!r}"
+        )
+
+
+def _on_grid(value: float, rng: NumRange) -> bool:
+    if not rng.step or rng.step <= 0:
+        return True
+    units = (value - rng.min) / rng.step
+    return abs(units - round(units)) <= 1e-6
+
+
+def check_range(value: float | None, rng: NumRange | None, name: str, model_id: str, *,
+                grid: bool = True) -> None:
+    """``min <= value <= max`` and on the tier's grid (``min + k * step``).
+
+    A tier block without a maximum (``max`` missing, read as 0) only bounds from below. The
+    grid is enforced only when the tier's own default lies on it: LTX sizes say ``step: 32``
+    but default to 720, so there the step is advice for the server's snapping, not a rule.
+    """
+    if value is None or rng is None:
+        return
+    low, high = rng.min, rng.max
+    if value < low or (high >= low and value > high):
+        span = f"between {js_number(low)} and {js_number(high)}" if high >= low else (
+            f"at least {js_number(low)}")
+        raise ValidationError(
+            f"{name} must be {span} for model {model_id}, got {js_number(value)}"
+        )
+    if grid and _on_grid(rng.default, rng) and not _on_grid(value, rng):
+        raise ValidationError(
+            f"{name} must be {js_number(low)} plus a multiple of {js_number(rng.step)} "
+            f"for model {model_id}, got {js_number(value)}"
+        )

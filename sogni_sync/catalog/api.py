@@ -24,7 +24,7 @@ from sogni_sync.catalog._families import (
     is_video_model_id,
     video_workflow,
 )
-from sogni_sync.catalog._options import ModelOptions, model_options_from_catalog
+from sogni_sync.catalog._options import ModelOptions, check_sampler, model_options_from_catalog
 from sogni_sync.catalog._types import (
     AvailableModel,
     CostEstimate,
@@ -325,12 +325,9 @@ class Catalog:
             segments += [0, 0]
         version = 2
         if sampler or context_images is not None:
-            # imported here: sogni_sync.projects imports this module at package init
-            from sogni_sync.projects._validate import validate_sampler
-
             version = 3
             segments.append(guidance or 0)
-            segments.append(validate_sampler(sampler, options) or "_" if sampler else "_")
+            segments.append(check_sampler(sampler, options) or "_" if sampler else "_")
             segments.append(context_images or 0)
         query = {"gptImageQuality": gpt_image_quality or None,
                  "outputFormat": output_format or None}

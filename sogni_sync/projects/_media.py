@@ -18,12 +18,13 @@ from typing import Any, BinaryIO, Literal
 
 import attrs
 
-from sogni_sync.catalog._families import max_context_images
 from sogni_sync.errors import ApiError, ValidationError
 from sogni_sync.projects._validate import truthy
+from sogni_sync.projects.params import ImageParams, ProjectParams, VideoParams
 
 __all__ = [
-    "MediaSource", "Upload", "plan_uploads", "run_uploads", "sniff_content_type", "without_media",
+    "ACCEPTED", "MediaSource", "Upload", "load_media", "plan_uploads", "run_uploads",
+    "sniff_content_type", "without_media",
 ]
 
 log = logging.getLogger(__name__)
@@ -90,18 +91,43 @@ class MediaSource:
     content_type: str | None
 
 
-def load_media(value: Any, name: str) -> MediaSource:
-    """Normalise a (truthy, not True) media input, reading only its head."""
+MediaKind = Literal["image", "audio", "video"]
+#: What each kind of input may be, by sniffed type (projects.md §2.2/§2.4: JPEG/PNG/WebP images;
+#: mp3/m4a/wav audio; mp4/mov video).
+ACCEPTED: dict[str, tuple[str, ...]] = {
+    "image": ("image/jpeg", "image/png", "image/webp"),
+    "audio": ("audio/mpeg", "audio/mp4", "audio/wav"),
+    "video": ("video/mp4", "video/quicktime"),
+}
+
+
+def _check_kind(name: str, head: bytes, kind: MediaKind, where: str) -> str:
+    if not head:
+        raise ValidationError(f"{name}: {where} is empty (0 bytes)")
+    mime = sniff_content_type(head)
+    if mime not in ACCEPTED[kind]:
+        found = f"looks like {mime}" if mime else "is not a recognised media file"
+        raise ValidationError(
+            f"{name} must be {'an' if kind in ('image', 'audio') else 'a'} {kind} "
+            f"({', '.join(ACCEPTED[kind])}), but {where} {found}"
+        )
+    return mime
+
+
+def load_media(value: Any, name: str, kind: MediaKind) -> MediaSource:
+    """Normalise a media input (not True), reading only its head, and check its kind."""
     if isinstance(value, (bytes, bytearray, memoryview)):
         data = bytes(value)
-        return MediaSource(data, sniff_content_type(data[:_HEAD]))
+        return MediaSource(data, _check_kind(name, data[:_HEAD], kind, "the data"))
     if isinstance(value, (str, os.PathLike)):
         path = os.fspath(value)
-        if not os.path.isfile(path):
+        if os.path.isdir(path):
+            raise ValidationError(f"{name}: {path!r} is a directory, not a file")
+        if not os.path.exists(path):
             raise ValidationError(f"{name}: file not found: {path!r}")
         with open(path, "rb") as fh:
             head = fh.read(_HEAD)
-        return MediaSource(value, sniff_content_type(head))
+        return MediaSource(value, _check_kind(name, head, kind, f"file {path!r}"))
     read = getattr(value, "read", None)
     if callable(read):
         stream: BinaryIO = value
@@ -115,7 +141,7 @@ def load_media(value: Any, name: str) -> MediaSource:
             stream = io.BufferedReader(_PrefixedReader(head, value))
         if not isinstance(head, bytes):
             raise ValidationError(f"{name}: file object must be opened in binary mode")
-        return MediaSource(stream, sniff_content_type(head))
+        return MediaSource(stream, _check_kind(name, head, kind, "the file object"))
     raise ValidationError(
         f"{name} must be bytes, a file path, a binary file object or True, "
         f"got {type(value).__name__}"
@@ -138,53 +164,42 @@ def _wanted(value: Any) -> bool:
     return truthy(value) and value is not True
 
 
-def plan_uploads(params: Mapping[str, Any]) -> list[Upload]:
-    """The uploads a project needs, in the reference's order, with every local check done.
+#: Video media parameter → (kind, endpoint, slot, failure text), in the reference's order.
+#: The identity clip shares the worker's audio slot.
+_VIDEO_MEDIA: tuple[tuple[str, MediaKind, Literal["image", "media"], str, str], ...] = (
+    ("reference_image", "image", "image", "referenceImage", "Failed to upload reference image"),
+    ("reference_image_end", "image", "image", "referenceImageEnd",
+     "Failed to upload reference image end"),
+    ("reference_audio", "audio", "media", "referenceAudio", "Failed to upload reference audio"),
+    ("reference_audio_identity", "audio", "media", "referenceAudio",
+     "Failed to upload reference audio"),
+    ("reference_video", "video", "media", "referenceVideo", "Failed to upload reference video"),
+)
 
-    The context-image limit is checked here, before *any* upload (the reference checked it
-    only after uploading the starting and ControlNet images).
-    """
-    kind = params.get("type")
+
+def plan_uploads(params: ProjectParams) -> list[Upload]:
+    """The uploads a project needs, in the reference's order, with every local check done
+    (each input's magic bytes are of the kind its parameter needs)."""
     plan: list[Upload] = []
 
-    def add(param: str, value: Any, endpoint: Literal["image", "media"], slot: str,
-            failure: str, parallel: bool = False) -> None:
+    def add(param: str, value: Any, kind: MediaKind, endpoint: Literal["image", "media"],
+            slot: str, failure: str, parallel: bool = False) -> None:
         if _wanted(value):
-            plan.append(Upload(param, endpoint, slot, load_media(value, param), failure, parallel))
+            source = load_media(value, param, kind)
+            plan.append(Upload(param, endpoint, slot, source, failure, parallel))
 
-    if kind == "image":
-        add("starting_image", params.get("starting_image"), "image", "startingImage",
+    if isinstance(params, ImageParams):
+        add("starting_image", params.starting_image, "image", "image", "startingImage",
             "Failed to upload guide image")
-        control_net = params.get("control_net")
-        if isinstance(control_net, Mapping):
-            add("control_net.image", control_net.get("image"), "image", "cnImage",
-                "Failed to upload ControlNet image")
-        context = params.get("context_images")
-        if context is not None and (
-            not isinstance(context, Sequence) or isinstance(context, (str, bytes))
-        ):
-            raise ValidationError("context_images must be a list of media inputs")
-        if context:
-            limit = max_context_images(str(params.get("model_id")))
-            if len(context) > limit:
-                raise ValidationError(
-                    f"Up to {limit} context images are supported for this model"
-                )
-            for index, image in enumerate(context):
-                add(f"context_images[{index}]", image, "image", f"contextImage{index + 1}",
-                    f"Failed to upload context image {index}", parallel=True)
-    elif kind == "video":
-        add("reference_image", params.get("reference_image"), "image", "referenceImage",
-            "Failed to upload reference image")
-        add("reference_image_end", params.get("reference_image_end"), "image",
-            "referenceImageEnd", "Failed to upload reference image end")
-        add("reference_audio", params.get("reference_audio"), "media", "referenceAudio",
-            "Failed to upload reference audio")
-        # The identity clip shares the worker's audio slot.
-        add("reference_audio_identity", params.get("reference_audio_identity"), "media",
-            "referenceAudio", "Failed to upload reference audio")
-        add("reference_video", params.get("reference_video"), "media", "referenceVideo",
-            "Failed to upload reference video")
+        if params.control_net:
+            add("control_net.image", params.control_net.get("image"), "image", "image",
+                "cnImage", "Failed to upload ControlNet image")
+        for index, image in enumerate(params.context_images or ()):
+            add(f"context_images[{index}]", image, "image", "image", f"contextImage{index + 1}",
+                f"Failed to upload context image {index}", parallel=True)
+    elif isinstance(params, VideoParams):
+        for param, kind, endpoint, slot, failure in _VIDEO_MEDIA:
+            add(param, getattr(params, param), kind, endpoint, slot, failure)
     return plan
 
 

@@ -11,30 +11,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sogni_sync.catalog._families import (
-    calculate_video_frames,
-    is_comfy_model,
-    is_seedance_model,
-    is_video_model_id,
-    max_video_duration,
-    min_video_duration,
-)
+from sogni_sync.catalog._families import calculate_video_frames, is_comfy_model, is_seedance_model
 from sogni_sync.catalog._options import ModelOptions
-from sogni_sync.errors import ValidationError
-from sogni_sync.projects._validate import (
-    js_to_number,
-    truthy,
-    validate_custom_image_size,
-    validate_number,
-    validate_sampler,
-    validate_scheduler,
-    validate_teacache,
-    validate_video_assets,
-    validate_video_size,
-)
+from sogni_sync.projects._validate import truthy
+from sogni_sync.projects.params import AudioParams, ImageParams, ProjectParams, VideoParams
 
 __all__ = ["build_job_request", "content_type_keys", "to_wire_json", "wire_value"]
 
@@ -141,140 +124,118 @@ def _image_control_net(cn: Mapping[str, Any]) -> list[dict[str, Any]]:
         "hasImage": truthy(cn.get("image")),
     }
     if cn.get("strength") is not None:
-        raw["controlStrength"] = validate_number(
-            cn["strength"], name="strength", minimum=0, maximum=1
-        )
+        raw["controlStrength"] = cn["strength"]
     mode = cn.get("mode")
     if truthy(mode):
-        if not isinstance(mode, str) or mode not in _CONTROL_MODES:
-            raise ValidationError(f"Invalid control mode {mode}")
-        raw["controlMode"] = _CONTROL_MODES[mode]
+        raw["controlMode"] = _CONTROL_MODES[str(mode)]
     if cn.get("guidance_start") is not None:
-        raw["controlGuidanceStart"] = validate_number(
-            cn["guidance_start"], name="guidanceStart", minimum=0, maximum=1
-        )
+        raw["controlGuidanceStart"] = cn["guidance_start"]
     if cn.get("guidance_end") is not None:
-        raw["controlGuidanceEnd"] = validate_number(
-            cn["guidance_end"], name="guidanceEnd", minimum=0, maximum=1
-        )
+        raw["controlGuidanceEnd"] = cn["guidance_end"]
     return [raw]
 
 
 def _video_control_net(cn: Mapping[str, Any]) -> list[dict[str, Any]]:
     raw: dict[str, Any] = {"name": cn.get("name")}
     if cn.get("strength") is not None:
-        raw["controlStrength"] = validate_number(
-            cn["strength"], name="strength", minimum=0, maximum=1
-        )
+        raw["controlStrength"] = cn["strength"]
     return [raw]
 
 
-def _apply_image(kf: dict[str, Any], p: Mapping[str, Any], options: ModelOptions) -> None:
-    model_id = str(p["model_id"])
-    kf["sizePreset"] = p.get("size_preset")  # first assignment fixes the key's position
-    context = p.get("context_images") or []
+def _sampling_keys(kf: dict[str, Any], p: ProjectParams, options: ModelOptions,
+                   legacy: bool) -> None:
+    # Forge-era image models take the sampler as "scheduler" and the scheduler as
+    # "timeStepSpacing"; ComfyUI models, video and audio use comfySampler/comfyScheduler.
+    sampler = p.sampler if options.sampler.allowed and truthy(p.sampler) else None
+    scheduler = p.scheduler if options.scheduler.allowed and truthy(p.scheduler) else None
+    if legacy:
+        kf["scheduler"], kf["timeStepSpacing"] = sampler, scheduler
+    else:
+        kf["comfySampler"], kf["comfyScheduler"] = sampler, scheduler
+
+
+def _apply_image(kf: dict[str, Any], p: ImageParams, options: ModelOptions) -> None:
+    kf["sizePreset"] = p.size_preset  # first assignment fixes the key's position
+    context = p.context_images or []
     for index in range(16):
         kf[f"hasContextImage{index + 1}"] = index < len(context) and truthy(context[index])
-    sampler = validate_sampler(p.get("sampler"), options)
-    scheduler = validate_scheduler(p.get("scheduler"), options)
-    if is_comfy_model(model_id):
-        kf["comfySampler"], kf["comfyScheduler"] = sampler, scheduler
-    else:  # legacy Forge naming: the sampler travels as "scheduler"
-        kf["scheduler"], kf["timeStepSpacing"] = sampler, scheduler
-    if truthy(p.get("starting_image")):
+    _sampling_keys(kf, p, options, legacy=not is_comfy_model(p.model_id))
+    if truthy(p.starting_image):
         kf["hasStartingImage"] = True
         kf["strengthIsEnabled"] = True
-        strength = js_to_number(p.get("starting_image_strength"))
-        kf["strength"] = 1 - (strength if truthy(strength) else 0.5)
-    if truthy(p.get("control_net")):
-        kf["currentControlNetsJob"] = _image_control_net(p["control_net"])
-    width, height, preset = p.get("width"), p.get("height"), p.get("size_preset")
+        strength = p.starting_image_strength
+        kf["strength"] = 1 - (strength if strength else 0.5)
+    if p.control_net:
+        kf["currentControlNetsJob"] = _image_control_net(p.control_net)
+    width, height, preset = p.width, p.height, p.size_preset
     if truthy(width) and truthy(height) and not truthy(preset):
         preset = "custom"
     kf["sizePreset"] = preset
     if preset == "custom" and truthy(width) and truthy(height):
-        kf["width"] = validate_custom_image_size(width, model_id=model_id, name="Width")
-        kf["height"] = validate_custom_image_size(height, model_id=model_id, name="Height")
-    if p.get("gpt_image_quality") is not None:
-        kf["gptImageQuality"] = p["gpt_image_quality"]
-    if p.get("gpt_image_background") is not None:
-        kf["gptImageBackground"] = p["gpt_image_background"]
+        kf["width"], kf["height"] = width, height
+    if p.gpt_image_quality is not None:
+        kf["gptImageQuality"] = p.gpt_image_quality
+    if p.gpt_image_background is not None:
+        kf["gptImageBackground"] = p.gpt_image_background
 
 
-def _urls(value: Any) -> list[str]:
-    if not isinstance(value, (list, tuple)):
-        return []
-    return [u for u in value if isinstance(u, str) and u.strip()]
+def _urls(value: Sequence[str] | None) -> list[str]:
+    return [u for u in value or () if u.strip()]
 
 
-def _apply_video(kf: dict[str, Any], p: Mapping[str, Any], options: ModelOptions) -> None:
-    model_id = str(p["model_id"])
-    if not is_video_model_id(model_id):
-        raise ValidationError("Video generation is only supported for video models.")
-    validate_video_assets(p)
-    seedance = is_seedance_model(model_id)
-    flags = (
-        ("reference_image", "hasReferenceImage", "reference_image_urls", "referenceImageURLs"),
-        ("reference_image_end", "hasReferenceImageEnd", None, None),
-        ("reference_audio", "hasReferenceAudio", "reference_audio_urls", "referenceAudioURLs"),
-        ("reference_video", "hasReferenceVideo", "reference_video_urls", "referenceVideoURLs"),
-        ("reference_audio_identity", "hasReferenceAudioIdentity", None, None),
-    )
-    for param, flag, url_param, url_key in flags:
-        if truthy(p.get(param)):
+_VIDEO_FLAGS = (
+    ("reference_image", "hasReferenceImage", "reference_image_urls", "referenceImageURLs"),
+    ("reference_image_end", "hasReferenceImageEnd", None, None),
+    ("reference_audio", "hasReferenceAudio", "reference_audio_urls", "referenceAudioURLs"),
+    ("reference_video", "hasReferenceVideo", "reference_video_urls", "referenceVideoURLs"),
+    ("reference_audio_identity", "hasReferenceAudioIdentity", None, None),
+)
+#: Optional video numbers copied as given, in the reference's order, in three groups.
+_VIDEO_AUDIO = (("audio_start", "audioStart"), ("audio_duration", "audioDuration"),
+                ("video_start", "videoStart"))
+_VIDEO_FRAME_STRENGTHS = (("first_frame_strength", "firstFrameStrength"),
+                          ("last_frame_strength", "lastFrameStrength"))
+
+
+def _copy(kf: dict[str, Any], p: Any, keys: Sequence[tuple[str, str]]) -> None:
+    for param, key in keys:
+        value = getattr(p, param)
+        if value is not None:
+            kf[key] = value
+
+
+def _apply_video(kf: dict[str, Any], p: VideoParams, options: ModelOptions) -> None:
+    model_id = p.model_id
+    for param, flag, url_param, url_key in _VIDEO_FLAGS:
+        if truthy(getattr(p, param)):
             kf[flag] = True
         if url_param and url_key:
-            urls = _urls(p.get(url_param))
+            urls = _urls(getattr(p, url_param))
             if urls:
                 kf[url_key] = urls
-    if p.get("generate_audio") is not None:
-        kf["generateAudio"] = p["generate_audio"]
-    if p.get("audio_identity_strength") is not None:
-        kf["identityGuidanceScale"] = p["audio_identity_strength"]
-    fps = p.get("fps")
-    if fps is not None:
-        kf["fps"] = fps
-    elif seedance:
+    _copy(kf, p, (("generate_audio", "generateAudio"),
+                  ("audio_identity_strength", "identityGuidanceScale")))
+    if p.fps is not None:
+        kf["fps"] = p.fps
+    elif is_seedance_model(model_id):
         kf["fps"] = 24
-    if p.get("frames") is not None:
-        kf["frames"] = p["frames"]
-    if p.get("duration") is not None:
-        duration = validate_number(
-            p["duration"], name="Video duration",
-            minimum=min_video_duration(model_id), maximum=max_video_duration(model_id),
-        )
-        frame_rate = 24.0 if fps is None else js_to_number(fps)
-        kf["frames"] = calculate_video_frames(model_id, duration, frame_rate)
-    if p.get("shift") is not None:
-        kf["shift"] = p["shift"]
-    if p.get("teacache_threshold") is not None:
-        kf["teacacheThreshold"] = validate_teacache(p["teacache_threshold"])
-    for param, key in (
-        ("audio_start", "audioStart"),
-        ("audio_duration", "audioDuration"),
-        ("video_start", "videoStart"),
-    ):
-        if p.get(param) is not None:
-            kf[key] = p[param]
-    if p.get("sam2_coordinates") is not None:
-        kf["sam2Coordinates"] = to_wire_json(p["sam2_coordinates"])
-    if truthy(p.get("trim_end_frame")):
+    _copy(kf, p, (("frames", "frames"),))
+    if p.duration is not None:
+        frame_rate = 24.0 if p.fps is None else float(p.fps)
+        kf["frames"] = calculate_video_frames(model_id, p.duration, frame_rate)
+    _copy(kf, p, (("shift", "shift"), ("teacache_threshold", "teacacheThreshold")))
+    _copy(kf, p, _VIDEO_AUDIO)
+    if p.sam2_coordinates is not None:
+        kf["sam2Coordinates"] = to_wire_json(p.sam2_coordinates)
+    if p.trim_end_frame:
         kf["trimEndFrame"] = True
-    for param, key in (
-        ("first_frame_strength", "firstFrameStrength"),
-        ("last_frame_strength", "lastFrameStrength"),
-    ):
-        if p.get(param) is not None:
-            kf[key] = p[param]
-    if truthy(p.get("control_net")):
-        kf["currentControlNetsJob"] = _video_control_net(p["control_net"])
-    if p.get("detailer_strength") is not None:
-        kf["detailerStrength"] = p["detailer_strength"]
-    if truthy(p.get("width")) and truthy(p.get("height")):
-        kf["width"] = validate_video_size(p["width"], "width")
-        kf["height"] = validate_video_size(p["height"], "height")
-    kf["comfySampler"] = validate_sampler(p.get("sampler"), options)
-    kf["comfyScheduler"] = validate_scheduler(p.get("scheduler"), options)
+    _copy(kf, p, _VIDEO_FRAME_STRENGTHS)
+    if p.control_net:
+        kf["currentControlNetsJob"] = _video_control_net(p.control_net)
+    _copy(kf, p, (("detailer_strength", "detailerStrength"),))
+    if truthy(p.width) and truthy(p.height):
+        kf["width"], kf["height"] = p.width, p.height
+    _sampling_keys(kf, p, options, legacy=False)
 
 
 _AUDIO_KEYS = (
@@ -291,84 +252,63 @@ _AUDIO_KEYS = (
 )
 
 
-def _apply_audio(kf: dict[str, Any], p: Mapping[str, Any], options: ModelOptions) -> None:
-    for param, key in _AUDIO_KEYS:
-        if p.get(param) is not None:
-            kf[key] = p[param]
-    kf["comfySampler"] = validate_sampler(p.get("sampler"), options)
-    kf["comfyScheduler"] = validate_scheduler(p.get("scheduler"), options)
-
-
-def _kind_error(kind: str) -> ValidationError:
-    return ValidationError(
-        f"Invalid model type. Model does not support {kind} generation. "
-        "Please use a different model."
-    )
+def _apply_audio(kf: dict[str, Any], p: AudioParams, options: ModelOptions) -> None:
+    _copy(kf, p, _AUDIO_KEYS)
+    _sampling_keys(kf, p, options, legacy=False)
 
 
 def build_job_request(
     project_id: str,
-    params: Mapping[str, Any],
+    params: ProjectParams,
     options: ModelOptions,
     *,
     app_source: str | None = None,
 ) -> dict[str, Any]:
-    """Build the ``jobRequest`` body; raises ValidationError with the reference's texts.
+    """Build the ``jobRequest`` body from checked parameters; it only reads them.
 
-    ``app_source`` is the client's default, used when ``params`` has none. Video content-type
-    keys are added later by :func:`content_type_keys`, once the uploads have sniffed the media.
+    ``params`` must have passed :func:`~sogni_sync.projects._checks.check_options` against
+    ``options`` (``prepare_request`` does both). ``app_source`` is the client's default, used
+    when ``params`` has none. Video content-type keys are added later by
+    :func:`content_type_keys`, once the uploads have sniffed the media.
     """
-    kind = params.get("type")
-    model_id = params.get("model_id")
-    seedance_video = kind == "video" and isinstance(model_id, str) and is_seedance_model(model_id)
+    kind = params.type
+    seedance_video = kind == "video" and is_seedance_model(params.model_id)
     kf = _template_keyframe()
-    kf["steps"] = params.get("steps", _UNDEFINED)
-    kf["guidanceScale"] = params.get("guidance", _UNDEFINED)
-    kf["modelID"] = model_id
-    kf["seed"] = params.get("seed", _UNDEFINED)
-    kf["positivePrompt"] = params.get("positive_prompt", _UNDEFINED)
-    negative = params.get("negative_prompt")
-    if kind in ("image", "video") and not seedance_video and truthy(negative):
-        kf["negativePrompt"] = negative
-    if truthy(params.get("style_prompt")):
-        kf["stylePrompt"] = params["style_prompt"]
-    for param, key in (("loras", "loras"), ("lora_strengths", "loraStrengths")):
-        value = params.get(param)
-        if isinstance(value, (list, tuple)) and len(value) > 0:
+    kf["steps"] = _UNDEFINED if params.steps is None else params.steps
+    kf["guidanceScale"] = _UNDEFINED if params.guidance is None else params.guidance
+    kf["modelID"] = params.model_id
+    kf["seed"] = _UNDEFINED if params.seed is None else params.seed
+    kf["positivePrompt"] = params.positive_prompt
+    if kind in ("image", "video") and not seedance_video and truthy(params.negative_prompt):
+        kf["negativePrompt"] = params.negative_prompt
+    if truthy(params.style_prompt):
+        kf["stylePrompt"] = params.style_prompt
+    for value, key in ((params.loras, "loras"), (params.lora_strengths, "loraStrengths")):
+        if value:
             kf[key] = list(value)
     if kind == "audio" or seedance_video:
         del kf["negativePrompt"]
 
-    if kind == "image":
-        if options.type != "image":
-            raise _kind_error("image")
+    if isinstance(params, ImageParams):
         _apply_image(kf, params, options)
-    elif kind == "video":
-        if options.type != "video":
-            raise _kind_error("video")
+    elif isinstance(params, VideoParams):
         _apply_video(kf, params, options)
-    elif kind == "audio":
-        if options.type != "audio":
-            raise _kind_error("audio")
-        _apply_audio(kf, params, options)
     else:
-        raise ValidationError('Invalid project type. Must be "image", "video", or "audio".')
+        _apply_audio(kf, params, options)
 
     request = _template_request()
     request["keyFrames"] = [kf]
-    previews = params.get("number_of_previews")
-    request["previews"] = previews if kind == "image" and truthy(previews) else 0
-    count = params.get("number_of_media")
-    request["numberOfImages"] = count if truthy(count) else 1
+    previews = params.number_of_previews if isinstance(params, ImageParams) else None
+    request["previews"] = previews if truthy(previews) else 0
+    request["numberOfImages"] = params.number_of_media
     request["jobID"] = project_id
-    request["disableSafety"] = truthy(params.get("disable_nsfw_filter"))
-    request["tokenType"] = params.get("token_type", _UNDEFINED)
-    default_format = {"audio": "mp3", "video": "mp4"}.get(str(kind), "png")
-    output_format = params.get("output_format")
-    request["outputFormat"] = output_format if truthy(output_format) else default_format
-    if truthy(params.get("network")):
-        request["network"] = params["network"]
-    source = params.get("app_source") or app_source
+    request["disableSafety"] = bool(params.disable_nsfw_filter)
+    request["tokenType"] = _UNDEFINED if params.token_type is None else params.token_type
+    default_format = {"audio": "mp3", "video": "mp4"}.get(kind, "png")
+    request["outputFormat"] = params.output_format or default_format
+    if params.network:
+        request["network"] = params.network
+    source = params.app_source or app_source
     if truthy(source):
         request["appSource"] = source
     return _strip_undefined(request)

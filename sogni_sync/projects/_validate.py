@@ -8,18 +8,16 @@ semantics — ``Number(v)``, truthiness, ``String(v)`` — because the reference
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sogni_sync._convert import js_number, to_camel
+from sogni_sync._convert import js_number, js_str, to_camel
 from sogni_sync.catalog._families import (
     VIDEO_WORKFLOW_ASSETS,
     is_seedance_model,
     max_custom_image_size,
     video_workflow,
 )
-from sogni_sync.catalog._options import ModelOptions, Options
 from sogni_sync.errors import ValidationError
 
 __all__ = [
@@ -28,8 +26,6 @@ __all__ = [
     "truthy",
     "validate_custom_image_size",
     "validate_number",
-    "validate_sampler",
-    "validate_scheduler",
     "validate_teacache",
     "validate_video_assets",
     "validate_video_size",
@@ -80,23 +76,6 @@ def js_to_number(value: Any) -> float:
     return math.nan
 
 
-def js_str(value: Any) -> str:
-    """JavaScript ``String(value)`` for messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return js_number(value)
-    if isinstance(value, str):
-        return value
-    if isinstance(value, Mapping):
-        return "[object Object]"
-    if isinstance(value, (list, tuple)):
-        return ",".join("" if v is None else js_str(v) for v in value)
-    return str(value)
-
-
 def _wire_number(number: float) -> int | float:
     """A JS double as the JSON value JS would print (``7`` not ``7.0``)."""
     if number.is_integer() and abs(number) < 2**53:
@@ -138,24 +117,6 @@ def validate_teacache(value: Any) -> int | float:
             f"teacacheThreshold must be between 0.0 and 1.0 (got {js_number(number)})"
         )
     return _wire_number(number)
-
-
-def _validate_choice(value: Any, options: Options, what: str) -> Any:
-    if not options.allowed or not truthy(value):
-        return None
-    if value not in options.allowed:
-        allowed = '", "'.join(str(a) for a in options.allowed)
-        raise ValidationError(f'Invalid {what} {js_str(value)}. Must be one of "{allowed}".')
-    return value
-
-
-def validate_sampler(value: Any, options: ModelOptions) -> Any:
-    """The sampler unchanged when allowed, None when not given or the tier lists none."""
-    return _validate_choice(value, options.sampler, "sampler")
-
-
-def validate_scheduler(value: Any, options: ModelOptions) -> Any:
-    return _validate_choice(value, options.scheduler, "scheduler")
 
 
 def _reference_urls(value: Any) -> list[str]:
@@ -237,8 +198,3 @@ def validate_video_assets(params: Mapping[str, Any]) -> None:
                 f"{workflow} workflow does not support {to_camel(asset)}. "
                 "Please remove this asset."
             )
-
-
-def is_media_path(value: Any) -> bool:
-    """A str or PathLike media input is a file path (never inline data)."""
-    return isinstance(value, (str, os.PathLike))

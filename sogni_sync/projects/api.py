@@ -26,14 +26,22 @@ from sogni_sync.errors import (
     NotFoundError,
     SogniError,
     TimeoutError,
-    ValidationError,
 )
+from sogni_sync.projects._checks import check_options
+from sogni_sync.projects._estimate import estimate_project
 from sogni_sync.projects._events import ErrorData, JobCompletedEvent, JobPreviewEvent
 from sogni_sync.projects._handlers import EventHandlers
 from sogni_sync.projects._media import run_uploads, without_media
 from sogni_sync.projects._prepare import prepare_request
-from sogni_sync.projects._validate import truthy
-from sogni_sync.projects.params import check_params
+from sogni_sync.projects.params import (
+    AudioParams,
+    ImageParams,
+    ProjectParams,
+    VideoParams,
+    build_params,
+    params_from,
+    same_parameters_as,
+)
 from sogni_sync.projects.project import Job, Project
 
 __all__ = ["ProjectsApi", "as_completed", "wait_all"]
@@ -80,31 +88,59 @@ class ProjectsApi:
         number_of_media: int | None = None,
         **params: Any,
     ) -> Project:
-        """Validate, upload media, send one ``jobRequest`` and return the tracked Project.
+        """The reference-shaped entry: ``create(type="image", model_id=..., ...)``.
 
-        Parameters are the reference's ``ProjectParams`` in snake_case (see
-        :mod:`sogni_sync.projects.params`); ``None`` means "not given". Returns as soon as the
-        request is written — call ``project.wait()`` for the results. Raises ValidationError
-        (with the reference's message) before any upload or socket message.
+        Parameters are those of :class:`ImageParams`, :class:`VideoParams` or
+        :class:`AudioParams` by ``type`` (``None`` means "not given"); prefer the typed
+        :meth:`create_image`, :meth:`create_video` and :meth:`create_audio`, which IDEs and
+        mypy check. Parameters of another project type are ignored with a warning, as the
+        reference ignores them; unknown names and bad values raise ValidationError.
         """
-        given = {"type": type, "model_id": model_id, "positive_prompt": positive_prompt,
+        typed = self._typed(type, model_id, positive_prompt, number_of_media, params)
+        return self._create(typed)
+
+    @same_parameters_as(ImageParams)
+    def create_image(self, *args: Any, **kwargs: Any) -> Project:
+        """Create an image project; the parameters are :class:`ImageParams`'s.
+
+        Every value is checked — types, then the model's own options from the catalogue —
+        before any upload or socket message (ValidationError naming the parameter). Returns
+        as soon as the request is written: ``project.wait()`` gives the result URLs.
+        """
+        return self._create(build_params(ImageParams, args, kwargs))
+
+    @same_parameters_as(VideoParams)
+    def create_video(self, *args: Any, **kwargs: Any) -> Project:
+        """Create a video project; the parameters are :class:`VideoParams`'s (checked as in
+        :meth:`create_image`, reference media by their magic bytes)."""
+        return self._create(build_params(VideoParams, args, kwargs))
+
+    @same_parameters_as(AudioParams)
+    def create_audio(self, *args: Any, **kwargs: Any) -> Project:
+        """Create a music project; the parameters are :class:`AudioParams`'s (checked as in
+        :meth:`create_image`)."""
+        return self._create(build_params(AudioParams, args, kwargs))
+
+    def _typed(self, kind: str, model_id: str, positive_prompt: str | None,
+               number_of_media: int | None, params: Mapping[str, Any]) -> ProjectParams:
+        given = {"type": kind, "model_id": model_id, "positive_prompt": positive_prompt,
                  "number_of_media": number_of_media, **params}
-        given = {k: v for k, v in given.items() if v is not None}
-        check_params(given)
-        if type not in ("image", "video", "audio"):  # the reference checks it after the catalogue
-            raise ValidationError('Invalid project type. Must be "image", "video", or "audio".')
-        if not isinstance(model_id, str) or not model_id:
-            raise ValidationError("model_id must be a non-empty string")
+        typed, ignored = params_from({k: v for k, v in given.items() if v is not None})
+        if ignored:
+            log.warning("%s: not parameters of %s projects, ignored as the reference does",
+                        ", ".join(sorted(ignored)), kind)
+        return typed
+
+    def _create(self, params: ProjectParams) -> Project:
         if self.transport.closing.is_set():
             raise ClientClosedError("the client is closed")
-        options = self.catalog.model_options(model_id)
+        options = self.catalog.model_options(params.model_id)
         project_id = str(uuid.uuid4()).upper()
         app_source = (getattr(self.transport.options, "app_source", None) or "").strip() or None
-        request, plan = prepare_request(project_id, given, options, app_source=app_source)
-        count = given.get("number_of_media")
-        expected = int(count) if isinstance(count, (int, float)) and truthy(count) else 1
+        request, plan = prepare_request(project_id, params, options, app_source=app_source)
         run_uploads(self.transport.rest, self.transport.io, project_id, plan)
-        project = Project(self, project_id, without_media(given), expected)
+        project = Project(self, project_id, without_media(params.given()),
+                          params.number_of_media)
         with self.transport.lock:
             self._tracked[project_id] = project  # before sending: no event can outrun it
         try:
@@ -115,6 +151,42 @@ class ProjectsApi:
             raise
         self._ensure_housekeeper()
         return project
+
+    # -- estimates: the words of create() -------------------------------------------------------
+
+    def estimate_cost(
+        self,
+        type: str,
+        model_id: str,
+        positive_prompt: str | None = None,
+        *,
+        number_of_media: int | None = None,
+        **params: Any,
+    ) -> CostEstimate:
+        """Quote a project before creating it: the same parameters as :meth:`create`, checked
+        the same way; unset steps, sizes, fps and duration use the model's defaults."""
+        return self._estimate(
+            self._typed(type, model_id, positive_prompt, number_of_media, params))
+
+    @same_parameters_as(ImageParams)
+    def estimate_image_cost(self, *args: Any, **kwargs: Any) -> CostEstimate:
+        """Quote :meth:`create_image` with these parameters (``/api/v2|v3/job/estimate``)."""
+        return self._estimate(build_params(ImageParams, args, kwargs))
+
+    @same_parameters_as(VideoParams)
+    def estimate_video_cost(self, *args: Any, **kwargs: Any) -> CostEstimate:
+        """Quote :meth:`create_video` with these parameters (``/api/v1/job-video/estimate``)."""
+        return self._estimate(build_params(VideoParams, args, kwargs))
+
+    @same_parameters_as(AudioParams)
+    def estimate_audio_cost(self, *args: Any, **kwargs: Any) -> CostEstimate:
+        """Quote :meth:`create_audio` with these parameters (``/api/v1/job-audio/estimate``)."""
+        return self._estimate(build_params(AudioParams, args, kwargs))
+
+    def _estimate(self, params: ProjectParams) -> CostEstimate:
+        options = self.catalog.model_options(params.model_id)
+        check_options(params, options)
+        return estimate_project(self.catalog, params, options, network=self.transport.network)
 
     def cancel(self, project_id: str) -> bool:
         """Cancel a project: tell the server, then mark it and its unfinished jobs canceled.
@@ -184,21 +256,9 @@ class ProjectsApi:
     def is_audio_model(self, model_id: str) -> bool:
         return self.catalog.is_audio_model(model_id)
 
-    def estimate_cost(self, **request: Any) -> CostEstimate:
-        """Same keywords and result as ``Catalog.estimate_cost``."""
-        return self.catalog.estimate_cost(**request)
-
     def estimate_enhancement_cost(self, strength: str = "medium",
                                   token_type: str = "spark") -> CostEstimate:
         return self.catalog.estimate_enhancement_cost(strength, token_type)
-
-    def estimate_video_cost(self, **request: Any) -> CostEstimate:
-        """Same keywords and result as ``Catalog.estimate_video_cost``."""
-        return self.catalog.estimate_video_cost(**request)
-
-    def estimate_audio_cost(self, **request: Any) -> CostEstimate:
-        """Same keywords and result as ``Catalog.estimate_audio_cost``."""
-        return self.catalog.estimate_audio_cost(**request)
 
     # -- result URLs (io pool / caller threads, never the socket thread) ---------------------
 

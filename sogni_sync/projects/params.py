@@ -1,27 +1,47 @@
-"""The parameters ``projects.create()`` accepts, in snake_case.
+"""The typed parameters of image, video and audio projects.
 
 Every name is the reference's camelCase ``ProjectParams`` key converted mechanically
 (``sogni_sync._convert.to_snake``): ``modelId`` → ``model_id``, ``disableNSFWFilter`` →
 ``disable_nsfw_filter``, ``controlNet.guidanceStart`` → ``control_net["guidance_start"]``.
-Values are JS-like: ``None`` (or leaving a parameter out) means "not given" (JS ``undefined``).
+``None`` (or leaving a parameter out) means "not given" (JS ``undefined``).
+
+:class:`ImageParams`, :class:`VideoParams` and :class:`AudioParams` are frozen: building one
+checks every value's type (``bool`` is not a number, NaN and infinities are refused, closed sets
+are closed) and the ranges that do not depend on the model; the model's own ranges (steps,
+guidance, sizes, frames, fps, bpm …) are checked against its catalogue options before anything
+is uploaded or sent. ``client.projects.create_image(...)`` and friends take exactly these
+classes' keyword parameters.
 
 Media inputs (``starting_image``, ``context_images`` items, ``control_net["image"]``,
 ``reference_*``) accept ``bytes``/``bytearray``/``memoryview``, a ``str`` or ``os.PathLike``
 path (streamed, never read whole), a binary file object, or ``True`` meaning "already uploaded
-for this project".
-
-Parameters that belong to another project type are accepted and ignored, as the reference
-does (e.g. ``number_of_previews`` on an audio project); names nobody knows are a
-:class:`~sogni_sync.errors.ValidationError` before anything is fetched or sent.
+for this project". Their leading bytes must be of the kind the parameter needs (image, audio or
+video); empty inputs, directories and missing files are refused by name.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import difflib
+import inspect
+import os
+from collections.abc import Callable, Mapping, Sequence
+from typing import (
+    Any,
+    BinaryIO,
+    ClassVar,
+    Concatenate,
+    Literal,
+    ParamSpec,
+    TypedDict,
+    TypeVar,
+    Union,
+)
+
+import attrs
 
 from sogni_sync._convert import to_snake
 from sogni_sync.errors import ValidationError
+from sogni_sync.projects._checks import check_fields
 
 __all__ = [
     "ALL_PARAMS",
@@ -29,51 +49,276 @@ __all__ = [
     "COMMON_PARAMS",
     "CONTROL_NET_KEYS",
     "IMAGE_PARAMS",
+    "MAX_NUMBER_OF_MEDIA",
     "MEDIA_PARAMS",
     "VIDEO_CONTROL_NET_KEYS",
     "VIDEO_PARAMS",
+    "AudioOutputFormat",
+    "AudioParams",
+    "ControlMode",
+    "ControlNet",
+    "ControlNetName",
+    "GptImageBackground",
+    "GptImageQuality",
+    "ImageOutputFormat",
+    "ImageParams",
+    "MediaInput",
+    "Network",
+    "ProjectParams",
+    "ProjectType",
+    "Sam2Point",
+    "Sampler",
+    "Scheduler",
+    "TimeSignature",
+    "TokenType",
+    "VideoControlNet",
+    "VideoControlNetName",
+    "VideoOutputFormat",
+    "VideoParams",
+    "build_params",
     "check_params",
+    "params_from",
+    "same_parameters_as",
 ]
 
-COMMON_PARAMS = frozenset(
-    {
-        "type", "model_id", "number_of_media", "positive_prompt", "negative_prompt",
-        "style_prompt", "steps", "guidance", "seed", "network", "disable_nsfw_filter",
-        "token_type", "app_source", "loras", "lora_strengths", "output_format",
-        "sampler", "scheduler",
-    }
-)
-IMAGE_PARAMS = frozenset(
-    {
-        "number_of_previews", "starting_image", "starting_image_strength", "context_images",
-        "size_preset", "width", "height", "control_net", "gpt_image_quality",
-        "gpt_image_background",
-    }
-)
-VIDEO_PARAMS = frozenset(
-    {
-        "duration", "fps", "frames", "shift", "teacache_threshold", "reference_image",
-        "reference_image_end", "reference_audio", "reference_audio_identity",
-        "audio_identity_strength", "audio_start", "audio_duration", "reference_video",
-        "video_start", "sam2_coordinates", "control_net", "detailer_strength",
-        "first_frame_strength", "last_frame_strength", "trim_end_frame", "width", "height",
-        "reference_image_urls", "reference_video_urls", "reference_audio_urls",
-        "generate_audio",
-    }
-)
-AUDIO_PARAMS = frozenset(
-    {
-        "duration", "bpm", "timesignature", "language", "lyrics", "keyscale", "composer_mode",
-        "prompt_strength", "creativity", "shift",
-    }
-)
+ProjectType = Literal["image", "video", "audio"]
+TokenType = Literal["sogni", "spark"]
+Network = Literal["fast", "relaxed"]
+ImageOutputFormat = Literal["png", "jpg", "webp"]
+VideoOutputFormat = Literal["mp4"]
+AudioOutputFormat = Literal["mp3", "flac", "wav"]
+GptImageQuality = Literal["low", "medium", "high", "auto", "standard", "hd"]
+GptImageBackground = Literal["opaque", "auto"]
+TimeSignature = Literal["2", "3", "4", "6"]
+ControlMode = Literal["balanced", "prompt_priority", "cn_priority"]
+ControlNetName = Literal[
+    "canny", "depth", "inpaint", "instrp2p", "lineart", "lineartanime", "mlsd", "normalbae",
+    "openpose", "scribble", "segmentation", "shuffle", "softedge", "tile", "instantid",
+]
+VideoControlNetName = Literal["canny", "pose", "depth", "detailer"]
+#: Sampler aliases the catalogue knows (the model's tier decides which one it accepts).
+Sampler = Literal[
+    "euler", "euler_a", "euler_ancestral", "heun", "dpmpp_2m", "dpmpp_2m_sde", "dpmpp_sde",
+    "dpmpp_3m_sde", "uni_pc", "lcm", "lms", "dpm_2", "dpm_2_ancestral", "dpm_fast",
+    "dpm_adaptive", "dpmpp_2s_ancestral", "ddpm", "dfs_sd3", "dpm_pp", "pndm_plms",
+    "res_multistep", "er_sde",
+]
+Scheduler = Literal[
+    "simple", "normal", "karras", "exponential", "sgm_uniform", "ddim_uniform", "beta",
+    "linear_quadratic", "kl_optimal", "ddim", "leading", "linear",
+]
+#: bytes, a path, a binary file object, or True ("already uploaded for this project").
+MediaInput = Union[  # noqa: UP007 - a runtime alias, used inside other annotations
+    bytes, bytearray, memoryview, str, os.PathLike[str], BinaryIO, Literal[True]
+]
+
+#: The reference's cap on media per project (``clampVariationCount``).
+MAX_NUMBER_OF_MEDIA = 16
+
+
+class _ControlNetName(TypedDict):
+    name: ControlNetName
+
+
+class ControlNet(_ControlNetName, total=False):
+    """Image ControlNet (``ControlNetParams``): ``name`` is required; numbers are 0-1."""
+
+    image: MediaInput | None
+    strength: float | None
+    mode: ControlMode | None
+    guidance_start: float | None
+    guidance_end: float | None
+
+
+class _VideoControlNetName(TypedDict):
+    name: VideoControlNetName
+
+
+class VideoControlNet(_VideoControlNetName, total=False):
+    """LTX v2v ControlNet (``VideoControlNetParams``): ``name`` is required; ``strength`` 0-1."""
+
+    strength: float | None
+
+
+class Sam2Point(TypedDict):
+    """A point on the subject to replace (normalised 0-1 or pixels)."""
+
+    x: float
+    y: float
+
+
+@attrs.frozen
+class _BaseParams:
+    """Fields every project type has (``BaseProjectParams``)."""
+
+    type: ClassVar[ProjectType]
+
+    #: the model ID (``client.catalog.supported_models()``)
+    model_id: str = attrs.field(metadata={"text": True})
+    #: what to create; must not be empty
+    positive_prompt: str = attrs.field(metadata={"text": True})
+    #: how many images/videos/tracks: 1 … 16
+    number_of_media: int = attrs.field(default=1, kw_only=True,
+                                       metadata={"min": 1, "max": MAX_NUMBER_OF_MEDIA})
+    #: what to avoid (dropped for audio and Seedance, as the reference does)
+    negative_prompt: str | None = attrs.field(default=None, kw_only=True)
+    style_prompt: str | None = attrs.field(default=None, kw_only=True)
+    #: diffusion steps, within the model's range
+    steps: int | None = attrs.field(default=None, kw_only=True)
+    #: guidance scale, within the model's range (and its decimals)
+    guidance: float | None = attrs.field(default=None, kw_only=True)
+    #: a uint32 seed for one job (the server picks the others)
+    seed: int | None = attrs.field(
+        default=None, kw_only=True, metadata={"min": 0, "max": 2**32 - 1}
+    )
+    network: Network | None = attrs.field(default=None, kw_only=True)
+    disable_nsfw_filter: bool | None = attrs.field(default=None, kw_only=True)
+    token_type: TokenType | None = attrs.field(default=None, kw_only=True)
+    #: defaults to the client's ``app_source``
+    app_source: str | None = attrs.field(default=None, kw_only=True)
+    loras: Sequence[str] | None = attrs.field(default=None, kw_only=True)
+    #: one strength per LoRA, 0-2
+    lora_strengths: Sequence[float] | None = attrs.field(
+        default=None, kw_only=True, metadata={"min": 0, "max": 2}
+    )
+    #: checked against the model tier's allowed samplers
+    sampler: Sampler | None = attrs.field(default=None, kw_only=True, metadata={"runtime": str})
+    #: checked against the model tier's allowed schedulers
+    scheduler: Scheduler | None = attrs.field(default=None, kw_only=True, metadata={"runtime": str})
+
+    def __attrs_post_init__(self) -> None:
+        check_fields(self)
+
+    def given(self) -> dict[str, Any]:
+        """The given parameters (``type`` included) as a snake_case dict, None left out."""
+        values = {"type": self.type, **attrs.asdict(self, recurse=False)}
+        return {k: v for k, v in values.items() if v is not None}
+
+
+@attrs.frozen(kw_only=True)
+class ImageParams(_BaseParams):
+    """An image project (``ImageProjectParams``)."""
+
+    type: ClassVar[ProjectType] = "image"
+
+    #: previews to stream per image (they cost money)
+    number_of_previews: int | None = attrs.field(default=None, metadata={"min": 0, "max": 100})
+    #: img2img input (JPEG/PNG/WebP)
+    starting_image: MediaInput | None = attrs.field(default=None, metadata={"media": "image"})
+    #: 0-1 (1 keeps the original); defaults to 0.5 with a starting image
+    starting_image_strength: float | None = attrs.field(default=None, metadata={"min": 0, "max": 1})
+    #: reference images for edit models (up to the model's limit)
+    context_images: Sequence[MediaInput] | None = attrs.field(
+        default=None, metadata={"media": "image"}
+    )
+    #: a size preset ID or ``"custom"`` (then width and height are used)
+    size_preset: str | None = None
+    #: custom width/height: 256 … the model's maximum
+    width: int | None = attrs.field(default=None, metadata={"reference": "Width"})
+    height: int | None = attrs.field(default=None, metadata={"reference": "Height"})
+    control_net: ControlNet | None = None
+    gpt_image_quality: GptImageQuality | None = None
+    gpt_image_background: GptImageBackground | None = None
+    output_format: ImageOutputFormat | None = None
+
+
+@attrs.frozen(kw_only=True)
+class VideoParams(_BaseParams):
+    """A video project (``VideoProjectParams``): WAN 2.2, LTX-2.3 and Seedance 2.0 models."""
+
+    type: ClassVar[ProjectType] = "video"
+
+    #: seconds; sets ``frames`` with the model family's maths
+    duration: float | None = attrs.field(default=None, metadata={"reference": "Video duration"})
+    #: one of the model's frame rates
+    fps: float | None = None
+    #: deprecated; overwritten when ``duration`` is given
+    frames: int | None = None
+    shift: float | None = None
+    #: 0-1 (WAN t2v/i2v); 0 disables
+    teacache_threshold: float | None = attrs.field(
+        default=None, metadata={"reference": "teacacheThreshold"}
+    )
+    reference_image: MediaInput | None = attrs.field(default=None, metadata={"media": "image"})
+    reference_image_end: MediaInput | None = attrs.field(default=None, metadata={"media": "image"})
+    reference_audio: MediaInput | None = attrs.field(default=None, metadata={"media": "audio"})
+    reference_audio_identity: MediaInput | None = attrs.field(
+        default=None, metadata={"media": "audio"}
+    )
+    #: 0-10, 0 disables
+    audio_identity_strength: float | None = attrs.field(
+        default=None, metadata={"min": 0, "max": 10}
+    )
+    audio_start: float | None = attrs.field(default=None, metadata={"min": 0})
+    audio_duration: float | None = attrs.field(default=None, metadata={"min": 0, "exclusive": True})
+    reference_video: MediaInput | None = attrs.field(default=None, metadata={"media": "video"})
+    video_start: float | None = attrs.field(default=None, metadata={"min": 0})
+    #: animate-replace only
+    sam2_coordinates: Sequence[Sam2Point] | None = None
+    control_net: VideoControlNet | None = None
+    detailer_strength: float | None = attrs.field(default=None, metadata={"min": 0, "max": 1})
+    first_frame_strength: float | None = attrs.field(default=None, metadata={"min": 0, "max": 1})
+    last_frame_strength: float | None = attrs.field(default=None, metadata={"min": 0, "max": 1})
+    trim_end_frame: bool | None = None
+    #: output size; the model's range and grid
+    width: int | None = attrs.field(default=None, metadata={"reference": "Video width"})
+    height: int | None = attrs.field(default=None, metadata={"reference": "Video height"})
+    #: Seedance only: HTTPS URLs the vendor fetches
+    reference_image_urls: Sequence[str] | None = attrs.field(
+        default=None, metadata={"urls": "referenceImageUrls"}
+    )
+    reference_video_urls: Sequence[str] | None = attrs.field(
+        default=None, metadata={"urls": "referenceVideoUrls"}
+    )
+    reference_audio_urls: Sequence[str] | None = attrs.field(
+        default=None, metadata={"urls": "referenceAudioUrls"}
+    )
+    generate_audio: bool | None = None
+    output_format: VideoOutputFormat | None = None
+
+
+@attrs.frozen(kw_only=True)
+class AudioParams(_BaseParams):
+    """A music project (``AudioProjectParams``, ACE-Step 1.5)."""
+
+    type: ClassVar[ProjectType] = "audio"
+
+    #: seconds, within the model's range
+    duration: float | None = None
+    bpm: int | None = None
+    timesignature: TimeSignature | None = None
+    #: one of the model's languages
+    language: str | None = None
+    #: none = instrumental
+    lyrics: str | None = None
+    #: one of the model's keys, e.g. ``"C major"``
+    keyscale: str | None = None
+    composer_mode: bool | None = None
+    prompt_strength: float | None = None
+    creativity: float | None = None
+    shift: float | None = None
+    output_format: AudioOutputFormat | None = None
+
+
+ProjectParams = ImageParams | VideoParams | AudioParams
+PARAM_CLASSES: dict[str, type[ImageParams] | type[VideoParams] | type[AudioParams]] = {
+    "image": ImageParams, "video": VideoParams, "audio": AudioParams,
+}
+
+
+def _names(cls: type[Any]) -> frozenset[str]:
+    return frozenset(a.name for a in attrs.fields(cls))
+
+
+COMMON_PARAMS = _names(_BaseParams) | {"type"}
+IMAGE_PARAMS = _names(ImageParams) - COMMON_PARAMS
+VIDEO_PARAMS = _names(VideoParams) - COMMON_PARAMS
+AUDIO_PARAMS = _names(AudioParams) - COMMON_PARAMS
 ALL_PARAMS = COMMON_PARAMS | IMAGE_PARAMS | VIDEO_PARAMS | AUDIO_PARAMS
 
 #: Image ControlNet keys (``ControlNetParams``) and the video variant (``{name, strength}``).
-CONTROL_NET_KEYS = frozenset(
-    {"name", "image", "strength", "mode", "guidance_start", "guidance_end"}
-)
-VIDEO_CONTROL_NET_KEYS = frozenset({"name", "strength"})
+CONTROL_NET_KEYS = ControlNet.__required_keys__ | ControlNet.__optional_keys__
+VIDEO_CONTROL_NET_KEYS = VideoControlNet.__required_keys__ | VideoControlNet.__optional_keys__
 
 #: Parameters that carry uploadable media, in the reference's upload order per type.
 MEDIA_PARAMS = (
@@ -86,7 +331,9 @@ def _unknown(names: list[str], known: frozenset[str], where: str) -> ValidationE
     hints = []
     for name in names:
         snake = to_snake(name)
-        hint = f" (did you mean {snake!r}?)" if snake != name and snake in known else ""
+        close = difflib.get_close_matches(snake, sorted(known), n=1, cutoff=0.8)
+        guess = snake if snake in known else (close[0] if close else None)
+        hint = f" (did you mean {guess!r}?)" if guess and guess != name else ""
         hints.append(f"{name!r}{hint}")
     return ValidationError(f"Unknown {where}: {', '.join(hints)}")
 
@@ -97,9 +344,71 @@ def check_params(params: Mapping[str, Any]) -> None:
     if unknown:
         raise _unknown(unknown, ALL_PARAMS, "project parameter(s)")
     control_net = params.get("control_net")
-    if control_net is not None:
-        if not isinstance(control_net, Mapping):
-            raise ValidationError("control_net must be a mapping with at least a 'name'")
+    if isinstance(control_net, Mapping):
         bad = sorted(str(k) for k in control_net if k not in CONTROL_NET_KEYS)
         if bad:
             raise _unknown(bad, CONTROL_NET_KEYS, "control_net key(s)")
+
+
+def params_from(given: Mapping[str, Any]) -> tuple[ProjectParams, dict[str, Any]]:
+    """Typed parameters from a reference-shaped mapping with a ``type`` key.
+
+    Returns the parameters and the names that belong to another project type, which the
+    reference accepts and ignores (e.g. ``number_of_previews`` on an audio project).
+    """
+    check_params(given)
+    kind = given.get("type")
+    if not isinstance(kind, str) or kind not in PARAM_CLASSES:
+        raise ValidationError('Invalid project type. Must be "image", "video", or "audio".')
+    cls = PARAM_CLASSES[kind]
+    own = _names(cls)
+    values = {k: v for k, v in given.items() if k in own and v is not None}
+    ignored = {k: v for k, v in given.items() if k not in own and k != "type"}
+    return build_params(cls, (), values), ignored
+
+
+_Params = TypeVar("_Params", bound=_BaseParams)
+
+
+def build_params(cls: type[_Params], args: Sequence[Any], kwargs: Mapping[str, Any]) -> _Params:
+    """``cls(*args, **kwargs)`` with unknown or missing names as ValidationError, not TypeError."""
+    own = _names(cls)
+    unknown = sorted(k for k in kwargs if k not in own)
+    if unknown:
+        raise _unknown(unknown, own, f"{cls.type} project parameter(s)")
+    if len(args) > 2:
+        raise ValidationError(f"only model_id and positive_prompt may be positional, got "
+                              f"{len(args)} positional arguments")
+    values = dict(zip(("model_id", "positive_prompt"), args, strict=False))
+    duplicated = sorted(set(values) & set(kwargs))
+    if duplicated:
+        raise ValidationError(f"{', '.join(duplicated)} given twice")
+    values.update(kwargs)
+    for required in ("model_id", "positive_prompt"):
+        values.setdefault(required, None)  # refused by name by the field checks
+    return cls(**values)
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+_Self = TypeVar("_Self")
+
+
+def same_parameters_as(
+    spec: Callable[_P, Any],
+) -> Callable[[Callable[..., _R]], Callable[Concatenate[_Self, _P], _R]]:
+    """Give a ``(self, *args, **kwargs)`` method the typed signature of ``spec``.
+
+    mypy and IDEs see ``spec``'s parameters (one definition per project type, no copies), and
+    ``help()``/``inspect.signature`` show them too.
+    """
+
+    def decorate(method: Callable[..., _R]) -> Callable[Concatenate[_Self, _P], _R]:
+        signature = inspect.signature(spec)
+        self_param = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        returns = inspect.signature(method).return_annotation
+        method.__signature__ = signature.replace(  # type: ignore[attr-defined]
+            parameters=[self_param, *signature.parameters.values()], return_annotation=returns)
+        return method
+
+    return decorate

@@ -272,18 +272,20 @@ def test_estimate(client: SogniClient) -> None:
         assert num(estimate.token) > 0, f"{what}: token {estimate.token!r}"
         assert num(estimate.usd) > 0, f"{what}: usd {estimate.usd!r}"
 
-    base = dict(network="fast", token_type="spark", model=MODELS["image"], step_count=4,
-                preview_count=0, cn_enabled=False, guidance=1, width=1024, height=1024)
-    img = client.projects.estimate_cost(**base, image_count=2)
+    # ours: the estimates take create()'s parameter names
+    base: dict[str, Any] = dict(network="fast", token_type="spark", model_id=MODELS["image"],
+                                positive_prompt="a lighthouse", steps=4, number_of_previews=0,
+                                guidance=1, width=1024, height=1024)
+    img = client.projects.estimate_image_cost(**base, number_of_media=2)
     positive(img, "image")
-    img4 = client.projects.estimate_cost(**base, image_count=4)
+    img4 = client.projects.estimate_image_cost(**base, number_of_media=4)
     positive(img4, "image x4")
     assert num(img4.token) >= num(img.token), (img4, img)
-    vid = client.projects.estimate_video_cost(token_type="spark", model=MODELS["video"],
+    vid = client.projects.estimate_video_cost(MODELS["video"], "a fox", token_type="spark",
                                               width=512, height=512, duration=5, fps=16,
                                               steps=4, number_of_media=1)
     positive(vid, "video")
-    aud = client.projects.estimate_audio_cost(token_type="spark", model=MODELS["audio"],
+    aud = client.projects.estimate_audio_cost(MODELS["audio"], "synth pop", token_type="spark",
                                               duration=10, steps=8, number_of_media=1)
     positive(aud, "audio")
 

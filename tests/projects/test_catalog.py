@@ -61,31 +61,50 @@ def test_video_asset_config_and_kinds(client: Any) -> None:
 
 
 def test_estimate_paths(client: Any, net: Any) -> None:
-    image = client.projects.estimate_cost(model="flux1-schnell-fp8", image_count=2, step_count=4,
-                                          width=1024, height=1024, guidance=1, sampler="euler",
-                                          context_images=0)
+    # the words of create(); the paths are the reference's
+    image = client.projects.estimate_image_cost("flux1-schnell-fp8", "a lighthouse",
+                                                number_of_media=2, steps=4, width=1024,
+                                                height=1024, guidance=1, sampler="euler",
+                                                context_images=[])
     assert float(image.token) > 0 and float(image.usd) > 0
     enhance = client.projects.estimate_enhancement_cost("medium")
     assert float(enhance.token) > 0
-    video = client.projects.estimate_video_cost(model="wan_v2.2-14b-fp8_t2v", width=640,
-                                                height=640, duration=5, fps=16, steps=4)
-    audio = client.projects.estimate_audio_cost(model="ace_step_1.5_turbo", duration=10, steps=8)
-    assert float(video.usd) > 0 and float(audio.usd) > 0
+    video = client.projects.estimate_video_cost("wan_v2.2-14b-fp8_t2v", "a fox", width=640,
+                                                height=640, duration=5, fps=16, steps=20)
+    audio = client.projects.estimate_audio_cost("ace_step_1.5_turbo", "synth pop", duration=10,
+                                                steps=8)
+    same = client.projects.estimate_cost(type="audio", model_id="ace_step_1.5_turbo",
+                                         positive_prompt="synth pop", duration=10, steps=8)
+    assert float(video.usd) > 0 and float(audio.usd) > 0 and same == audio
     paths = _paths(net, "/api/v")
     v3 = "/api/v3/job/estimate/spark/fast/flux1-schnell-fp8/2/4/0/0/0/1024/1024/1/euler/0"
     assert v3 in paths
     assert "/api/v2/job/estimate/spark/fast/flux1-schnell-fp8/1/5/0/0/0.65/0/0" in paths
-    assert "/api/v1/job-video/estimate/spark/wan_v2.2-14b-fp8_t2v/640/640/81/16/4/1" in paths
+    assert "/api/v1/job-video/estimate/spark/wan_v2.2-14b-fp8_t2v/640/640/81/16/20/1" in paths
     assert "/api/v1/job-audio/estimate/spark/ace_step_1.5_turbo/10/8/1" in paths
+
+
+def test_estimate_defaults_come_from_the_model(client: Any, net: Any) -> None:
+    # steps, size, fps and duration the request would leave to the server: the tier's defaults
+    client.projects.estimate_image_cost("flux1-schnell-fp8", "a lighthouse")
+    client.projects.estimate_video_cost("ltx23-22b-fp8_t2v_distilled", "a fox", duration=5,
+                                        number_of_media=2)
+    client.projects.estimate_audio_cost("ace_step_1.5_sft", "synth pop")
+    paths = _paths(net, "/api/v")
+    assert "/api/v2/job/estimate/spark/fast/flux1-schnell-fp8/1/4/0/0/0/0/0" in paths
+    assert ("/api/v1/job-video/estimate/spark/ltx23-22b-fp8_t2v_distilled/1280/720/121/24/0/2"
+            in paths)
+    assert "/api/v1/job-audio/estimate/spark/ace_step_1.5_sft/30/50/1" in paths
 
 
 def test_estimate_with_size_preset(client: Any, net: Any) -> None:
     preset = client.projects.size_presets("fast", "flux1-schnell-fp8")[0]
-    client.projects.estimate_cost(model="flux1-schnell-fp8", image_count=1, step_count=4,
-                                  size_preset=preset.id, starting_image_strength=0.7)
+    client.projects.estimate_image_cost("flux1-schnell-fp8", "x", steps=4,
+                                        size_preset=preset.id, starting_image=True,
+                                        starting_image_strength=0.7)
     expected = (f"/api/v2/job/estimate/spark/fast/flux1-schnell-fp8/1/4/0/0/"
                 f"0.30000000000000004/{preset.width}/{preset.height}")
     assert expected in _paths(net, "/api/v2/")
     with pytest.raises(ValidationError, match="Invalid size preset"):
-        client.projects.estimate_cost(model="flux1-schnell-fp8", image_count=1, step_count=4,
-                                      size_preset="custom")
+        client.projects.estimate_image_cost("flux1-schnell-fp8", "x", steps=4,
+                                            size_preset="no-such-preset")

@@ -17,7 +17,7 @@ from sogni_sync.projects._events import (
 )
 from sogni_sync.projects._media import load_media, plan_uploads, sniff_content_type
 from sogni_sync.projects._validate import js_to_number, truthy, validate_number
-from sogni_sync.projects.params import check_params
+from sogni_sync.projects.params import ImageParams, VideoParams, check_params
 
 from .media import JPEG, MOV, MP3, MP4, PNG, WAV
 
@@ -67,25 +67,26 @@ def test_media_inputs_read_only_the_head() -> None:
         def readinto(self, b: bytearray) -> int:  # type: ignore[override]
             return self._buf.readinto(b)
 
-    source = load_media(OneWay(PNG), "x")
+    source = load_media(OneWay(PNG), "x", "image")
     assert source.content_type == "image/png"
     assert source.body.read() == PNG  # type: ignore[union-attr]
     seekable = io.BytesIO(JPEG)
     seekable.read(3)
-    assert load_media(seekable, "x").content_type is None or seekable.tell() == 3
+    with pytest.raises(ValidationError, match="x must be an image"):
+        load_media(seekable, "x", "image")  # read from the current position: no JPEG there
+    assert seekable.tell() == 3
     with pytest.raises(ValidationError):
-        load_media(12, "starting_image")
+        load_media(12, "starting_image", "image")
 
 
 def test_upload_plan_order_and_already_uploaded() -> None:
-    plan = plan_uploads({"type": "video", "model_id": "wan_v2.2-14b-fp8_s2v",
-                         "reference_image": True, "reference_audio": WAV,
-                         "reference_video": MP4})
+    plan = plan_uploads(VideoParams("wan_v2.2-14b-fp8_s2v", "p", reference_image=True,
+                                    reference_audio=WAV, reference_video=MP4))
     assert [(u.endpoint, u.slot) for u in plan] == [("media", "referenceAudio"),
                                                     ("media", "referenceVideo")]
-    plan = plan_uploads({"type": "image", "model_id": "gpt-image-2",
-                         "context_images": [PNG, None, True, JPEG],
-                         "control_net": {"name": "canny", "image": PNG}, "starting_image": JPEG})
+    plan = plan_uploads(ImageParams("gpt-image-2", "p", context_images=[PNG, None, True, JPEG],  # type: ignore[list-item]
+                                    control_net={"name": "canny", "image": PNG},
+                                    starting_image=JPEG))
     assert [u.slot for u in plan] == ["startingImage", "cnImage", "contextImage1",
                                       "contextImage4"]
     assert plan[-1].failure == "Failed to upload context image 3"

@@ -14,7 +14,7 @@ from sogni_sync.catalog._options import model_options_from_catalog
 from sogni_sync.errors import ValidationError
 from sogni_sync.projects._prepare import prepare_request
 from sogni_sync.projects._request import to_wire_json
-from sogni_sync.projects.params import check_params
+from sogni_sync.projects.params import params_from
 
 # The referee's shared tree lies beside the checkout (../shared); SOGNI_SHARED_DIR overrides.
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -44,11 +44,11 @@ def to_python(value: Any) -> Any:
 
 
 def build(params: dict[str, Any]) -> dict[str, Any]:
-    check_params(params)
+    typed, _ignored = params_from(params)
     options = model_options_from_catalog(
         params["model_id"], CATALOGUE["models"], CATALOGUE["tiers"]
     )
-    request, _plan = prepare_request(FIXED_ID, params, options)
+    request, _plan = prepare_request(FIXED_ID, typed, options)
     return request
 
 
