@@ -105,7 +105,7 @@ def _describe(hint: Any) -> str:
     if typing.get_origin(hint) is typing.Literal:
         return "one of " + ", ".join(repr(a) for a in typing.get_args(hint))
     if typing.get_origin(hint) is Sequence:
-        return f"a list of ({_describe(typing.get_args(hint)[0])})"
+        return f"a list, each item {_describe(typing.get_args(hint)[0])}"
     if _is_typed_dict(hint):
         keys = ", ".join(sorted(hint.__required_keys__ | hint.__optional_keys__))
         return f"a mapping with the keys {keys}"

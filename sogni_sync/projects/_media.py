@@ -101,6 +101,9 @@ ACCEPTED: dict[str, tuple[str, ...]] = {
 }
 
 
+_ARTICLE = {"image": "an ", "audio": "", "video": "a "}
+
+
 def _check_kind(name: str, head: bytes, kind: MediaKind, where: str) -> str:
     if not head:
         raise ValidationError(f"{name}: {where} is empty (0 bytes)")
@@ -108,7 +111,7 @@ def _check_kind(name: str, head: bytes, kind: MediaKind, where: str) -> str:
     if mime not in ACCEPTED[kind]:
         found = f"looks like {mime}" if mime else "is not a recognised media file"
         raise ValidationError(
-            f"{name} must be {'an' if kind in ('image', 'audio') else 'a'} {kind} "
+            f"{name} must be {_ARTICLE[kind]}{kind} "
             f"({', '.join(ACCEPTED[kind])}), but {where} {found}"
         )
     return mime

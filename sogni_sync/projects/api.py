@@ -154,19 +154,12 @@ class ProjectsApi:
 
     # -- estimates: the words of create() -------------------------------------------------------
 
-    def estimate_cost(
-        self,
-        type: str,
-        model_id: str,
-        positive_prompt: str | None = None,
-        *,
-        number_of_media: int | None = None,
-        **params: Any,
-    ) -> CostEstimate:
+    def estimate_cost(self, type: str, model_id: str, positive_prompt: str | None = None,
+                      **params: Any) -> CostEstimate:
         """Quote a project before creating it: the same parameters as :meth:`create`, checked
         the same way; unset steps, sizes, fps and duration use the model's defaults."""
-        return self._estimate(
-            self._typed(type, model_id, positive_prompt, number_of_media, params))
+        count = params.pop("number_of_media", None)
+        return self._estimate(self._typed(type, model_id, positive_prompt, count, params))
 
     @same_parameters_as(ImageParams)
     def estimate_image_cost(self, *args: Any, **kwargs: Any) -> CostEstimate:

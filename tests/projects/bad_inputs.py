@@ -33,11 +33,13 @@ HELLO = [{"role": "user", "content": "hello"}]
 class Bad(NamedTuple):
     call: str  # image | video | audio (projects.create), estimate, chat
     params: dict[str, Any]
-    param: str  # the parameter the message must name
+    param: str  # the parameter given a bad value
+    named: str = ""  # what the message names, when not ``param`` (a reference text's word)
 
 
-def _image(param: str, value: Any, base: dict[str, Any] = IMAGE, **extra: Any) -> Bad:
-    return Bad("image", {**base, param: value, **extra}, param)
+def _image(param: str, value: Any, base: dict[str, Any] = IMAGE, named: str = "",
+           **extra: Any) -> Bad:
+    return Bad("image", {**base, param: value, **extra}, param, named)
 
 
 def _video(param: str, value: Any, base: dict[str, Any] = WAN, **extra: Any) -> Bad:
@@ -125,10 +127,11 @@ BAD_INPUTS: list[Bad] = [
     _image("control_net", "canny", SD),
     _image("control_net", {"name": "cany"}, SD),
     _image("control_net", {"strength": 0.5}, SD),
-    _image("control_net", {"name": "canny", "strength": 1.5}, SD),
-    _image("control_net", {"name": "canny", "mode": "strong"}, SD),
+    _image("control_net", {"name": "canny", "strength": 1.5}, SD, named="strength"),
+    _image("control_net", {"name": "canny", "mode": "strong"}, SD, named="mode"),
     _image("control_net", {"name": "canny", "image": TEXT}, SD),
-    _image("control_net", {"name": "canny", "guidance_start": float("nan")}, SD),
+    _image("control_net", {"name": "canny", "guidance_start": float("nan")}, SD,
+           named="guidance_start"),
     # -- video ------------------------------------------------------------------------------
     _video("duration", 9999),
     _video("duration", float("nan")),
