@@ -10,7 +10,7 @@ from _demo import demo_client, sample_image, save_results
 def main() -> None:
     start = sys.argv[1] if len(sys.argv) > 1 else sample_image()
     with demo_client() as client:
-        config = client.projects.video_asset_config("wan_v2.2-14b-fp8_i2v_lightx2v")
+        config = client.catalog.video_asset_config("wan_v2.2-14b-fp8_i2v_lightx2v")
         print("i2v assets:", dict(config.assets))
         project = client.projects.create(
             type="video",

@@ -7,7 +7,7 @@ from _demo import demo_client, save_results
 
 def main() -> None:
     with demo_client() as client:
-        options = client.projects.model_options("ace_step_1.5_turbo")
+        options = client.catalog.model_options("ace_step_1.5_turbo")
         print("allowed samplers:", options.sampler.allowed)
         project = client.projects.create(
             type="audio",

@@ -20,6 +20,7 @@ from sogni_sync.auth import AuthManager
 from sogni_sync.errors import ValidationError
 
 if TYPE_CHECKING:
+    from sogni_sync.catalog import Catalog
     from sogni_sync.chat import ChatApi
     from sogni_sync.projects import ProjectsApi
     from sogni_sync.workflows import WorkflowsApi
@@ -119,12 +120,23 @@ class SogniClient:
             return self._lazy[name]
 
     @property
+    def catalog(self) -> Catalog:
+        """``sogni_sync.catalog.Catalog`` — models, options, size presets, availability and
+        prices. Built once; projects and chat use this same catalogue."""
+
+        def build() -> Catalog:
+            module = importlib.import_module("sogni_sync.catalog")
+            return module.Catalog(self.transport)
+
+        return self._concern("catalog", build)
+
+    @property
     def projects(self) -> ProjectsApi:
         """``sogni_sync.projects.ProjectsApi`` — images, video and audio projects."""
 
         def build() -> ProjectsApi:
             module = importlib.import_module("sogni_sync.projects")
-            return module.ProjectsApi(self.transport)
+            return module.ProjectsApi(self.transport, self.catalog)
 
         return self._concern("projects", build)
 
@@ -134,7 +146,7 @@ class SogniClient:
 
         def build() -> ChatApi:
             module = importlib.import_module("sogni_sync.chat")
-            return module.ChatApi(self.transport, self.projects)
+            return module.ChatApi(self.transport, self.projects, self.catalog)
 
         return self._concern("chat", build)
 

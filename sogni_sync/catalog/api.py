@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -70,7 +70,8 @@ class _Cached:
 
 
 class Catalog:
-    """Catalogue look-ups shared by ``projects.create()`` and the public helpers."""
+    """The client's catalogue (``client.catalog``): built once by ``SogniClient`` and handed
+    to projects and chat, which validate against it and price with it."""
 
     def __init__(self, transport: Any) -> None:
         self._transport = transport
@@ -83,6 +84,7 @@ class Catalog:
         self._available_seq = 0
         self._applied_seq = 0
         self._cond = threading.Condition(transport.lock)
+        self._model_listeners: list[Callable[[list[AvailableModel]], Any]] = []
         # Built after the socket authenticated, the frame already went by: the transport
         # replays the last one.
         transport.subscribe("swarmModels", self._on_swarm_models, replay_last=True)
@@ -223,6 +225,28 @@ class Catalog:
                 raise ClientClosedError("client closed while waiting for models")
         raise TimeoutError("Timeout waiting for models")
 
+    def on_models(self, callback: Callable[[list[AvailableModel]], Any]) -> Callable[[], None]:
+        """Call ``callback(models)`` on the ``sogni-callbacks`` thread whenever the list of
+        available models changes (``swarmModels``, network change, disconnect); returns a
+        function that unsubscribes. The current list, when known, is delivered first."""
+        with self._cond:
+            self._model_listeners.append(callback)
+            if self._available:
+                self._transport.dispatch(callback, list(self._available))
+
+        def remove() -> None:
+            with self._cond:
+                if callback in self._model_listeners:
+                    self._model_listeners.remove(callback)
+
+        return remove
+
+    def _models_changed(self) -> None:
+        """Caller holds the lock: wake waiters and tell listeners."""
+        self._cond.notify_all()
+        for callback in self._model_listeners:
+            self._transport.dispatch(callback, list(self._available))
+
     def _build_available(self, counts: Mapping[str, Any]) -> list[AvailableModel]:
         index = {m.get("id"): m for m in (self._models.value if self._models else [])}
         models = []
@@ -245,7 +269,7 @@ class Catalog:
                 return  # a newer frame was applied meanwhile
             self._applied_seq = seq
             self._available = models
-            self._cond.notify_all()
+            self._models_changed()
 
     def _on_swarm_models(self, payload: Any) -> None:
         if not isinstance(payload, Mapping):
@@ -270,8 +294,12 @@ class Catalog:
         with self._cond:
             self._available_seq += 1
             self._applied_seq = self._available_seq
+            changed = bool(self._available)
             self._available = []
-            self._cond.notify_all()
+            if changed:
+                self._models_changed()
+            else:
+                self._cond.notify_all()
 
     def _on_change_network(self, _payload: Any) -> None:
         self._clear_available()

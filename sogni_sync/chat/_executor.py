@@ -50,13 +50,14 @@ def _content_of(value: Any) -> str:
 class ChatToolsApi:
     """Execute tool calls: ``execute`` for one Sogni call, ``execute_all`` for a round."""
 
-    def __init__(self, projects: Any = None) -> None:
+    def __init__(self, projects: Any = None, catalog: Any = None) -> None:
         self._projects = projects
+        self._catalog = catalog  # the client's catalogue: which media models are online
 
     def definitions(self) -> list[dict[str, Any]]:
         """The six Sogni tool definitions with ``model`` enums narrowed to the media models
         online now (``SogniTools.all`` when none are known yet)."""
-        models = getattr(self._projects, "available_models", None) if self._projects else None
+        models = getattr(self._catalog, "available_models", None) if self._catalog else None
         return sogni_tools.build_sogni_tools(list(models or ()))
 
     def execute(
@@ -163,12 +164,12 @@ class ChatToolsApi:
 
     def _available_models(self) -> list[dict[str, Any]]:
         """The online media models as ``{id, media, worker_count}`` (waits up to 10 s)."""
-        waiter = getattr(self._projects, "wait_for_models", None)
+        waiter = getattr(self._catalog, "wait_for_models", None)
         try:
             models = waiter(timeout=MODELS_TIMEOUT) if callable(waiter) else []
         except TimeoutError:
             raise TimeoutError("Timeout waiting for models")
-        return [sogni_tools._as_model_mapping(m) for m in models or ()]
+        return [sogni_tools.as_model_mapping(m) for m in models or ()]
 
     def _run_project(
         self,

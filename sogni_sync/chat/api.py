@@ -63,7 +63,7 @@ class ChatApi:
     chat endpoint with server-side tools.
     """
 
-    def __init__(self, transport: Any, projects: Any = None) -> None:
+    def __init__(self, transport: Any, projects: Any = None, catalog: Any = None) -> None:
         self._transport = transport
         self._lock: threading.RLock = transport.lock
         self._jobs: dict[str, ChatJob] = {}
@@ -71,7 +71,7 @@ class ChatApi:
         self._models_cond = threading.Condition(self._lock)
         self._models_version = 0
         self._listeners: dict[str, list[Callable[[Any], None]]] = {e: [] for e in EVENTS}
-        self.tools = ChatToolsApi(projects)
+        self.tools = ChatToolsApi(projects, catalog)
         self.hosted = HostedChatApi(transport)
         transport.subscribe("jobState", self._on_job_state)
         transport.subscribe("jobTokens", self._on_tokens)

@@ -25,6 +25,7 @@ __all__ = [
     "SOGNI_TOOL_NAMES",
     "SogniTools",
     "build_project_params",
+    "as_model_mapping",
     "build_sogni_tools",
     "hosted_tools_manifest",
     "is_sogni_tool_call",
@@ -150,7 +151,7 @@ def build_sogni_tools(available_models: Sequence[Any] | None = None) -> list[dic
     """
     if not available_models:
         return SogniTools.all
-    models = [_as_model_mapping(m) for m in available_models]
+    models = [as_model_mapping(m) for m in available_models]
     tools = SogniTools.all
     for tool in tools:
         name = tool["function"]["name"]
@@ -163,7 +164,7 @@ def build_sogni_tools(available_models: Sequence[Any] | None = None) -> list[dic
     return tools
 
 
-def _as_model_mapping(model: Any) -> dict[str, Any]:
+def as_model_mapping(model: Any) -> dict[str, Any]:
     if isinstance(model, Mapping):
         return dict(model)
     return {

@@ -107,7 +107,7 @@ def run_models(args: argparse.Namespace) -> int:
     with open_client(args) as client:
         if set(kinds) - {"llm"}:
             try:
-                for media in client.projects.wait_for_models(deadline.remaining()):
+                for media in client.catalog.wait_for_models(deadline.remaining()):
                     if media.media in kinds:
                         rows.append({"id": media.id, "kind": media.media,
                                      "workers": media.worker_count, "name": media.name})

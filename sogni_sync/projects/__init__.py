@@ -13,6 +13,7 @@ from sogni_sync.projects._events import (
     ProjectEvent,
     ProjectFailedEvent,
     ProjectQueuedEvent,
+    ProjectUpdatedEvent,
 )
 from sogni_sync.projects.api import ProjectsApi, as_completed, wait_all
 from sogni_sync.projects.project import Job, Project
@@ -32,6 +33,7 @@ __all__ = [
     "ProjectEvent",
     "ProjectFailedEvent",
     "ProjectQueuedEvent",
+    "ProjectUpdatedEvent",
     "ProjectsApi",
     "as_completed",
     "wait_all",

@@ -26,6 +26,7 @@ __all__ = [
     "ProjectEvent",
     "ProjectFailedEvent",
     "ProjectQueuedEvent",
+    "ProjectUpdatedEvent",
     "error_from_job_error",
 ]
 
@@ -73,7 +74,37 @@ class ProjectEvent:
     #: progress-like events may be merged with the previous one of the same job
     coalesce: ClassVar[bool] = False
     terminal: ClassVar[bool] = False
+    #: job events carry a ``job_id``; project-level events have none
+    job_level: ClassVar[bool] = False
     project_id: str
+
+    def merged(self, newer: ProjectEvent) -> ProjectEvent:
+        """What a coalesced queue keeps when ``newer`` follows this event: the newer one."""
+        return newer
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the event's fields plus its ``event`` name."""
+        data = attrs.asdict(self, recurse=True)
+        return {"event": self.name, **{k: list(v) if isinstance(v, tuple) else v
+                                       for k, v in data.items()}}
+
+
+@attrs.frozen
+class ProjectUpdatedEvent(ProjectEvent):
+    """State changed: ``keys`` names the changed fields (of the job ``job_id``, or of the
+    project itself when ``job_id`` is None). Delivered to ``on("updated", ...)`` listeners only,
+    so ``"*"`` and ``events()`` stay the readable story of the project."""
+
+    name: ClassVar[str] = "updated"
+    coalesce: ClassVar[bool] = True
+    job_id: str | None = None
+    keys: tuple[str, ...] = ()
+
+    def merged(self, newer: ProjectEvent) -> ProjectEvent:
+        if not isinstance(newer, ProjectUpdatedEvent):
+            return newer
+        keys = tuple(dict.fromkeys((*self.keys, *newer.keys)))
+        return attrs.evolve(newer, keys=keys)
 
 
 @attrs.frozen
@@ -86,6 +117,7 @@ class ProjectQueuedEvent(ProjectEvent):
 class JobStartedEvent(ProjectEvent):
     """A job was first seen (usually at ``initiatingModel``)."""
 
+    job_level: ClassVar[bool] = True
     name: ClassVar[str] = "job_started"
     job_id: str = ""
     worker_name: str | None = None
@@ -93,6 +125,7 @@ class JobStartedEvent(ProjectEvent):
 
 @attrs.frozen
 class JobProgressEvent(ProjectEvent):
+    job_level: ClassVar[bool] = True
     name: ClassVar[str] = "progress"
     coalesce: ClassVar[bool] = True
     job_id: str = ""
@@ -104,6 +137,7 @@ class JobProgressEvent(ProjectEvent):
 
 @attrs.frozen
 class JobPreviewEvent(ProjectEvent):
+    job_level: ClassVar[bool] = True
     name: ClassVar[str] = "preview"
     job_id: str = ""
     url: str = ""
@@ -111,6 +145,7 @@ class JobPreviewEvent(ProjectEvent):
 
 @attrs.frozen
 class JobEtaEvent(ProjectEvent):
+    job_level: ClassVar[bool] = True
     name: ClassVar[str] = "eta"
     coalesce: ClassVar[bool] = True
     job_id: str = ""
@@ -121,6 +156,7 @@ class JobEtaEvent(ProjectEvent):
 class JobCompletedEvent(ProjectEvent):
     """A job finished; ``result_url`` is None when withheld (NSFW) or user-canceled."""
 
+    job_level: ClassVar[bool] = True
     name: ClassVar[str] = "job_completed"
     job_id: str = ""
     result_url: str | None = None
@@ -131,6 +167,7 @@ class JobCompletedEvent(ProjectEvent):
 
 @attrs.frozen
 class JobFailedEvent(ProjectEvent):
+    job_level: ClassVar[bool] = True
     name: ClassVar[str] = "job_failed"
     job_id: str = ""
     error: ErrorData | None = None
@@ -174,7 +211,7 @@ class EventQueue:
 
     def put(self, event: ProjectEvent) -> None:
         if event.coalesce and self._items and _same_stream(self._items[-1], event):
-            self._items[-1] = event
+            self._items[-1] = self._items[-1].merged(event)
             return
         if len(self._items) >= self._maxlen and event.coalesce:
             self.dropped += 1
@@ -192,7 +229,8 @@ class EventQueue:
 
 
 class EventIterator(Iterator[ProjectEvent]):
-    """Blocking iterator over one project's events; ends after the terminal event.
+    """Blocking iterator over one project's (or one job's) events; ends after the terminal
+    event (``ends(event)``, by default the project's terminal event).
 
     A context manager too: leaving it unsubscribes. ``timeout`` bounds the whole iteration.
     """
@@ -204,12 +242,14 @@ class EventIterator(Iterator[ProjectEvent]):
         closing: Any,
         unsubscribe: Callable[[], None],
         timeout: float | None,
+        ends: Callable[[ProjectEvent], bool] | None = None,
     ) -> None:
         self._cond = cond
         self._queue = queue
         self._closing = closing
         self._unsubscribe = unsubscribe
         self._deadline = Deadline(timeout)
+        self._ends = ends or (lambda event: event.terminal)
         self._finished = False
 
     def __iter__(self) -> EventIterator:
@@ -227,7 +267,7 @@ class EventIterator(Iterator[ProjectEvent]):
             if self._closing.is_set():
                 raise ClientClosedError("client closed while iterating project events")
             raise TimeoutError("timed out waiting for project events")
-        if event.terminal:
+        if self._ends(event):
             self.close()
         return event
 

@@ -1,173 +1,260 @@
-"""``Project`` and ``Job`` handles.
+"""``Project`` and ``Job`` handles: what users hold, read and wait on.
 
-State is written only under ``transport.lock`` (by socket-event handlers and io-pool follow-ups)
-and read under it; waiters sleep on a ``threading.Condition`` built on that lock and are woken
-by the writes — nothing polls. User callbacks run on the dispatcher thread, never on the socket
-thread.
+A handle only reads: the state behind it (``_state.py``) is written by the client's tracker
+under the client's state lock. Waiters sleep on a ``threading.Condition`` built on that lock and
+are woken by the writes — nothing polls. User callbacks run on the ``sogni-callbacks`` thread,
+never on the socket thread.
+
+From prompt to file: ``project = client.projects.create(...)``, then ``project.save("out/")``
+(it waits) — or ``project.jobs[0].read()`` for the bytes.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import logging
+import math
 import os
 import pathlib
-import re
-import tempfile
-import threading
+import queue
 import time
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import attrs
 
 from sogni_sync._sync import Deadline, wait_for
-from sogni_sync.catalog._families import js_round
+from sogni_sync.catalog.api import ENHANCEMENT_STRENGTHS
 from sogni_sync.errors import (
     ApiError,
     ClientClosedError,
     ProjectCanceled,
     ProjectError,
     ProjectFailed,
+    SogniError,
     TimeoutError,
+    ValidationError,
 )
-from sogni_sync.projects._events import (
-    ErrorData,
-    EventIterator,
-    EventQueue,
-    ProjectCanceledEvent,
-    ProjectCompletedEvent,
-    ProjectEvent,
-    ProjectFailedEvent,
-)
+from sogni_sync.projects._events import ErrorData, EventIterator, EventQueue, ProjectEvent
+from sogni_sync.projects._files import default_filename, resolve_target, write_atomically
+from sogni_sync.projects._followups import FollowUpIo
+from sogni_sync.projects._state import JobState, ProjectState
 
-if TYPE_CHECKING:
-    from sogni_sync.projects.api import ProjectsApi
-
-__all__ = ["Job", "Project"]
+__all__ = ["Job", "Project", "Services", "as_completed", "check_timeout", "wait_all"]
 
 log = logging.getLogger(__name__)
 
 #: Minted download URLs live 30 minutes; refresh a little early.
 URL_REFRESH_AFTER = 25 * 60.0
-FINISHED = frozenset({"completed", "failed", "canceled"})
-_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_EXTENSIONS = {"jpg": ".jpg", "jpeg": ".jpg", "webp": ".webp", "png": ".png",
-               "mp3": ".mp3", "flac": ".flac", "wav": ".wav", "mp4": ".mp4"}
+#: the job events after which ``job.events()`` ends
+_JOB_END = frozenset({"job_completed", "job_failed"})
 
 
-def _clamp(value: float, low: int, high: int) -> int:
-    return max(low, min(high, int(value)))
+def check_timeout(timeout: Any, name: str = "timeout") -> float | None:
+    """``None`` (wait forever) or a number of seconds ≥ 0; anything else is a ValidationError
+    before anything waits (``"5"``, ``True``, NaN, -1)."""
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise ValidationError(f"{name} must be a number of seconds or None, "
+                              f"not {type(timeout).__name__} {timeout!r}")
+    if math.isnan(timeout) or timeout < 0:
+        raise ValidationError(f"{name} must be >= 0 seconds or None, not {timeout!r}")
+    return float(timeout)
 
 
-def _read_umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+@attrs.frozen
+class Services:
+    """What a handle needs from its client: the transport (lock, dispatcher, REST), URL
+    minting, and ``create``/``cancel`` for enhancements and ``project.cancel()``."""
+
+    transport: Any
+    follow: FollowUpIo
+    create: Callable[..., Project]
+    cancel: Callable[[str], bool]
 
 
-# Read once at import: os.umask() is process-wide, so flipping it later could race other threads.
-_UMASK = _read_umask()
+def _subscribe(state: ProjectState, transport: Any, timeout: float | None, job_id: str | None,
+               ends: Callable[[ProjectEvent], bool] | None) -> EventIterator:
+    """A bounded event queue replaying the history so far, then following live events."""
+    events = EventQueue()
+    with state.cond:
+        for event in state.history.snapshot():
+            if job_id is None or getattr(event, "job_id", job_id) == job_id:
+                events.put(event)
+        state.subscribers.append(events if job_id is None else _JobQueue(events, job_id))
+
+    def unsubscribe() -> None:
+        with state.cond:
+            state.subscribers[:] = [q for q in state.subscribers
+                                    if q is not events and getattr(q, "inner", None) is not events]
+
+    return EventIterator(state.cond, events, transport.closing, unsubscribe, timeout, ends)
 
 
-def _file_mode() -> int:
-    """0666 less the umask, as ``open()`` would have created the file."""
-    return 0o666 & ~_UMASK
+class _JobQueue(EventQueue):
+    """A subscriber that forwards one job's events (and project-level ones) to ``inner``."""
+
+    def __init__(self, inner: EventQueue, job_id: str) -> None:
+        super().__init__()
+        self.inner = inner
+        self.job_id = job_id
+
+    def put(self, event: ProjectEvent) -> None:
+        if getattr(event, "job_id", self.job_id) == self.job_id:
+            self.inner.put(event)
+
+
+def _listen(state: ProjectState, transport: Any, name: str, job_id: str | None,
+            callback: Callable[[ProjectEvent], Any]) -> Callable[[], None]:
+    if not isinstance(name, str) or not callable(callback):
+        raise ValidationError("on(name, callback) needs an event name and a callable")
+    entry = (name, job_id, callback)
+    with state.cond:
+        for event in state.history.snapshot():
+            if job_id is not None and getattr(event, "job_id", job_id) != job_id:
+                continue
+            if name in ("*", event.name):
+                transport.dispatch(callback, event)
+        state.listeners.append(entry)
+
+    def remove() -> None:
+        with state.cond:
+            if entry in state.listeners:
+                state.listeners.remove(entry)
+
+    return remove
 
 
 class Job:
-    """One produced medium of a project. Read-only for users; updated by the client."""
+    """One produced medium of a project; a read-only view of its live state."""
 
-    def __init__(self, project: Project, job_id: str, step_count: int) -> None:
+    def __init__(self, project: Project, state: JobState) -> None:
         self._project = project
-        self.id = job_id
-        self.project_id = project.id
-        self.status = "pending"
-        self.step = 0
-        self.step_count = step_count
-        self.seed: int | None = None
-        self.preview_url: str | None = None
-        self.result_url: str | None = None
-        self.is_nsfw = False
-        self.user_canceled = False
-        self.worker_name: str | None = None
-        self.positive_prompt: str | None = None
-        self.negative_prompt: str | None = None
-        self.job_index: int | None = None
-        self.external_progress: float | None = None
-        self.eta: float | None = None  # epoch seconds
-        self.eta_started_at: float | None = None
-        self.error: ErrorData | None = None
-        self._url_minted_at: float | None = None  # None for URLs that came with the event
-        self._minting = False  # a jobResult arrived; its download URL is being minted
-        self._preview: concurrent.futures.Future[None] | None = None  # preview URL in flight
+        self._state = state
+
+    def _read(self, name: str) -> Any:
+        with self._project._cond:
+            return getattr(self._state, name)
+
+    id = property(lambda self: self._state.id, doc="the job id (``imgID``)")
+    project_id = property(lambda self: self._state.project_id)
+    status = property(lambda self: self._read("status"),
+                      doc="pending, initiating, processing, completed, failed or canceled")
+    step = property(lambda self: self._read("step"))
+    step_count = property(lambda self: self._read("step_count"))
+    seed = property(lambda self: self._read("seed"))
+    preview_url = property(lambda self: self._read("preview_url"))
+    result_url = property(lambda self: self._read("result_url"))
+    is_nsfw = property(lambda self: self._read("is_nsfw"))
+    user_canceled = property(lambda self: self._read("user_canceled"))
+    worker_name = property(lambda self: self._read("worker_name"))
+    positive_prompt = property(lambda self: self._read("positive_prompt"))
+    negative_prompt = property(lambda self: self._read("negative_prompt"))
+    job_index = property(lambda self: self._read("job_index"))
+    external_progress = property(lambda self: self._read("external_progress"))
+    eta = property(lambda self: self._read("eta"), doc="estimated end, epoch seconds")
+    eta_started_at = property(lambda self: self._read("eta_started_at"))
+    error = property(lambda self: self._read("error"))
+    finished = property(lambda self: self._read("finished"))
+    has_result_media = property(lambda self: self._read("has_result_media"))
+    progress = property(lambda self: self._read("progress"),
+                        doc="0-100 (steps, the worker's own progress, or the ETA estimate)")
 
     def __repr__(self) -> str:
-        return f"<Job {self.id} {self.status} {self.progress}%>"
-
-    @property
-    def finished(self) -> bool:
-        return self.status in FINISHED
-
-    @property
-    def has_result_media(self) -> bool:
-        return self.status == "completed" and not self.is_nsfw
+        try:
+            return f"<Job {self.id} {self.status} {self.progress}%>"
+        except Exception:
+            return f"<Job {self._state.id!r}>"
 
     @property
     def eta_seconds(self) -> float | None:
-        return None if self.eta is None else max(0.0, self.eta - time.time())
+        eta = self.eta
+        return None if eta is None else max(0.0, eta - time.time())
 
-    @property
-    def progress(self) -> int:
-        """0-100: completed → 100; else external progress, steps, or the ETA estimate."""
-        if self.status == "completed":
-            return 100
-        ext = self.external_progress
-        if isinstance(ext, (int, float)) and ext == ext and abs(ext) != float("inf"):
-            return _clamp(js_round(ext * 100 if 0 <= ext <= 1 else ext), 0, 100)
-        if self.step_count and self.step_count > 0:
-            return _clamp(js_round(self.step / self.step_count * 100), 0, 100)
-        if self.eta is not None and self.eta_started_at is not None:
-            span = self.eta - self.eta_started_at
-            if span > 0:
-                elapsed = time.time() - self.eta_started_at
-                return 1 if elapsed <= 0 else _clamp(js_round(elapsed / span * 100), 1, 95)
-        return 0
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready snapshot (``json.dumps`` works on it), for web handlers and logs."""
+        with self._project._cond:
+            return self._state.to_dict()
+
+    # -- following ------------------------------------------------------------------------------
+
+    def on(self, name: str, callback: Callable[[ProjectEvent], Any]) -> Callable[[], None]:
+        """Call ``callback(event)`` (callback thread) for this job's events named ``name``
+        (``"*"``: all but ``updated``; ``"updated"``: changes with their keys). Earlier events
+        are replayed first. Returns a function that removes the listener."""
+        return _listen(self._project._state, self._project._services.transport, name,
+                       self._state.id, callback)
+
+    def events(self, timeout: float | None = None) -> EventIterator:
+        """A blocking iterator of this job's events (and its project's), ending when the job
+        completes or fails, or the project ends."""
+        check_timeout(timeout)
+        return _subscribe(self._project._state, self._project._services.transport, timeout,
+                          self._state.id, lambda e: e.terminal or e.name in _JOB_END)
+
+    def wait(self, timeout: float | None = None) -> str | None:
+        """Block until this job finishes; its result URL (None when withheld as NSFW).
+
+        Raises ProjectFailed when the job failed, ProjectCanceled when canceled,
+        TimeoutError or ClientClosedError."""
+        check_timeout(timeout)
+        project = self._project
+        closing = project._services.transport.closing
+        with project._cond:
+            wait_for(project._cond,
+                     lambda: self._state.finished or project._state.done or closing.is_set(),
+                     Deadline(timeout))
+            if self._state.status == "completed":
+                return self._state.result_url
+            if self._state.status == "failed":
+                error = self._state.error or ErrorData(0, "Job failed")
+                raise ProjectFailed(f"Job {self.id} failed: {error.message} (code {error.code})",
+                                    error=error, project=project)
+            if self._state.status == "canceled":
+                raise ProjectCanceled(f"Job {self.id} was canceled", project=project)
+            project._outcome_locked(closing.is_set())  # raises unless it completed
+            return None  # the project completed without ever reporting this job
+
+    # -- results --------------------------------------------------------------------------------
 
     def get_result_url(self, refresh: bool = False) -> str:
         """The result URL, minting a fresh signed URL when it expired (or ``refresh``)."""
-        api = self._project._api
-        with api.transport.lock:
-            if self.status != "completed":
+        with self._project._cond:
+            if self._state.status != "completed":
                 raise ProjectError("Job is not completed yet", project=self._project)
-            url, minted = self.result_url, self._url_minted_at
+            url, minted = self._state.result_url, self._state.url_minted_at
         stale = minted is not None and time.monotonic() - minted > URL_REFRESH_AFTER
-        if url and not refresh and not stale:
-            return url
-        if url and minted is None:  # hosted URLs from the worker are never re-signed
-            return url
-        url = api._mint_result_url(self._project, self.id)
-        with api.transport.lock:
-            self.result_url = url
-            self._url_minted_at = time.monotonic()
-        return url
+        if url and ((not refresh and not stale) or minted is None):
+            return str(url)  # hosted URLs from the worker are never re-signed
+        return self._project._services.follow.refresh_url(self._project._state, self.id)
+
+    def _retry_fresh(self, fetch: Callable[[str], Any]) -> Any:
+        try:
+            return fetch(self.get_result_url())
+        except ApiError as exc:
+            if exc.status not in (401, 403, 404) or self._read("url_minted_at") is None:
+                raise
+            return fetch(self.get_result_url(refresh=True))
 
     def get_result_data(self, timeout: float | None = None) -> bytes:
         """Download the result into memory (use :meth:`download` for large media)."""
+        check_timeout(timeout)
         if not self.has_result_media:
             raise ProjectError("No result media available", project=self._project)
-        rest = self._project._api.transport.rest
-        try:
-            return bytes(rest.get_bytes(self.get_result_url(), timeout=timeout))
-        except ApiError as exc:
-            if exc.status not in (401, 403, 404) or self._url_minted_at is None:
-                raise
-            return bytes(rest.get_bytes(self.get_result_url(refresh=True), timeout=timeout))
+        rest = self._project._services.transport.rest
+        return bytes(self._retry_fresh(lambda url: rest.get_bytes(url, timeout=timeout)))
+
+    def read(self, timeout: float | None = None) -> bytes:
+        """The result's bytes, waiting for the job first (``timeout`` covers both)."""
+        deadline = Deadline(check_timeout(timeout))
+        self.wait(deadline.remaining())
+        return self.get_result_data(deadline.remaining())
 
     def default_filename(self) -> str:
         params = self._project.params
-        fmt = str(params.get("output_format") or "").lower()
-        kind = self._project.type
-        ext = _EXTENSIONS.get(fmt) or {"video": ".mp4", "audio": ".mp3"}.get(kind, ".png")
-        return _SAFE.sub("_", f"{self.project_id}_{self.id}") + ext
+        return default_filename(self.project_id, self.id, self._project.type,
+                                str(params.get("output_format") or ""))
 
     def download(self, path: str | os.PathLike[str] = ".") -> pathlib.Path:
         """Stream the result to ``path``; returns the file written.
@@ -179,34 +266,61 @@ class Job:
         """
         if not self.has_result_media:
             raise ProjectError("No result media available", project=self._project)
-        target = pathlib.Path(path)
-        as_dir = target.is_dir() or str(path).endswith((os.sep, "/")) or (
-            not target.exists() and not target.suffix)
-        if as_dir:
-            target.mkdir(parents=True, exist_ok=True)
-            target = target / self.default_filename()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        rest = self._project._api.transport.rest
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".sogni-", suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                try:
-                    rest.stream_to(self.get_result_url(), fh)
-                except ApiError as exc:
-                    if exc.status not in (401, 403, 404) or self._url_minted_at is None:
-                        raise
-                    fh.seek(0)
-                    fh.truncate()
-                    rest.stream_to(self.get_result_url(refresh=True), fh)
-            os.chmod(tmp, _file_mode())  # mkstemp makes 0600; a download is an ordinary file
-            os.replace(tmp, target)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
-        return target
+        target = resolve_target(path, self.default_filename())
+        rest = self._project._services.transport.rest
+
+        def fill(fh: Any) -> None:
+            def fetch(url: str) -> None:
+                fh.seek(0)
+                fh.truncate()
+                rest.stream_to(url, fh)
+
+            self._retry_fresh(fetch)
+
+        return write_atomically(target, fill)
+
+    save = download
+
+    # -- enhancement -------------------------------------------------------------------------
+
+    def start_enhancement(
+        self,
+        strength: str = "medium",
+        *,
+        positive_prompt: str | None = None,
+        style_prompt: str | None = None,
+        token_type: str | None = None,
+    ) -> Project:
+        """Start re-rendering this image with flux1-schnell img2img (projects.md §7.4) and
+        return that project at once: follow it like any project (``wait``, ``events``,
+        ``on``); it is also :attr:`enhancement` until the next one starts.
+
+        ``strength`` is ``"light"``, ``"medium"`` or ``"heavy"`` (others count as medium).
+        """
+        parent = self._project
+        if parent.type != "image":
+            raise ProjectError("Enhancement is only available for images", project=parent)
+        if self.status != "completed":
+            raise ProjectError("Job is not completed yet", project=parent)
+        if self.is_nsfw:
+            raise ProjectError("Job did not pass NSFW filter", project=parent)
+        data = self.get_result_data()
+        p = parent.params
+        enhanced = parent._services.create(
+            type="image", network="fast", model_id="flux1-schnell-fp8",
+            positive_prompt=positive_prompt or p.get("positive_prompt"), negative_prompt="",
+            style_prompt=style_prompt or p.get("style_prompt"),
+            starting_image_strength=1 - ENHANCEMENT_STRENGTHS.get(strength, 0.35),
+            steps=5, guidance=1, number_of_media=1, number_of_previews=0,
+            token_type=token_type or p.get("token_type"), seed=self.seed or p.get("seed"),
+            starting_image=data, size_preset=p.get("size_preset"))
+        parent._enhancements[self.id] = enhanced
+        return enhanced
+
+    @property
+    def enhancement(self) -> Project | None:
+        """The latest enhancement project started from this job, if any."""
+        return self._project._enhancements.get(self.id)
 
     def enhance(
         self,
@@ -217,39 +331,10 @@ class Job:
         token_type: str | None = None,
         timeout: float | None = None,
     ) -> str:
-        """Re-render this image with flux1-schnell img2img; returns the enhanced image URL.
-
-        ``strength`` is ``"light"``, ``"medium"`` or ``"heavy"`` (others count as medium).
-        """
-        from sogni_sync.catalog.api import ENHANCEMENT_STRENGTHS
-
-        parent = self._project
-        if parent.type != "image":
-            raise ProjectError("Enhancement is only available for images", project=parent)
-        if self.status != "completed":
-            raise ProjectError("Job is not completed yet", project=parent)
-        if self.is_nsfw:
-            raise ProjectError("Job did not pass NSFW filter", project=parent)
-        data = self.get_result_data()
-        p = parent.params
-        params: dict[str, Any] = {
-            "type": "image",
-            "network": "fast",
-            "model_id": "flux1-schnell-fp8",
-            "positive_prompt": positive_prompt or p.get("positive_prompt"),
-            "negative_prompt": "",
-            "style_prompt": style_prompt or p.get("style_prompt"),
-            "starting_image_strength": 1 - ENHANCEMENT_STRENGTHS.get(strength, 0.35),
-            "steps": 5,
-            "guidance": 1,
-            "number_of_media": 1,
-            "number_of_previews": 0,
-            "token_type": token_type or p.get("token_type"),
-            "seed": self.seed or p.get("seed"),
-            "starting_image": data,
-            "size_preset": p.get("size_preset"),
-        }
-        enhanced = parent._api.create(**params)
+        """:meth:`start_enhancement`, then wait for it; returns the enhanced image URL."""
+        check_timeout(timeout)
+        enhanced = self.start_enhancement(strength, positive_prompt=positive_prompt,
+                                          style_prompt=style_prompt, token_type=token_type)
         urls = enhanced.wait(timeout)
         if not urls:
             raise ProjectError("Enhancement produced no result", project=enhanced)
@@ -257,198 +342,210 @@ class Job:
 
 
 class Project:
-    """A submitted project. ``wait()`` for its result URLs, or follow it with ``events()``."""
+    """A submitted project. ``wait()`` for its result URLs, ``save(dir)`` for the files, or
+    follow it with ``events()`` / ``on()``."""
 
-    def __init__(self, api: ProjectsApi, project_id: str, params: Mapping[str, Any],
-                 expected_jobs: int) -> None:
-        self._api = api
-        self._cond = threading.Condition(api.transport.lock)
-        self.id = project_id
-        #: the creation parameters (media inputs included), snake_case
-        self.params: dict[str, Any] = dict(params)
-        self.type: str = str(params.get("type"))
-        self.model_id: str = str(params.get("model_id"))
-        self.number_of_media = expected_jobs
-        self.status = "pending"
-        self.queue_position = -1
-        self.error: ErrorData | None = None
-        self.eta: float | None = None
+    def __init__(self, state: ProjectState, services: Services) -> None:
+        self._state = state
+        self._services = services
+        self._cond = state.cond
         self._jobs: dict[str, Job] = {}
-        self._server_completed = False
-        self._finished_at: float | None = None
-        self._last_update = time.monotonic()
-        self._failed_syncs = 0
-        self._next_sync = 0.0
-        self._syncing = False
-        self._history = EventQueue()
-        self._subscribers: list[EventQueue] = []
-        self._listeners: list[tuple[str, Callable[[ProjectEvent], Any]]] = []
-        self._done_callbacks: list[Callable[[Project], Any]] = []
-        self._watchers: list[Callable[[Project | None], Any]] = []
-        self._exception: BaseException | None = None  # raised by wait() instead of ProjectFailed
+        self._enhancements: dict[str, Project] = {}
+
+    id = property(lambda self: self._state.id)
+    params = property(lambda self: self._state.params,
+                      doc="the creation parameters (media inputs replaced by True), snake_case")
+    type = property(lambda self: self._state.type)
+    model_id = property(lambda self: self._state.model_id)
+    number_of_media = property(lambda self: self._read("number_of_media"))
+    status = property(lambda self: self._read("status"),
+                      doc="pending, queued, processing, completed, failed or canceled")
+    queue_position = property(lambda self: self._read("queue_position"))
+    error = property(lambda self: self._read("error"))
+    eta = property(lambda self: self._read("eta"))
+    progress = property(lambda self: self._read("progress"), doc="0-100")
+    result_urls = property(lambda self: self._read("result_urls"))
+
+    def _read(self, name: str) -> Any:
+        with self._cond:
+            return getattr(self._state, name)
 
     def __repr__(self) -> str:
-        return f"<Project {self.id} {self.type} {self.status} {self.progress}%>"
+        try:
+            return f"<Project {self.id} {self.type} {self.status} {self.progress}%>"
+        except Exception:
+            return f"<Project {self._state.id!r}>"
 
-    # -- read-only views (consistent snapshots under the lock) ---------------------------------
+    def _job_handle(self, state: JobState) -> Job:
+        handle = self._jobs.get(state.id)
+        if handle is None:
+            handle = self._jobs[state.id] = Job(self, state)
+        return handle
 
     @property
     def jobs(self) -> list[Job]:
         with self._cond:
-            return list(self._jobs.values())
+            return [self._job_handle(s) for s in self._state.jobs.values()]
 
-    @property
-    def result_urls(self) -> list[str]:
+    def job(self, job_id: str) -> Job | None:
+        """The job ``job_id`` of this project, or None when it has not been seen."""
         with self._cond:
-            return [j.result_url for j in self._jobs.values() if j.result_url]
-
-    @property
-    def progress(self) -> int:
-        with self._cond:
-            if self.status == "completed":
-                return 100
-            if not self._jobs:
-                return 0
-            total = sum(j.progress for j in self._jobs.values())
-            return _clamp(js_round(total / max(1, self.number_of_media)), 0, 100)
+            state = self._state.jobs.get(job_id)
+            return None if state is None else self._job_handle(state)
 
     @property
     def eta_seconds(self) -> float | None:
-        return None if self.eta is None else max(0.0, self.eta - time.time())
+        eta = self.eta
+        return None if eta is None else max(0.0, eta - time.time())
 
     def done(self) -> bool:
         """True once the project completed, failed or was canceled."""
+        return bool(self._read("done"))
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready snapshot with its jobs (``json.dumps`` works on it)."""
         with self._cond:
-            return self._finished_at is not None
+            return self._state.to_dict()
 
     # -- blocking --------------------------------------------------------------------------
 
     def wait(self, timeout: float | None = None) -> list[str]:
-        """Block until the project finishes; return its result URLs.
+        """Block until the project finishes (``None``: no limit); return its result URLs.
 
-        Raises ProjectFailed (``.error`` is the ErrorData), ProjectCanceled, TimeoutError, or
+        Raises ProjectFailed (``.error`` is the ErrorData) — also when a result could not be
+        fetched —, ProjectCanceled, TimeoutError, ValidationError for a bad ``timeout``, or
         ClientClosedError when the client closes first. NSFW-withheld results are left out.
         """
-        closing = self._api.transport.closing
+        check_timeout(timeout)
+        closing = self._services.transport.closing
         with self._cond:
-            wait_for(self._cond, lambda: self._finished_at is not None or closing.is_set(),
-                     Deadline(timeout))
-            return self._outcome(closing.is_set())
+            wait_for(self._cond, lambda: self._state.done or closing.is_set(), Deadline(timeout))
+            return self._outcome_locked(closing.is_set())
 
-    def _outcome(self, closing: bool) -> list[str]:
-        if self.status == "completed":
-            return [j.result_url for j in self._jobs.values() if j.result_url]
-        if self.status == "failed":
-            if self._exception is not None:
-                raise self._exception
-            error = self.error or ErrorData(0, "Project failed")
+    def _outcome_locked(self, closing: bool) -> list[str]:
+        state = self._state
+        if state.status == "completed":
+            return state.result_urls
+        if state.status == "failed":
+            if state.exception is not None:
+                raise state.exception
+            error = state.error or ErrorData(0, "Project failed")
             raise ProjectFailed(f"Project {self.id} failed: {error.message} (code {error.code})",
                                 error=error, project=self)
-        if self.status == "canceled":
+        if state.status == "canceled":
             raise ProjectCanceled(f"Project {self.id} was canceled", project=self)
         if closing:
             raise ClientClosedError("client closed while waiting for the project")
         raise TimeoutError(f"Project {self.id} did not finish in time")
+
+    def save(self, directory: str | os.PathLike[str] = ".", *,
+             timeout: float | None = None) -> list[pathlib.Path]:
+        """Wait for the project, then download every result into ``directory`` (created);
+        returns the files written, one per job with media. Raises as :meth:`wait`."""
+        deadline = Deadline(check_timeout(timeout))
+        self.wait(deadline.remaining())
+        return [job.download(pathlib.Path(directory) / "") for job in self.jobs
+                if job.has_result_media]
 
     def cancel(self) -> bool:
         """Ask the network to stop this project; it ends ``canceled``.
 
         ``False`` when it had already finished (nothing is sent), ``True`` otherwise.
         """
-        return self._api.cancel(self.id)
+        return self._services.cancel(self.id)
 
     def add_done_callback(self, fn: Callable[[Project], Any]) -> None:
         """Call ``fn(project)`` on the callback thread once the project finishes."""
         with self._cond:
-            if self._finished_at is None:
-                self._done_callbacks.append(fn)
+            if not self._state.done:
+                self._state.done_callbacks.append(fn)
                 return
-        self._api.transport.dispatch(fn, self)
+        self._services.transport.dispatch(fn, self)
 
     def on(self, name: str, callback: Callable[[ProjectEvent], Any]) -> Callable[[], None]:
-        """Call ``callback(event)`` (callback thread) for events named ``name`` (``"*"`` = all).
+        """Call ``callback(event)`` (callback thread) for events named ``name`` (``"*"``: all
+        but ``updated``; ``"updated"``: state changes with the changed keys).
 
         Events that already happened are replayed first, in order, so registering right after
         ``create()`` never misses anything. Returns a function that removes the listener.
         """
-        entry = (name, callback)
-        with self._cond:
-            for event in self._history.snapshot():
-                if name in ("*", event.name):
-                    self._api.transport.dispatch(callback, event)
-            self._listeners.append(entry)
-
-        def remove() -> None:
-            with self._cond:
-                if entry in self._listeners:
-                    self._listeners.remove(entry)
-
-        return remove
+        return _listen(self._state, self._services.transport, name, None, callback)
 
     def events(self, timeout: float | None = None) -> EventIterator:
         """A blocking iterator of this project's events, from its creation to its terminal
         event. Progress/ETA updates of a job are coalesced when the consumer lags."""
-        queue = EventQueue()
-        with self._cond:
-            for event in self._history.snapshot():
-                queue.put(event)
-            self._subscribers.append(queue)
+        check_timeout(timeout)
+        return _subscribe(self._state, self._services.transport, timeout, None, None)
 
-        def unsubscribe() -> None:
-            with self._cond:
-                if queue in self._subscribers:
-                    self._subscribers.remove(queue)
+    def as_future(self) -> concurrent.futures.Future[list[str]]:
+        """A stdlib Future of :meth:`wait`'s outcome, completed on the callback thread."""
+        future: concurrent.futures.Future[list[str]] = concurrent.futures.Future()
 
-        return EventIterator(self._cond, queue, self._api.transport.closing, unsubscribe,
-                             timeout)
+        def settle(project: Project) -> None:
+            try:
+                future.set_result(project.wait(0))
+            except BaseException as exc:
+                future.set_exception(exc)
 
-    # -- updates (caller holds the lock) ------------------------------------------------------
+        self.add_done_callback(settle)
+        return future
 
-    def _touch(self) -> None:
-        self._last_update = time.monotonic()
 
-    def _emit(self, event: ProjectEvent) -> None:
-        self._history.put(event)
-        for queue in self._subscribers:
-            queue.put(event)
-        dispatch = self._api.transport.dispatch
-        for name, callback in self._listeners:
-            if name in ("*", event.name):
-                dispatch(callback, event)
-        self._cond.notify_all()
+def as_completed(projects: Iterable[Project], timeout: float | None = None) -> Iterator[Project]:
+    """Yield projects as they finish (any order). Raises TimeoutError when ``timeout``
+    passes first, ClientClosedError when a client closes; never raises a project's failure."""
+    check_timeout(timeout)
+    pending = {id(p): p for p in projects}
+    finished: queue.SimpleQueue[Project | None] = queue.SimpleQueue()
+    watchers: list[tuple[ProjectState, Callable[[Any], Any]]] = []
 
-    def _job(self, job_id: str) -> tuple[Job, bool]:
-        job = self._jobs.get(job_id)
-        if job is not None:
-            return job, False
-        steps = self.params.get("steps")
-        job = Job(self, job_id, steps if isinstance(steps, int) else 0)
-        self._jobs[job_id] = job
-        return job, True
+    def watcher(item: Project | None) -> None:
+        finished.put(item)
 
-    def _check_completed(self) -> None:
-        if self._finished_at is not None or not self._server_completed:
-            return
-        jobs = self._jobs.values()
-        if len(self._jobs) >= self.number_of_media and all(j.finished for j in jobs):
-            self._finish("completed")
+    for project in pending.values():
+        state = project._state
+        with state.cond:
+            if state.done:
+                finished.put(project)
+            else:
+                state.watchers.append(watcher)
+                watchers.append((state, watcher))
+    deadline = Deadline(timeout)
+    try:
+        while pending:
+            if finished.empty() and any(
+                    p._services.transport.closing.is_set() for p in pending.values()):
+                raise ClientClosedError("client closed while waiting for projects")
+            try:
+                item = finished.get(timeout=deadline.remaining())
+            except queue.Empty:
+                raise TimeoutError(f"{len(pending)} project(s) did not finish in time") from None
+            if item is None:
+                raise ClientClosedError("client closed while waiting for projects")
+            if pending.pop(id(item), None) is not None:
+                yield item
+    finally:
+        for state, registered in watchers:
+            with state.cond:
+                if registered in state.watchers:
+                    state.watchers.remove(registered)
 
-    def _finish(self, status: str, error: ErrorData | None = None) -> None:
-        if self._finished_at is not None:
-            return
-        self.status = status
-        self.error = error if status == "failed" else self.error
-        self._finished_at = time.monotonic()
-        if status == "completed":
-            self._emit(ProjectCompletedEvent(self.id, tuple(
-                j.result_url for j in self._jobs.values() if j.result_url)))
-        elif status == "failed":
-            self._emit(ProjectFailedEvent(self.id, error))
-        else:
-            self._emit(ProjectCanceledEvent(self.id))
-        for fn in self._done_callbacks:
-            self._api.transport.dispatch(fn, self)
-        self._done_callbacks.clear()
-        for watcher in list(self._watchers):
-            watcher(self)
-        self._cond.notify_all()
+
+def wait_all(projects: Iterable[Project], timeout: float | None = None, *,
+             return_exceptions: bool = False) -> list[Any]:
+    """Wait for every project with one overall ``timeout``; results in the given order.
+
+    The first failure is raised unless ``return_exceptions``, which puts the exception in the
+    project's slot instead (like ``asyncio.gather``).
+    """
+    projects = list(projects)
+    deadline = Deadline(check_timeout(timeout))
+    results: list[Any] = []
+    for project in projects:
+        try:
+            results.append(project.wait(deadline.remaining()))
+        except (SogniError, TimeoutError) as exc:
+            if not return_exceptions or isinstance(exc, (TimeoutError, ClientClosedError)):
+                raise
+            results.append(exc)
+    return results

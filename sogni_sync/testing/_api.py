@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from sogni_sync.testing._jobs import scheduler_of
 from sogni_sync.testing._state import Account, State, error
 from sogni_sync.testing._wire import now_ms
 
@@ -30,8 +31,6 @@ def _opt(text: str | None) -> str | None:
 
 
 def add_routes(app: web.Application, state: State) -> None:
-    from sogni_sync.testing._server import scheduler_of
-
     catalog = state.catalog
     routes = web.RouteTableDef()
     # Serialised once: clients fetch these per project when their cache is cold, so under load

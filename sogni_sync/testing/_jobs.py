@@ -39,7 +39,7 @@ from sogni_sync.testing._wire import dumps, new_id, now_ms
 if TYPE_CHECKING:
     from sogni_sync.testing._socket import Connection
 
-__all__ = ["Job", "Project", "Scheduler"]
+__all__ = ["Job", "Project", "Scheduler", "scheduler_of"]
 
 log = logging.getLogger(__name__)
 
@@ -489,3 +489,10 @@ class Scheduler:
             old = self._finished.popleft()
             self.projects.pop(old, None)
             self.state.storage.forget_project(old)
+
+
+def scheduler_of(state: State) -> Scheduler:
+    """The scheduler the server stored in ``state.extras`` at start-up."""
+    sched = state.extras["scheduler"]
+    assert isinstance(sched, Scheduler)
+    return sched

@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sogni_sync.testing._jobs import preview_key, result_key, upload_key
+from sogni_sync.testing._jobs import preview_key, result_key, scheduler_of, upload_key
 from sogni_sync.testing._state import State, error, ok
 
 __all__ = ["add_routes"]
@@ -47,8 +47,6 @@ def _q(request: web.Request, key: str) -> str | None:
 
 
 def add_routes(app: web.Application, state: State) -> None:
-    from sogni_sync.testing._server import scheduler_of
-
     routes = web.RouteTableDef()
 
     @routes.get("/v1/account/me")

@@ -45,7 +45,7 @@ from aiohttp import web
 from sogni_sync.testing import _api, _auth, _rest, _socket
 from sogni_sync.testing._catalog import Catalog, load_catalog
 from sogni_sync.testing._faults import Faults
-from sogni_sync.testing._jobs import Scheduler
+from sogni_sync.testing._jobs import Scheduler, scheduler_of
 from sogni_sync.testing._recorder import Recorder, RestCall, redact_headers
 from sogni_sync.testing._state import Account, Options, State, error
 
@@ -59,12 +59,6 @@ DEFAULT_PASSWORD = "emulator-password"
 _REST_PUBLIC = {"/v1/account/nonce", "/v1/account/login", "/v1/account/create",
                 "/v1/account/refresh-token", "/v1/account/username/validate",
                 "/v1/account/logout"}
-
-
-def scheduler_of(state: State) -> Scheduler:
-    sched = state.extras["scheduler"]
-    assert isinstance(sched, Scheduler)
-    return sched
 
 
 def _is_loopback(host: str) -> bool:

@@ -30,6 +30,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from sogni_sync.testing._jobs import scheduler_of
 from sogni_sync.testing._state import Account, State
 from sogni_sync.testing._wire import FrameError, decode_frame, dumps, encode_frame
 
@@ -228,8 +229,6 @@ async def _set_subscriptions(state: State, conn: Connection, data: Any) -> None:
 
 
 def authenticated_payload(state: State, conn: Connection) -> dict[str, Any]:
-    from sogni_sync.testing._server import scheduler_of
-
     active, unclaimed = scheduler_of(state).recovery(conn.app_id, conn.account)
     acc = conn.account
     return {

@@ -40,7 +40,7 @@ def _client(tag: str) -> SogniClient:
                          rest_endpoint=ENV["SOGNI_REST_ENDPOINT"],
                          socket_endpoint=ENV["SOGNI_SOCKET_ENDPOINT"])
     client.connect(30)
-    client.projects.wait_for_models(30)
+    client.catalog.wait_for_models(30)
     return client
 
 

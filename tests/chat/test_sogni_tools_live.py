@@ -99,7 +99,7 @@ def test_execute_all_mixes_sogni_and_custom_tools(client: Any) -> None:
 
 
 def test_definitions_follow_the_online_models(client: Any) -> None:
-    client.projects.wait_for_models(timeout=10)
+    client.catalog.wait_for_models(timeout=10)
     tools = {t["function"]["name"]: t for t in client.chat.tools.definitions()}
     enum = tools["sogni_generate_music"]["function"]["parameters"]["properties"]["model"]["enum"]
     assert "ace_step_1.5_turbo" in enum

@@ -242,24 +242,24 @@ def test_login(net: LocalSupernet) -> None:
 
 
 def test_models(client: SogniClient) -> None:
-    available = client.projects.wait_for_models(TIMEOUT)
+    available = client.catalog.wait_for_models(TIMEOUT)
     assert available, "no available models"
     ids = [m.id for m in available]
     missing = [mid for kind, mid in MODELS.items() if kind != "llm" and mid not in ids]
     assert not missing, f"available models lack {missing}"
     image = next(m for m in available if m.id == MODELS["image"])
     assert isinstance(image.worker_count, (int, float)) and image.worker_count > 0
-    supported = client.projects.supported_models(True)
+    supported = client.catalog.supported_models(True)
     assert supported, "supported model list is empty"
     sup = next((m for m in supported if m.id == MODELS["image"]), None)
     assert sup is not None and isinstance(sup.name, str) and sup.name and sup.tier
-    opts = client.projects.model_options(MODELS["image"])
+    opts = client.catalog.model_options(MODELS["image"])
     assert opts.type == "image"
     assert opts.steps is not None
     assert all(finite(getattr(opts.steps, k)) for k in ("min", "max", "default")), opts.steps
     assert opts.sampler.allowed, "no samplers in model options"
     assert opts.scheduler.allowed, "no schedulers in model options"
-    presets = client.projects.size_presets("fast", MODELS["image"], True)
+    presets = client.catalog.size_presets("fast", MODELS["image"], True)
     assert presets, "no size presets"
     for p in presets:
         assert isinstance(p.id, str) and p.id, p
@@ -362,7 +362,7 @@ def test_img2img(client: SogniClient, net: LocalSupernet) -> None:
 def test_cancel(client: SogniClient, slow_steps: LocalSupernet) -> None:
     # 4 images x the model's maximum steps, cancelled as soon as create() returned; the step
     # delay (0.005 s, as the official runners get) keeps the project running meanwhile.
-    opts = client.projects.model_options(MODELS["image"])
+    opts = client.catalog.model_options(MODELS["image"])
     smax = opts.steps.max if opts.steps is not None else None
     steps = int(min(smax if finite(smax) else 8, 50))
     confirmed: list[Any] = []

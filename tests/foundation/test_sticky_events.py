@@ -28,7 +28,7 @@ def connected(sogni_supernet: Any) -> Iterator[SogniClient]:
 def test_models_known_to_concerns_built_after_connect(connected: SogniClient) -> None:
     assert connected.transport.last_payload("swarmLLMModels")
     assert connected.chat.wait_for_models(timeout=5)
-    assert connected.projects.wait_for_models(timeout=5)
+    assert connected.catalog.wait_for_models(timeout=5)
 
 
 def test_replay_is_handed_to_late_subscribers(connected: SogniClient) -> None:

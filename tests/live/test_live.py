@@ -37,7 +37,7 @@ def test_balance(client: SogniClient) -> None:
 
 
 def test_models_and_estimate(client: SogniClient) -> None:
-    models = client.projects.wait_for_models(timeout=30)
+    models = client.catalog.wait_for_models(timeout=30)
     assert models
     estimate = client.projects.estimate_cost(
         model=IMAGE_MODEL, network="fast", token_type="spark", image_count=1, step_count=4,

@@ -47,7 +47,7 @@ def test_every_bad_input_is_refused_before_io(client: Any, net: Any,
     paths = _paths(tmp_path)
     for model in {b.params["model_id"] for b in BAD_INPUTS if isinstance(
             b.params.get("model_id"), str) and b.params["model_id"]}:
-        client.projects.model_options(model)  # the catalogue is cached from here on
+        client.catalog.model_options(model)  # the catalogue is cached from here on
     client.chat.wait_for_models(10)
     failures = []
     for bad in BAD_INPUTS:

@@ -14,50 +14,50 @@ def _paths(net: Any, prefix: str) -> list[str]:
 
 
 def test_models_and_options(client: Any, net: Any) -> None:
-    models = {m.id: m for m in client.projects.supported_models()}
+    models = {m.id: m for m in client.catalog.supported_models()}
     assert models["flux1-schnell-fp8"].media == "image" and models["flux1-schnell-fp8"].tier
     assert models["ace_step_1.5_turbo"].media == "audio"
-    options = client.projects.model_options("flux1-schnell-fp8")
+    options = client.catalog.model_options("flux1-schnell-fp8")
     assert options.type == "image" and options.steps is not None
     assert options.sampler.allowed and options.scheduler.allowed
-    assert client.projects.model_options("ace_step_1.5_turbo").type == "audio"
-    video = client.projects.model_options("wan_v2.2-14b-fp8_t2v_lightx2v")
+    assert client.catalog.model_options("ace_step_1.5_turbo").type == "audio"
+    video = client.catalog.model_options("wan_v2.2-14b-fp8_t2v_lightx2v")
     assert video.type == "video"
     with pytest.raises(ValidationError, match="Model nope not supported"):
-        client.projects.model_options("nope")
+        client.catalog.model_options("nope")
     # list and tiers are cached: one fetch each
     assert len(_paths(net, "/api/v1/models/list")) == 1
     assert len(_paths(net, "/api/v2/models/tiers")) == 1
 
 
 def test_size_presets_cached(client: Any, net: Any) -> None:
-    presets = client.projects.size_presets("fast", "flux1-schnell-fp8")
+    presets = client.catalog.size_presets("fast", "flux1-schnell-fp8")
     assert presets and all(p.id and p.width > 0 and p.height > 0 for p in presets)
-    assert client.projects.size_presets("fast", "flux1-schnell-fp8") == presets
+    assert client.catalog.size_presets("fast", "flux1-schnell-fp8") == presets
     assert len(_paths(net, "/api/v1/size-presets/")) == 1
 
 
 def test_available_models(client: Any) -> None:
-    models = {m.id: m for m in client.projects.wait_for_models(timeout=10)}
+    models = {m.id: m for m in client.catalog.wait_for_models(timeout=10)}
     assert models["flux1-schnell-fp8"].worker_count > 0
     assert models["wan_v2.2-14b-fp8_t2v_lightx2v"].media == "video"
     assert models["ace_step_1.5_turbo"].media == "audio"
-    assert client.projects.available_models
-    by_status = client.projects.fetch_available_models("fast")
+    assert client.catalog.available_models
+    by_status = client.catalog.fetch_available_models("fast")
     assert any(m.id == "flux1-schnell-fp8" and m.worker_count > 0 for m in by_status)
 
 
 def test_video_asset_config_and_kinds(client: Any) -> None:
-    config = client.projects.video_asset_config("wan_v2.2-14b-fp8_s2v_lightx2v")
+    config = client.catalog.video_asset_config("wan_v2.2-14b-fp8_s2v_lightx2v")
     assert config.workflow_type == "s2v"
     assert config.assets["reference_image"] == "required"
     assert config.assets["reference_audio"] == "required"
-    assert client.projects.video_asset_config("seedance-2-0").workflow_type is None
+    assert client.catalog.video_asset_config("seedance-2-0").workflow_type is None
     with pytest.raises(ValidationError, match="Model flux1-schnell-fp8 is not a video model"):
-        client.projects.video_asset_config("flux1-schnell-fp8")
-    assert client.projects.is_video_model("ltx23-22b-fp8_t2v_distilled")
-    assert client.projects.is_audio_model("ace_step_1.5_sft")
-    assert not client.projects.is_video_model("flux1-schnell-fp8")
+        client.catalog.video_asset_config("flux1-schnell-fp8")
+    assert client.catalog.is_video_model("ltx23-22b-fp8_t2v_distilled")
+    assert client.catalog.is_audio_model("ace_step_1.5_sft")
+    assert not client.catalog.is_video_model("flux1-schnell-fp8")
 
 
 def test_estimate_paths(client: Any, net: Any) -> None:
@@ -98,7 +98,7 @@ def test_estimate_defaults_come_from_the_model(client: Any, net: Any) -> None:
 
 
 def test_estimate_with_size_preset(client: Any, net: Any) -> None:
-    preset = client.projects.size_presets("fast", "flux1-schnell-fp8")[0]
+    preset = client.catalog.size_presets("fast", "flux1-schnell-fp8")[0]
     client.projects.estimate_image_cost("flux1-schnell-fp8", "x", steps=4,
                                         size_preset=preset.id, starting_image=True,
                                         starting_image_strength=0.7)
