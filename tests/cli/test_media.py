@@ -124,6 +124,7 @@ def test_ctrl_c_cancels_the_project(net: LocalSupernet, remote: list[str],
         raise KeyboardInterrupt
 
     monkeypatch.setattr(_media, "_follow", interrupted)
+    net.options.step_delay = 5.0  # still running when Ctrl-C arrives, however loaded the machine
     assert main(["video", "a fox", *remote]) == 130
     captured = capsys.readouterr()
     assert "canceled" in captured.err and "interrupted" in captured.err
