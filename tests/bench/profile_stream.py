@@ -85,7 +85,7 @@ def main() -> int:
     with _guard:
         profiles = dict(_profiles)
     for name, prof in profiles.items():
-        if name.startswith("sogni-socket"):
+        if name.rsplit("-", 1)[0] == "sogni-socket":
             print(_report("socket", prof, args.top, out))
     print(_report("consumer", main_prof, args.top, out))
     return 0
