@@ -5,10 +5,18 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
 __all__ = ["FrameError", "compact_json", "decode_frame", "drop_none", "encode_frame"]
+
+
+# The envelope as JSON encoders write it compactly: a type without escapes, plain base64 data.
+# Anything else (spaces, key order, escapes, other keys) takes the general json.loads path, so
+# both paths accept and reject exactly the same frames.
+_ENVELOPE = re.compile(rb'\{"type":"([ !#-\[\]-~]+)","data":"([A-Za-z0-9+/]+={0,2})"\}')
+_json_decode = json.JSONDecoder().decode  # json.loads(str) without its keyword handling
 
 
 class FrameError(ValueError):
@@ -46,6 +54,26 @@ def decode_frame(raw: str | bytes | bytearray) -> tuple[str, Any]:
     Top-level string ``jobID``/``imgID`` are upper-cased: the client makes upper-case ids and
     matching must not depend on the server's spelling.
     """
+    fast = _ENVELOPE.fullmatch(raw) if isinstance(raw, (bytes, bytearray)) else None
+    if fast is not None:
+        msg_type = fast[1].decode("ascii")
+        data: Any = fast[2]
+    else:
+        msg_type, data = _envelope(raw)
+    try:
+        payload = _json_decode(binascii.a2b_base64(data).decode("utf-8"))
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise FrameError(f"{msg_type!r} frame data is not base64 JSON: {exc}") from None
+    if isinstance(payload, dict):
+        for key in ("jobID", "imgID"):
+            value = payload.get(key)
+            if isinstance(value, str) and value:
+                payload[key] = value.upper()
+    return msg_type, payload
+
+
+def _envelope(raw: str | bytes | bytearray) -> tuple[str, str]:
+    """The general path: any JSON spelling of ``{"type": str, "data": non-empty str}``."""
     try:
         text = raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw
         outer = json.loads(text)
@@ -57,13 +85,4 @@ def decode_frame(raw: str | bytes | bytearray) -> tuple[str, Any]:
     data = outer.get("data")
     if not isinstance(data, str) or not data:
         raise FrameError(f"{msg_type!r} frame has no data")
-    try:
-        payload = json.loads(base64.b64decode(data, validate=False).decode("utf-8"))
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise FrameError(f"{msg_type!r} frame data is not base64 JSON: {exc}") from None
-    if isinstance(payload, dict):
-        for key in ("jobID", "imgID"):
-            value = payload.get(key)
-            if isinstance(value, str) and value:
-                payload[key] = value.upper()
-    return msg_type, payload
+    return msg_type, data

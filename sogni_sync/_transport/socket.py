@@ -1,22 +1,53 @@
-"""The one socket thread: a supervisor loop around websocket-client's ``WebSocketApp``.
+"""The one socket thread: connects with websocket-client, then reads with its own poll loop.
 
-The loop connects, runs ``run_forever`` until the connection ends, asks its listener whether to
-reconnect, and sleeps the backoff on the ``closing`` Event (so ``close()`` cuts it short). All
-frame handling is delegated to the listener, which runs on this thread and must be quick. Writes
-happen on the caller's thread (websocket-client serialises them).
+The supervisor loop connects, serves the connection until it ends, asks its listener whether to
+reconnect, and sleeps the backoff on the ``closing`` Event (so ``close()`` cuts it short).
+
+websocket-client does the handshake and frames our writes (callers' threads; it serialises
+them). Reading is ours: one ``poll`` waits on the socket and on a wake-up pair, one large
+``recv`` takes whatever the kernel holds, and :class:`~.wsframes.FrameReader` hands every
+complete message in it to the listener as one batch. That loop also keeps the liveness rules:
+
+* a ping every ``ping_interval`` (websocket-client's ping thread is gone; the loop sends it
+  when the write lock is free, so this thread never waits behind a caller's large send);
+* no pong within ``pong_timeout`` of a ping — a half-open link, or a peer stalled in the middle
+  of a frame — ends the connection (detected within ``ping_interval + pong_timeout``);
+* a caller's write into a peer that stopped reading times out after ``ping_interval`` and the
+  connection is aborted (a half-written frame corrupts the stream);
+* ``stop()`` wakes the loop through the pair; a deliberate close waits at most
+  :data:`CLOSE_WAIT` for the server's close reply, and every blocking step before the socket is
+  open (TCP connect, TLS, the HTTP upgrade) is woken by a ``shutdown`` or the pair, so
+  ``close()`` returns within a second and leaves no thread whatever the peer does.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import random
+import select
 import socket
+import ssl
 import threading
+import time
+import urllib.request
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import websocket
 
-__all__ = ["CloseInfo", "NotWrittenError", "SocketListener", "SocketRunner", "backoff_delay"]
+from sogni_sync._transport.wsframes import FrameReader, ProtocolError, parse_close
+
+__all__ = [
+    "CLOSE_WAIT",
+    "CloseInfo",
+    "NotWrittenError",
+    "PeerUnresponsive",
+    "SocketListener",
+    "SocketRunner",
+    "backoff_delay",
+]
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +55,23 @@ log = logging.getLogger(__name__)
 # those lines would reach stderr through logging.lastResort. Ours say the same, at the right level.
 logging.getLogger("websocket").addHandler(logging.NullHandler())
 
+READ_SIZE = 256 * 1024  # one recv: a loopback burst of ~1,700 token frames
+CLOSE_WAIT = 0.5  # a deliberate close waits this long for the server's close reply
+_RETRY = 0.02  # poll timeout while a control frame waits for the write lock
+_POLLIN = getattr(select, "POLLIN", 1) | getattr(select, "POLLPRI", 2)
+_POLLOUT = getattr(select, "POLLOUT", 4)
+
 
 class NotWrittenError(Exception):
     """The frame provably did not leave the process (no open socket of that generation)."""
+
+
+class PeerUnresponsive(Exception):
+    """No pong arrived in time: the link is half-open or the peer stalled mid-frame."""
+
+
+class _Stopped(Exception):
+    """``stop()`` interrupted a connection attempt."""
 
 
 class CloseInfo:
@@ -58,7 +103,9 @@ class SocketListener(Protocol):
 
     def on_open(self, gen: int) -> None: ...
 
-    def on_frame(self, gen: int, raw: str | bytes) -> None: ...
+    def on_frames(self, gen: int, frames: list[bytes]) -> None:
+        """Every complete message one read produced, in order (never empty)."""
+        ...
 
     def on_closed(self, gen: int, info: CloseInfo) -> bool:
         """Return True to reconnect after the backoff, False to end the thread."""
@@ -71,8 +118,53 @@ def backoff_delay(failures: int, base: float, cap: float) -> float:
     return float(delay * (0.8 + 0.4 * random.random()))
 
 
+class _Conn:
+    """One connection attempt: the websocket-client object, its raw socket, the wake-up pair."""
+
+    __slots__ = ("close_reason", "gen", "opened", "raw", "sock", "wake_r", "wake_w")
+
+    def __init__(self, gen: int) -> None:
+        self.gen = gen
+        self.sock: websocket.WebSocket | None = None
+        self.raw: socket.socket | None = None
+        self.opened = False
+        self.close_reason: str | None = None
+        self.wake_r, self.wake_w = socket.socketpair()
+        self.wake_r.setblocking(False)
+        self.wake_w.setblocking(False)
+
+    def wake(self) -> None:
+        try:
+            self.wake_w.send(b"\0")
+        except OSError:
+            pass  # full (already woken) or closed (already ended)
+
+    def abort(self) -> None:
+        """Wake any blocking step on the socket (connect, TLS, handshake, recv, send)."""
+        raw = self.raw
+        if raw is not None:
+            try:
+                raw.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self.wake()
+
+    def release(self) -> None:
+        sock = self.sock
+        if sock is not None:
+            sock.connected = False
+            try:
+                sock.shutdown()
+            except Exception as exc:  # pragma: no cover - best effort
+                log.debug("socket shutdown failed: %s", type(exc).__name__)
+        elif self.raw is not None:
+            self.raw.close()
+        self.wake_r.close()
+        self.wake_w.close()
+
+
 class SocketRunner:
-    """Owns the ``sogni-socket`` thread and the current ``WebSocketApp``."""
+    """Owns the ``sogni-socket`` thread and the current connection."""
 
     def __init__(
         self,
@@ -80,6 +172,7 @@ class SocketRunner:
         closing: threading.Event,
         *,
         ping_interval: float = 15.0,
+        pong_timeout: float | None = None,
         base_delay: float = 1.0,
         max_delay: float = 15.0,
         connect_timeout: float = 30.0,
@@ -88,12 +181,13 @@ class SocketRunner:
         self._connect_timeout = connect_timeout
         self._closing = closing
         self._ping_interval = ping_interval
+        self._pong_timeout = ping_interval * 2 / 3 if pong_timeout is None else pong_timeout
         self._base_delay = base_delay
         self._max_delay = max_delay
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
-        self._app: websocket.WebSocketApp | None = None
+        self._app: _Conn | None = None
         self._app_gen = 0
         self._gen = 0
         self._failures = 0
@@ -133,34 +227,43 @@ class SocketRunner:
         """Write a text frame on connection ``gen``.
 
         Raises :class:`NotWrittenError` when that connection is not open (nothing was sent);
-        any other exception means the write may have partly happened.
+        any other exception means the write may have partly happened (the connection is then
+        aborted: a half-written frame would corrupt the stream).
         """
         with self._lock:
-            app = self._app if self._app_gen == gen else None
-        sock = app.sock if app is not None else None
-        if sock is None or not sock.connected:
+            conn = self._app if self._app_gen == gen else None
+        sock = conn.sock if conn is not None else None
+        if conn is None or sock is None or not sock.connected:
             raise NotWrittenError("socket is not open")
         try:
             sock.send(frame, websocket.ABNF.OPCODE_TEXT)
         except websocket.WebSocketConnectionClosedException as exc:
             if sock.sock is None:
                 raise NotWrittenError(str(exc)) from None
+            conn.abort()
+            raise
+        except BaseException:
+            conn.abort()
             raise
 
-    def stop(self, timeout: float = 2.0, *, reason: str = "Client disconnected") -> None:
+    def stop(self, timeout: float = 1.0, *, reason: str = "Client disconnected") -> None:
         """Close the current connection with 1000 and end the thread (never joins itself)."""
         with self._lock:
             self._stop.set()
-            app = self._app
+            conn = self._app
             thread = self._thread
-        if app is not None:
-            _close_app(app, reason)
+        if conn is not None:
+            conn.close_reason = reason
+            if conn.opened:
+                conn.wake()  # the loop sends the close frame and waits for the reply
+            else:
+                conn.abort()  # nothing to close politely yet: cut the attempt
         if thread is None or thread is threading.current_thread():
             return
-        thread.join(min(0.5, timeout))
-        if thread.is_alive() and app is not None:
-            _abort_app(app)
-            thread.join(max(0.0, timeout - 0.5))
+        thread.join(max(0.0, timeout - 0.2))
+        if thread.is_alive() and conn is not None:
+            conn.abort()
+            thread.join(0.2)
         if thread.is_alive():
             log.warning("socket thread did not stop within %.1fs", timeout)
 
@@ -168,9 +271,9 @@ class SocketRunner:
         """Abort the current connection abnormally (tests and fault handling); the loop decides
         whether to reconnect."""
         with self._lock:
-            app = self._app
-        if app is not None:
-            _abort_app(app)
+            conn = self._app
+        if conn is not None:
+            conn.abort()
 
     # -- the thread -------------------------------------------------------------------------
 
@@ -212,121 +315,303 @@ class SocketRunner:
     def _connect(
         self, gen: int, url: str, headers: list[str], info: CloseInfo, stop: threading.Event
     ) -> None:
-        listener = self._listener
-
-        def on_open(ws: Any) -> None:
-            _keep_close_code(ws.sock)
-            info.opened = True
-            watchdog.cancel()
-            listener.on_open(gen)
-
-        def on_message(_ws: Any, message: str | bytes) -> None:
-            listener.on_frame(gen, message)
-
-        def on_close(_ws: Any, code: Any, reason: Any) -> None:
-            if isinstance(code, int):
-                info.code = code
-            if isinstance(reason, (str, bytes)):
-                info.reason = reason.decode() if isinstance(reason, bytes) else reason
-
-        def on_error(_ws: Any, error: BaseException) -> None:
-            if info.error is None:
-                info.error = error
-            status = getattr(error, "status_code", None)
-            if not info.opened and isinstance(status, int):
-                info.handshake_status = status
-
-        app = websocket.WebSocketApp(
-            url,
-            header=headers,
-            on_open=on_open,
-            on_message=on_message,
-            on_close=on_close,
-            on_error=on_error,
-        )
-        # websocket-client has no handshake timeout: a peer that accepts TCP and never answers
-        # the upgrade would hold this thread forever, so a short-lived timer cuts it.
-        watchdog = threading.Timer(self._connect_timeout, _handshake_expired, (app, info))
-        watchdog.name = "sogni-socket-watchdog"
-        watchdog.daemon = True
+        conn = _Conn(gen)
         with self._lock:
             if stop.is_set() or self._closing.is_set():
+                conn.release()
                 return
-            self._app = app
+            self._app = conn
             self._app_gen = gen
         log.debug("socket connecting (generation %d)", gen)
-        watchdog.start()
         try:
-            app.run_forever(
-                ping_interval=self._ping_interval,
-                # a peer that stops answering pings is dead: reconnect instead of hanging
-                ping_timeout=self._ping_interval * 2 / 3,
-                reconnect=0,
-                skip_utf8_validation=True,
-            )
+            self._open(conn, url, headers, info, stop)
+            if conn.opened:
+                self._listener.on_open(gen)
+                self._serve(conn, info, stop)
+        except _Stopped:
+            pass
         except Exception as exc:
             info.error = info.error or exc
         finally:
-            watchdog.cancel()
-            watchdog.join(1.0)
             with self._lock:
-                if self._app is app:
+                if self._app is conn:
                     self._app = None
+            conn.release()
 
-
-def _handshake_expired(app: websocket.WebSocketApp, info: CloseInfo) -> None:
-    if info.opened:
-        return
-    info.error = TimeoutError("WebSocket handshake timed out")
-    sock = app.sock
-    raw = sock.sock if sock is not None else None
-    if raw is not None:
+    def _open(
+        self, conn: _Conn, url: str, headers: list[str], info: CloseInfo, stop: threading.Event
+    ) -> None:
+        """TCP (+TLS) connect and the HTTP upgrade, all within ``connect_timeout``."""
+        deadline = time.monotonic() + self._connect_timeout
+        ws = websocket.WebSocket(skip_utf8_validation=True)
+        conn.sock = ws
         try:
-            raw.shutdown(socket.SHUT_RDWR)  # wakes the blocked handshake read
-        except OSError:
-            pass
+            raw = _dial(conn, url, deadline)
+            if stop.is_set():
+                raise _Stopped
+            if raw is not None:
+                raw.settimeout(max(0.001, deadline - time.monotonic()))
+            ws.connect(url, header=headers, socket=raw,
+                       timeout=max(0.001, deadline - time.monotonic()))
+        except (TimeoutError, websocket.WebSocketTimeoutException):
+            if stop.is_set():
+                raise _Stopped from None
+            info.error = TimeoutError("WebSocket handshake timed out")
+            return
+        except websocket.WebSocketBadStatusException as exc:
+            info.error = exc
+            info.handshake_status = exc.status_code
+            return
+        except (OSError, websocket.WebSocketException) as exc:
+            if stop.is_set():
+                raise _Stopped from None
+            info.error = exc
+            return
+        conn.raw = ws.sock
+        if conn.raw is None:  # pragma: no cover - websocket-client always sets it
+            return
+        # Bounds a caller's write into a peer that stopped reading; reads never block (poll).
+        conn.raw.settimeout(self._ping_interval)
+        if stop.is_set():
+            raise _Stopped
+        conn.opened = True
+        info.opened = True
+
+    def _serve(self, conn: _Conn, info: CloseInfo, stop: threading.Event) -> None:
+        """Read until the connection ends; control frames and liveness are handled here."""
+        ws, raw = conn.sock, conn.raw
+        assert ws is not None and raw is not None
+        listener, gen = self._listener, conn.gen
+        reader = FrameReader()
+        poller = _Poller(raw, conn.wake_r)
+        tls = raw if isinstance(raw, ssl.SSLSocket) else None  # may hold decrypted bytes
+        interval, pong_timeout = self._ping_interval, self._pong_timeout
+        now = time.monotonic()
+        next_ping = now + interval
+        ping_at: float | None = None  # when the unanswered ping left
+        pongs_then = 0
+        close_by: float | None = None  # deadline for the server's close reply
+        close_sent = False
+        while True:
+            buffered = tls is not None and tls.pending() > 0
+            if not buffered:
+                now = time.monotonic()
+                wait = next_ping - now
+                if ping_at is not None:
+                    wait = min(wait, ping_at + pong_timeout - now)
+                if close_by is not None:
+                    wait = min(wait, close_by - now)
+                if reader.pings or (close_by is not None and not close_sent):
+                    wait = min(wait, _RETRY)
+                readable, woken = poller.wait(max(0.0, wait))
+                if woken and (stop.is_set() or self._closing.is_set()) and close_by is None:
+                    ws.connected = False  # later writes: provably not written
+                    close_by = time.monotonic() + CLOSE_WAIT
+            else:
+                readable = True
+            if readable:
+                try:
+                    data = raw.recv(READ_SIZE)
+                except (ssl.SSLWantReadError, BlockingIOError, InterruptedError):
+                    data = None
+                except OSError as exc:
+                    info.error = info.error or exc
+                    return
+                if data is not None:
+                    if not data:
+                        info.error = info.error or websocket.WebSocketConnectionClosedException(
+                            "Connection to remote host was lost.")
+                        return
+                    try:
+                        frames = reader.feed(data)
+                    except ProtocolError as exc:
+                        info.error = exc
+                        _send_control(ws, raw, websocket.ABNF.OPCODE_CLOSE,
+                                      exc.code.to_bytes(2, "big"))
+                        return
+                    if frames:
+                        try:
+                            listener.on_frames(gen, frames)
+                        except Exception:
+                            log.exception("frame handler failed")
+                    if reader.close is not None:
+                        info.code, info.reason = parse_close(reader.close)
+                        if not close_sent:  # answer it; a failed reply keeps the code
+                            ws.connected = False
+                            _send_control(ws, raw, websocket.ABNF.OPCODE_CLOSE,
+                                          reader.close[:2])
+                        return
+            now = time.monotonic()
+            while reader.pings and _send_control(ws, raw, websocket.ABNF.OPCODE_PONG,
+                                                 reader.pings[0]):
+                reader.pings.pop(0)
+            if close_by is not None:
+                if not close_sent:
+                    reason = (conn.close_reason or "").encode()[:120]
+                    payload = websocket.STATUS_NORMAL.to_bytes(2, "big") + reason
+                    close_sent = _send_control(ws, raw, websocket.ABNF.OPCODE_CLOSE, payload)
+                if now >= close_by:
+                    return
+                continue
+            if ping_at is not None:
+                if reader.pongs != pongs_then:
+                    ping_at = None
+                elif now >= ping_at + pong_timeout:
+                    info.error = PeerUnresponsive(
+                        f"no pong within {pong_timeout:g}s of a ping"
+                        + (" (stalled mid-frame)" if reader.partial else ""))
+                    return
+            if now >= next_ping and ping_at is None:
+                if _send_control(ws, raw, websocket.ABNF.OPCODE_PING, b""):
+                    ping_at, pongs_then = now, reader.pongs
+                    next_ping = now + interval
+                else:
+                    next_ping = now + _RETRY
 
 
-def _keep_close_code(sock: Any) -> None:
-    """Make this connection's reply to a server close frame best-effort.
-
-    websocket-client answers a close frame before reporting it; if that reply cannot be written
-    (the server already hung up, or a concurrent send broke the pipe) the error replaces the
-    close, its code (4015, 4021 …) is lost and the drop looks recoverable. Patched on the
-    instance only: other users of websocket-client in the process are untouched.
-    """
-    reply = sock.send_close
-
-    def send_close(status: int = websocket.STATUS_NORMAL, reason: Any = b"") -> None:
-        try:
-            reply(status, reason)
-        except (OSError, websocket.WebSocketConnectionClosedException) as exc:
-            log.debug("close reply not written (%s); keeping the server's close code",
-                      type(exc).__name__)
-
-    sock.send_close = send_close
-
-
-def _close_app(app: websocket.WebSocketApp, reason: str) -> None:
-    """Send a 1000 close frame and let the peer's answer end ``run_forever``."""
-    app.keep_running = False
-    sock = app.sock
-    if sock is not None and sock.connected:
-        try:
-            sock.send_close(websocket.STATUS_NORMAL, reason.encode())
-        except Exception as exc:
-            log.debug("close frame not sent: %s", type(exc).__name__)
-
-
-def _abort_app(app: websocket.WebSocketApp) -> None:
-    sock = app.sock
-    if sock is None:
-        return
+def _send_control(ws: websocket.WebSocket, raw: socket.socket, opcode: int,
+                  payload: bytes) -> bool:
+    """Write a control frame unless a caller holds the write lock or the socket is full (this
+    thread never waits behind a caller's send). True once written; False to retry later;
+    an error while writing counts as written (the connection is ending anyway)."""
+    if not ws.lock.acquire(blocking=False):
+        return False
     try:
-        if sock.connected:
-            sock.abort()
-        else:
-            sock.shutdown()
-    except Exception as exc:
-        log.debug("socket abort failed: %s", type(exc).__name__)
+        if not _writable(raw):
+            return False
+        frame = websocket.ABNF.create_frame(payload, opcode)
+        if ws.get_mask_key is not None:
+            frame.get_mask_key = ws.get_mask_key
+        raw.sendall(frame.format())
+    except (OSError, ValueError) as exc:
+        log.debug("control frame %d not written: %s", opcode, type(exc).__name__)
+    finally:
+        ws.lock.release()
+    return True
 
+
+def _writable(raw: socket.socket) -> bool:
+    try:
+        if hasattr(select, "poll"):
+            poll = select.poll()
+            poll.register(raw, _POLLOUT)
+            return bool(poll.poll(0))
+        return bool(select.select([], [raw], [], 0)[1])
+    except (OSError, ValueError):
+        return True  # a closed socket: let the write report it
+
+
+class _Poller:
+    """Waits for the socket (``events``: read or write) or the wake-up pair, with ``poll``
+    where the platform has it (no FD_SETSIZE limit)."""
+
+    def __init__(self, sock: socket.socket, wake: socket.socket, *, write: bool = False) -> None:
+        self._fd, self._wake = sock.fileno(), wake
+        self._wake_fd = wake.fileno()
+        self._write = write
+        self._poll = select.poll() if hasattr(select, "poll") else None
+        if self._poll is not None:
+            self._poll.register(self._fd, _POLLOUT if write else _POLLIN)
+            self._poll.register(self._wake_fd, _POLLIN)
+
+    def wait(self, timeout: float) -> tuple[bool, bool]:
+        """``(socket ready, woken)``; a hung-up socket counts as ready (recv says how)."""
+        if self._poll is not None:
+            ready = woken = False
+            for fd, _mask in self._poll.poll(timeout * 1000.0):
+                if fd == self._wake_fd:
+                    woken = True
+                else:
+                    ready = True
+        else:  # pragma: no cover - platforms without poll
+            fds = [self._fd]
+            got = select.select([self._wake_fd] + ([] if self._write else fds),
+                                fds if self._write else [], fds, timeout)
+            woken = self._wake_fd in got[0]
+            ready = self._fd in got[0] or self._fd in got[1] or self._fd in got[2]
+        if woken:
+            try:
+                while self._wake.recv(64):
+                    pass
+            except OSError:
+                pass
+        return ready, woken
+
+
+# -- connecting ------------------------------------------------------------------------------
+
+_ssl_context: ssl.SSLContext | None = None
+
+
+def _dial(conn: _Conn, url: str, deadline: float) -> socket.socket | None:
+    """Open the TCP (and TLS) connection so that ``stop()`` can interrupt every step.
+
+    Returns ``None`` when a proxy is configured in the environment: websocket-client then
+    connects through it itself (bounded by the deadline, not interruptible).
+    """
+    parts = urlsplit(url)
+    secure = parts.scheme == "wss"
+    host = parts.hostname or ""
+    port = parts.port or (443 if secure else 80)
+    if _proxied(host, secure):
+        return None
+    infos = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
+    error: BaseException | None = None
+    for family, kind, proto, _, addr in infos:
+        sock = socket.socket(family, kind, proto)
+        conn.raw = sock
+        try:
+            for opt in websocket.DEFAULT_SOCKET_OPTION:
+                sock.setsockopt(*opt)
+            _connect_tcp(conn, sock, addr, deadline)
+            if secure:
+                sock = _wrap_tls(conn, sock, host, deadline)
+            return sock
+        except (TimeoutError, _Stopped):
+            sock.close()
+            raise
+        except OSError as exc:
+            sock.close()
+            error = exc
+    raise error or OSError(f"no address for {host}")
+
+
+def _connect_tcp(conn: _Conn, sock: socket.socket, addr: Any, deadline: float) -> None:
+    sock.setblocking(False)
+    rc = sock.connect_ex(addr)
+    if rc not in (0, errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EALREADY, 10035):
+        raise OSError(rc, os.strerror(rc))
+    if rc != 0:
+        done, woken = _Poller(sock, conn.wake_r, write=True).wait(
+            max(0.0, deadline - time.monotonic()))
+        if woken:
+            raise _Stopped
+        if not done:
+            raise TimeoutError("TCP connect timed out")
+        err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if err:
+            raise OSError(err, os.strerror(err))
+    sock.setblocking(True)
+
+
+def _wrap_tls(conn: _Conn, sock: socket.socket, host: str, deadline: float) -> ssl.SSLSocket:
+    """TLS like websocket-client's defaults (system store, or WEBSOCKET_CLIENT_CA_BUNDLE)."""
+    global _ssl_context
+    if _ssl_context is None:
+        bundle = os.environ.get("WEBSOCKET_CLIENT_CA_BUNDLE")
+        _ssl_context = ssl.create_default_context(
+            cafile=bundle if bundle and os.path.isfile(bundle) else None,
+            capath=bundle if bundle and os.path.isdir(bundle) else None,
+        )
+    tls = _ssl_context.wrap_socket(sock, server_hostname=host, do_handshake_on_connect=False)
+    conn.raw = tls
+    tls.settimeout(max(0.001, deadline - time.monotonic()))
+    tls.do_handshake()
+    return tls
+
+
+def _proxied(host: str, secure: bool) -> bool:
+    proxies = urllib.request.getproxies_environment()
+    if not proxies.get("https" if secure else "http"):
+        return False
+    return not urllib.request.proxy_bypass(host)

@@ -48,6 +48,8 @@ _LLM_REQUESTS = frozenset({"llmJobRequest"})
 # Events the server sends once per connection (or rarely) that describe current state: the last
 # payload is kept so a concern built after it arrived can still start from it.
 STICKY_EVENTS = frozenset({"swarmModels", "swarmLLMModels", "balanceUpdate"})
+# Frames handled per hold of the lock: bounds how long a caller waits for it behind a burst.
+_BATCH = 64
 
 
 class Transport:
@@ -368,35 +370,64 @@ class Transport:
         self._emit_connection("connected", {"network": network})
 
     def on_frame(self, gen: int, raw: str | bytes) -> None:
-        try:
-            msg_type, payload = decode_frame(raw)
-        except FrameError as exc:
-            log.warning("dropped a socket frame: %s", exc)
-            return
+        self.on_frames(gen, [raw])
+
+    def on_frames(self, gen: int, frames: list[bytes] | list[str | bytes]) -> None:
+        """Handle one read's frames in order. Runs of frames share one hold of the lock (at
+        most ``_BATCH``), so a waiter wakes once per run instead of once per frame;
+        ``authenticated`` is handled on its own, as before (it reconciles and notifies
+        connection handlers outside the lock)."""
+        decoded: list[tuple[str, Any]] = []
+        for raw in frames:
+            try:
+                decoded.append(decode_frame(raw))
+            except FrameError as exc:
+                log.warning("dropped a socket frame: %s", exc)
+        i, n = 0, len(decoded)
+        while i < n:
+            if decoded[i][0] == "authenticated":
+                self._on_authenticated(gen, decoded[i][1])
+                i += 1
+                continue
+            end = min(n, i + _BATCH)
+            with self.lock:
+                if gen != self._gen:
+                    return
+                while i < end and decoded[i][0] != "authenticated":
+                    msg_type, payload = decoded[i]
+                    i += 1
+                    for handler in self._route(msg_type, payload):
+                        try:
+                            handler(payload)
+                        except Exception:
+                            log.exception("handler for %s failed", msg_type)
+
+    def _route(self, msg_type: str, payload: Any) -> list[Handler]:
+        """Bookkeeping for one frame (lock held); returns its handlers."""
         job_id = payload.get("jobID") if isinstance(payload, dict) else None
+        if isinstance(job_id, str) and job_id:
+            self._outbox.ack(job_id)
+        if msg_type in STICKY_EVENTS:
+            self._last[msg_type] = payload
+        return list(self._handlers.get(msg_type, ()))
+
+    def _on_authenticated(self, gen: int, payload: Any) -> None:
         with self.lock:
             if gen != self._gen:
                 return
-            if isinstance(job_id, str) and job_id:
-                self._outbox.ack(job_id)
-            handlers = list(self._handlers.get(msg_type, ()))
-            if msg_type in STICKY_EVENTS:
-                self._last[msg_type] = payload
-            if msg_type == "authenticated":
-                self._ready_gen = gen
-                self._auth_payload = payload if isinstance(payload, dict) else {}
-                self._ready.notify_all()
-        if msg_type == "authenticated":
-            self._socket.reset_backoff()
-            log.debug("socket authenticated (connection %d)", gen)
-            self._reconcile(self._auth_payload or {}, sync_in_io=True)
+            handlers = self._route("authenticated", payload)
+            self._ready_gen = gen
+            self._auth_payload = payload if isinstance(payload, dict) else {}
+            self._ready.notify_all()
+        self._socket.reset_backoff()
+        log.debug("socket authenticated (connection %d)", gen)
+        self._reconcile(self._auth_payload or {}, sync_in_io=True)
         for handler in handlers:
             try:
                 handler(payload)
             except Exception:
-                log.exception("handler for %s failed", msg_type)
-        if msg_type == "authenticated":
-            self._emit_connection("authenticated", payload)
+                log.exception("handler for authenticated failed")
+        self._emit_connection("authenticated", payload)
 
     def on_closed(self, gen: int, info: CloseInfo) -> bool:
         error = self._classify(info)

@@ -44,13 +44,17 @@ def _deltas(raw: Any) -> tuple[ToolCallDelta, ...]:
 
 def chunk_from_wire(payload: Mapping[str, Any]) -> ChatChunk:
     content = payload.get("content")
+    usage = payload.get("usage")
+    calls = payload.get("tool_calls")
+    # Most frames carry text only: skip the usage and tool-call parsers when absent (both
+    # map an empty value to None / ()).
     return ChatChunk(
-        job_id=str(payload.get("jobID") or ""),
-        content=content if isinstance(content, str) else "",
-        role=payload.get("role") or None,
-        finish_reason=payload.get("finishReason") or None,
-        usage=Usage.from_wire(payload.get("usage")),
-        tool_calls=_deltas(payload.get("tool_calls")),
+        str(payload.get("jobID") or ""),
+        content if isinstance(content, str) else "",
+        payload.get("role") or None,
+        payload.get("finishReason") or None,
+        Usage.from_wire(usage) if usage else None,
+        _deltas(calls) if calls else (),
     )
 
 

@@ -7,6 +7,7 @@ context manager; leaving early only stops local delivery (the protocol has no ch
 
 from __future__ import annotations
 
+import collections
 import logging
 from collections.abc import Callable, Iterator
 from types import TracebackType
@@ -40,6 +41,7 @@ class ChatStream:
     ) -> None:
         self._job = job
         self._cursor = 0
+        self._ahead: collections.deque[ChatChunk] = collections.deque()
         self._deadline = Deadline(timeout)
         self._timeout = timeout
         self._on_close = on_close
@@ -82,6 +84,9 @@ class ChatStream:
         if self._closed:
             raise StopIteration
         job = self._job
+        ahead = self._ahead
+        if ahead and job.error is None:  # taken under the lock by an earlier call
+            return ahead.popleft()
         with job.cond:
             ready = wait_for(
                 job.cond, lambda: job.error or self._cursor < len(job.chunks) or job.done,
@@ -89,10 +94,13 @@ class ChatStream:
             )
             if job.error is not None:
                 raise job.error
-            if self._cursor < len(job.chunks):
-                chunk = job.chunks[self._cursor]
-                self._cursor += 1
-                return chunk
+            cursor = self._cursor
+            if ahead or cursor < len(job.chunks):
+                # Everything that arrived so far in one go: the socket thread delivers runs
+                # of frames, so the next calls need neither the lock nor a wake-up.
+                ahead.extend(job.chunks[cursor:])
+                self._cursor = len(job.chunks)
+                return ahead.popleft()
             if ready:
                 raise StopIteration
         self.close()
