@@ -9,6 +9,8 @@ import sys
 import threading
 from typing import Any
 
+from sogni_sync.cli._common import non_negative_float, non_negative_int
+
 __all__ = ["configure", "run"]
 
 
@@ -31,6 +33,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--balance", type=float, default=1000.0,
                         help="starting sogni and spark balance of the ready account")
     parser.add_argument("--workers", type=int, default=None, help="simulated worker slots")
+    parser.add_argument("--media-max-side", type=non_negative_int, default=2048, metavar="PX",
+                        help="longest side of result images; larger requests are scaled down "
+                             "(0 = always the requested size; default 2048)")
+    parser.add_argument("--video-max-side", type=non_negative_int, default=1280, metavar="PX",
+                        help="longest side of result videos (0 = no cap; default 1280)")
+    parser.add_argument("--max-frames", type=non_negative_int, default=481, metavar="N",
+                        help="frames of a result video at most (0 = no cap; default 481)")
+    parser.add_argument("--max-seconds", type=non_negative_float, default=600.0, metavar="S",
+                        help="duration of result audio at most (0 = no cap; default 600)")
     parser.add_argument("--allow-remote", action="store_true",
                         help="allow a non-loopback --host (exposes the emulator to the network)")
 
@@ -54,7 +65,9 @@ def run(args: argparse.Namespace) -> int:
     net = LocalSupernet(step_delay=args.step_delay, token_delay=args.token_delay,
                         catalog=args.catalog, api_key=args.api_key, accounts=accounts,
                         balances={"sogni": args.balance, "spark": args.balance},
-                        workers=args.workers, host=args.host, rest_port=args.port,
+                        workers=args.workers, media_max_side=args.media_max_side,
+                        video_max_side=args.video_max_side, max_frames=args.max_frames,
+                        max_seconds=args.max_seconds, host=args.host, rest_port=args.port,
                         socket_port=args.socket_port if args.socket_port is not None
                         else (args.port + 1 if args.port else 0),
                         allow_remote=args.allow_remote,

@@ -18,7 +18,8 @@
 
 Options (see :class:`LocalSupernet`): ``step_delay``, ``token_delay``, ``catalog``,
 ``balances``, ``accounts``, ``faults``, ``workers``, ``url_ttl``, ``media_max_side``,
-``api_key``, ``host``/``rest_port``/``socket_port``/``allow_remote``, ``record_limit``.
+``video_max_side``, ``max_frames``, ``max_seconds``, ``api_key``,
+``host``/``rest_port``/``socket_port``/``allow_remote``, ``record_limit``.
 
 Control: ``net.faults`` (fault injection, documented in :mod:`._faults`: ``[[fail]]`` prompt
 marker, ``rest_error``, ``drop_after``, ``close_after``, ``close_at``, ``delay``,
@@ -38,7 +39,8 @@ pytest: fixtures ``sogni_supernet`` / ``sogni_client`` / ``sogni_env`` and marke
 Module map: ``_server`` (LocalSupernet, extension hooks for ``_llm``/``_hosted``/``_workflows``),
 ``_socket`` (WebSocket endpoint), ``_jobs`` (media scheduler, job error codes), ``_auth``
 (wallet/EIP-712/JWT), ``_rest`` (REST host routes, storage), ``_api`` (socket-host ``/api``
-routes), ``_catalog`` (catalogue, price formula), ``_media`` (PNG/JPEG/MP4/WAV/MP3),
+routes), ``_catalog`` (catalogue, price formula), ``_media`` (result files: PNG/JPEG/WebP via
+``_images``, H.264 MP4 via ``_video``, MP3/WAV/FLAC via ``_audio``, drawn by ``_raster``),
 ``_faults``, ``_recorder``, ``_state`` (shared state and helpers), ``_wire`` (envelope codec).
 """
 

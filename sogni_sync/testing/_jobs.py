@@ -437,30 +437,33 @@ class Scheduler:
                 progress["hasImage"] = True
             self.emit(project, "jobProgress", progress)
         key = result_key(pid, jid)
+        opts = state.options
         if project.kind == "video":
             fps, frames = kf.get("fps", 16), kf.get("frames", 33)
             w, h = kf.get("width", 512), kf.get("height", 512)
             state.storage.put(key, lambda: _media.render_video(
-                project.prompt, job.seed, w, h, frames, fps), "video/mp4")
+                project.prompt, job.seed, w, h, frames, fps, model=project.model_id,
+                max_side=opts.video_max_side, max_frames=opts.max_frames), "video/mp4")
         elif project.kind == "audio":
             fmt, dur = project.output_format, _number(kf.get("duration"), 10)
-            state.storage.put(key, lambda: _media.render_audio(project.prompt, job.seed, dur, fmt),
-                              _media.content_type_for("audio", fmt))
+            state.storage.put(key, lambda: _media.render_audio(
+                project.prompt, job.seed, dur, fmt, max_seconds=opts.max_seconds),
+                _media.content_type_for("audio", fmt))
         else:
-            jpeg = project.output_format in ("jpg", "jpeg")
-            state.storage.put(key, self._image_recipe(project, job, "", jpeg=jpeg),
-                              "image/jpeg" if jpeg else "image/png")
+            fmt = project.output_format
+            state.storage.put(key, self._image_recipe(project, job, "", fmt),
+                              _media.content_type_for("image", fmt))
         job.status, job.end_time = "jobCompleted", now_ms()
         self.emit(project, "jobResult", {**base, "performedStepCount": n,
                                          "lastSeed": str(job.seed), "triggeredNSFWFilter": False,
                                          "userCanceled": False})
 
-    def _image_recipe(self, project: Project, job: Job, salt: str, jpeg: bool = False) -> Any:
+    def _image_recipe(self, project: Project, job: Job, salt: str, fmt: str = "png") -> Any:
         kf = project.request["keyFrames"][0]
         w, h = _number(kf.get("width"), 1024), _number(kf.get("height"), 1024)
         side = self.state.options.media_max_side
-        render = _media.render_jpeg if jpeg else _media.render_image
-        return lambda: render(project.prompt, job.seed, int(w), int(h), max_side=side, salt=salt)
+        return lambda: _media.render_image(project.prompt, job.seed, w, h, output_format=fmt,
+                                           model=project.model_id, max_side=side, salt=salt)
 
     def _settle(self, project: Project) -> None:
         """Release the reservation, charge completed jobs, record it, push a balanceUpdate."""

@@ -1,249 +1,141 @@
-"""Deterministic, genuinely valid media files for emulated results.
+"""Deterministic media files a user can open, for emulated results.
 
-No imaging libraries: a PNG encoder on top of :mod:`zlib`, a minimal ISO-BMFF (``ftyp`` /
-``moov`` / ``mdat``) MP4, PCM WAV and silent MPEG-1 Layer III frames. Every byte is a function
-of the inputs (prompt, seed, size...), so the same request always yields the same file and
-tests can compare results. Images are rendered at a reduced size by default (``max_side``)
-because the emulator must serve thousands of results per second; the aspect ratio follows the
-request.
+No third-party codecs: every format is written here from its specification (standard library
+only) -- PNG, baseline JPEG and lossless WebP images (:mod:`._images`), H.264 Baseline video in
+MP4 (:mod:`._video`), WAV, FLAC and MP3 audio (:mod:`._audio`). Every byte is a function of the
+inputs (prompt, seed, model, size...), so the same request always yields the same file.
+
+What a result shows: images and video frames are a card (:mod:`._raster`) carrying the first
+words of the prompt, the seed and the model; a video's frames move (a bouncing block and a frame
+counter); audio plays a melody derived from prompt and seed. Sizes follow the request up to
+caps (``max_side`` for images and video, ``max_frames``, ``max_seconds``), so a test suite can
+keep generation cheap while a standalone emulator serves full-size files.
 """
 
 from __future__ import annotations
 
-import hashlib
-import math
-import struct
-import zlib
+from collections.abc import Iterator
+
+from sogni_sync.testing import _audio, _images, _video
+from sogni_sync.testing._raster import Canvas, digest, paint_card, text_scale
 
 __all__ = [
+    "IMAGE_FORMATS",
     "content_type_for",
     "render_audio",
     "render_image",
-    "render_jpeg",
     "render_video",
     "sniff",
 ]
 
-
-def _digest(*parts: object) -> bytes:
-    return hashlib.sha256("\x1f".join(str(p) for p in parts).encode("utf-8")).digest()
-
-
-def _chunk(kind: bytes, body: bytes) -> bytes:
-    crc = zlib.crc32(kind + body) & 0xFFFFFFFF
-    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+IMAGE_FORMATS = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg",
+                 "webp": "image/webp"}
+_AUDIO_FORMATS = {"mp3": "audio/mpeg", "wav": "audio/wav", "flac": "audio/flac"}
 
 
-def encode_png(width: int, height: int, rgb_rows: list[bytes]) -> bytes:
-    """Encode 8-bit RGB rows (each ``3 * width`` bytes) as a PNG file."""
-    raw = b"".join(b"\x00" + row for row in rgb_rows)
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + _chunk(b"IHDR", ihdr)
-        + _chunk(b"IDAT", zlib.compress(raw, 6))
-        + _chunk(b"IEND", b"")
-    )
+def scaled(width: float, height: float, max_side: int, default: int = 512) -> tuple[int, int]:
+    """The requested size, shrunk (aspect kept) so that no side exceeds ``max_side`` (0 = no
+    cap)."""
+    w = max(1, int(width or default))
+    h = max(1, int(height or default))
+    if max_side > 0 and max(w, h) > max_side:
+        scale = max_side / max(w, h)
+        w, h = max(1, round(w * scale)), max(1, round(h * scale))
+    return w, h
 
 
-def _scaled(width: int, height: int, max_side: int) -> tuple[int, int]:
-    width = max(1, int(width or 512))
-    height = max(1, int(height or 512))
-    if max_side > 0 and max(width, height) > max_side:
-        scale = max_side / max(width, height)
-        width, height = max(1, round(width * scale)), max(1, round(height * scale))
-    return width, height
-
-
-def render_image(prompt: str, seed: int | str, width: int, height: int, *, max_side: int = 64,
+def render_image(prompt: str, seed: int | str, width: float, height: float, *,
+                 output_format: str = "png", model: str = "", max_side: int = 64,
                  salt: str = "") -> bytes:
-    """A PNG whose colours and stripes are a function of (prompt, seed, salt)."""
-    w, h = _scaled(width, height, max_side)
-    d = _digest("image", prompt, seed, salt)
-    base = (d[0], d[1], d[2])
-    step_x = (d[3] % 7 + 1, d[4] % 7 + 1, d[5] % 7 + 1)
-    step_y = (d[6] % 5 + 1, d[7] % 5 + 1, d[8] % 5 + 1)
-    period = d[9] % 13 + 3
-    rows = []
-    for y in range(h):
-        r0 = base[0] + y * step_y[0]
-        g0 = base[1] + y * step_y[1]
-        b0 = base[2] + y * step_y[2]
-        row = bytearray(3 * w)
-        for x in range(w):
-            stripe = 48 if (x + y) // period % 2 else 0
-            i = 3 * x
-            row[i] = (r0 + x * step_x[0] + stripe) & 0xFF
-            row[i + 1] = (g0 + x * step_x[1]) & 0xFF
-            row[i + 2] = (b0 + x * step_x[2] - stripe) & 0xFF
-        rows.append(bytes(row))
-    return encode_png(w, h, rows)
+    """An image of the requested size (capped by ``max_side``) in ``output_format``
+    (``png``, ``jpg``/``jpeg`` or ``webp``; anything else is PNG, as the server defaults)."""
+    w, h = scaled(width, height, max_side)
+    canvas = paint_card(prompt, seed, model, w, h, salt)
+    fmt = (output_format or "png").lower()
+    if fmt in ("jpg", "jpeg"):
+        return _images.encode_jpeg(canvas)
+    if fmt == "webp":
+        return _images.encode_webp(canvas)
+    return _images.encode_png(canvas)
 
 
-# Standard DC Huffman tables (ITU T.81 Annex K.3): code-length counts, then symbols 0..11.
-_DC_LUMA = (bytes((0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0)), bytes(range(12)))
-_DC_CHROMA = (bytes((0, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0)), bytes(range(12)))
-# Our images are mosaics of flat 8x8 blocks, so every AC coefficient is zero and the only AC
-# symbol ever coded is EOB (0x00): a one-symbol table with a 1-bit code is enough.
-_AC_EOB = (bytes((1,) + (0,) * 15), bytes((0,)))
+def _yuv_tables(canvas: Canvas) -> tuple[bytes, bytes, bytes]:
+    """BT.601 limited-range Y, Cb, Cr of each palette entry (never 0: no start-code bytes)."""
+    pal = canvas.palette + [(0, 0, 0)] * (256 - len(canvas.palette))
+    return (bytes(round(16 + (65.481 * r + 128.553 * g + 24.966 * b) / 255) for r, g, b in pal),
+            bytes(round(128 + (-37.797 * r - 74.203 * g + 112.0 * b) / 255) for r, g, b in pal),
+            bytes(round(128 + (112.0 * r - 93.786 * g - 18.214 * b) / 255) for r, g, b in pal))
 
 
-def _huffman_codes(table: tuple[bytes, bytes]) -> dict[int, tuple[int, int]]:
-    """Canonical Huffman codes ``symbol -> (code, length)`` from a DHT definition."""
-    counts, symbols = table
-    codes, code, k = {}, 0, 0
-    for length, n in enumerate(counts, start=1):
-        for _ in range(n):
-            codes[symbols[k]] = (code, length)
-            code, k = code + 1, k + 1
-        code <<= 1
-    return codes
+def _frames(base: Canvas, width: int, height: int, seed_bytes: bytes,
+            count: int) -> Iterator[_video.Frame]:
+    """The frames of a video: the card, a block bouncing across it and a frame counter."""
+    w = base.width
+    block = max(8, min(width, height) // 6)
+    speed = 2 + seed_bytes[0] % 5
+    travel_x, travel_y = max(1, width - block), max(1, height - block)
+    start_x, start_y = seed_bytes[1] * travel_x // 256, seed_bytes[2] * travel_y // 256
+    scale = max(1, text_scale(width, height) // 2)
+    for i in range(count):
+        canvas = base.copy()
+        ink, panel = canvas.colour((255, 255, 255)), canvas.colour((20, 20, 20))
+        sprite = canvas.colour((255 - seed_bytes[3] // 2, seed_bytes[4] // 2, 255))
+        x = _bounce(start_x + i * speed * block // 8, travel_x)
+        y = _bounce(start_y + i * speed * block // 16, travel_y)
+        canvas.fill(x, y, block, block, sprite)
+        canvas.text(0, max(0, height - 9 * scale), f"frame {i + 1}/{count}", ink, panel, scale)
+        ys, us, vs = _yuv_tables(canvas)
+        data = bytes(canvas.pixels)
+        sub = b"".join(data[r * w:(r + 1) * w:2] for r in range(0, base.height, 2))
+        yield data.translate(ys), sub.translate(us), sub.translate(vs)
 
 
-class _BitWriter:
-    def __init__(self) -> None:
-        self.out = bytearray()
-        self.acc = 0
-        self.bits = 0
-
-    def write(self, value: int, length: int) -> None:
-        self.acc = (self.acc << length) | (value & ((1 << length) - 1))
-        self.bits += length
-        while self.bits >= 8:
-            self.bits -= 8
-            byte = (self.acc >> self.bits) & 0xFF
-            self.out.append(byte)
-            if byte == 0xFF:
-                self.out.append(0)  # byte stuffing
-        self.acc &= (1 << self.bits) - 1
-
-    def flush(self) -> bytes:
-        if self.bits:
-            self.write((1 << (8 - self.bits)) - 1, 8 - self.bits)  # pad with 1-bits
-        return bytes(self.out)
+def _bounce(pos: int, span: int) -> int:
+    pos %= 2 * span
+    return pos if pos < span else 2 * span - pos
 
 
-def _segment(marker: int, body: bytes) -> bytes:
-    return struct.pack(">BBH", 0xFF, marker, len(body) + 2) + body
+def render_video(prompt: str, seed: int | str, width: float, height: float, frames: float,
+                 fps: float, *, model: str = "", max_side: int = 128,
+                 max_frames: int = 160) -> bytes:
+    """An H.264 MP4 of the requested size (capped by ``max_side``, rounded down to even), frame
+    count (capped by ``max_frames``; 0 = no cap) and rate."""
+    w, h = scaled(width, height, max_side)
+    w, h = max(2, w - w % 2), max(2, h - h % 2)
+    count = max(1, int(frames or 1))
+    if max_frames > 0:
+        count = min(count, max_frames)
+    rate = float(fps or 16)
+    coded_w, coded_h = (w + 15) // 16 * 16, (h + 15) // 16 * 16
+    base = paint_card(prompt, seed, model, w, h).padded(coded_w, coded_h)
+    frames_iter = _frames(base, w, h, digest("video", prompt, seed), count)
+    return _video.encode_mp4(frames_iter, w, h, coded_w, rate)
 
 
-def render_jpeg(prompt: str, seed: int | str, width: int, height: int, *, max_side: int = 64,
-                salt: str = "") -> bytes:
-    """A baseline (SOF0) YCbCr JPEG: a mosaic of flat 8x8 blocks coloured by (prompt, seed).
-
-    Flat blocks have only a DC coefficient, so the encoder needs no DCT: DC = 8 x (level - 128),
-    quantised by 8, differentially Huffman-coded; each block then ends with EOB.
-    """
-    w, h = _scaled(width, height, max_side)
-    d = _digest("jpeg", prompt, seed, salt)
-    bw, bh = (w + 7) // 8, (h + 7) // 8
-    tables = [_huffman_codes(t) for t in (_DC_LUMA, _AC_EOB, _DC_CHROMA, _AC_EOB)]
-    bits = _BitWriter()
-    pred = [0, 0, 0]
-    for by in range(bh):
-        for bx in range(bw):
-            r = (d[0] + bx * (d[3] % 29 + 8) + by * 5) & 0xFF
-            g = (d[1] + by * (d[4] % 29 + 8) + bx * 3) & 0xFF
-            b = (d[2] + (bx + by) * (d[5] % 17 + 4)) & 0xFF
-            ycc = (0.299 * r + 0.587 * g + 0.114 * b,
-                   128 - 0.168736 * r - 0.331264 * g + 0.5 * b,
-                   128 + 0.5 * r - 0.418688 * g - 0.081312 * b)
-            for comp, level in enumerate(ycc):
-                dc_codes, ac_codes = tables[0:2] if comp == 0 else tables[2:4]
-                value = round(level) - 128  # 8 * (level - 128) / quantiser 8
-                diff, pred[comp] = value - pred[comp], value
-                size = abs(diff).bit_length()
-                code, length = dc_codes[size]
-                bits.write(code, length)
-                if size:
-                    bits.write(diff if diff > 0 else diff + (1 << size) - 1, size)
-                code, length = ac_codes[0]
-                bits.write(code, length)
-    quant = bytes((8,) * 64)
-    dht = b"".join(bytes((cls_id,)) + t[0] + t[1] for cls_id, t in
-                   ((0x00, _DC_LUMA), (0x10, _AC_EOB), (0x01, _DC_CHROMA), (0x11, _AC_EOB)))
-    sof = struct.pack(">BHHB", 8, h, w, 3) + bytes((1, 0x11, 0, 2, 0x11, 1, 3, 0x11, 1))
-    sos = bytes((3, 1, 0x00, 2, 0x11, 3, 0x11, 0, 63, 0))
-    return (b"\xff\xd8"
-            + _segment(0xE0, b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00")
-            + _segment(0xDB, b"\x00" + quant + b"\x01" + quant)
-            + _segment(0xC0, sof) + _segment(0xC4, dht) + _segment(0xDA, sos)
-            + bits.flush() + b"\xff\xd9")
-
-
-def _box(kind: bytes, body: bytes) -> bytes:
-    return struct.pack(">I", 8 + len(body)) + kind + body
-
-
-def render_video(prompt: str, seed: int | str, width: int, height: int, frames: int,
-                 fps: float) -> bytes:
-    """A structurally valid MP4: ``ftyp isom`` + ``moov`` (``mvhd``, one ``trak``) + ``mdat``.
-
-    The ``mdat`` holds a deterministic payload, not an H.264 stream; players will not show a
-    picture, but container parsers (and magic-byte checks) accept the file.
-    """
-    fps = float(fps or 16)
-    frames = max(1, int(frames or 1))
-    timescale = 1000
-    duration = int(frames / fps * timescale)
-    w, h = int(width or 512), int(height or 512)
-    ftyp = _box(b"ftyp", b"isom" + struct.pack(">I", 512) + b"isomiso2mp41")
-    matrix = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
-    mvhd = _box(b"mvhd", struct.pack(">IIIII", 0, 0, 0, timescale, duration)
-                + struct.pack(">IH", 0x10000, 0x100) + b"\x00" * 10 + matrix + b"\x00" * 24
-                + struct.pack(">I", 2))
-    tkhd = _box(b"tkhd", struct.pack(">IIIIII", 3, 0, 0, 1, 0, duration) + b"\x00" * 8
-                + struct.pack(">HHHH", 0, 0, 0, 0) + matrix + struct.pack(">II", w << 16, h << 16))
-    mdhd = _box(b"mdhd", struct.pack(">IIIII", 0, 0, 0, timescale, duration)
-                + struct.pack(">HH", 0x55C4, 0))
-    hdlr = _box(b"hdlr", struct.pack(">II", 0, 0) + b"vide" + b"\x00" * 12 + b"VideoHandler\x00")
-    mdia = _box(b"mdia", mdhd + hdlr)
-    trak = _box(b"trak", tkhd + mdia)
-    moov = _box(b"moov", mvhd + trak)
-    d = _digest("video", prompt, seed, w, h, frames, fps)
-    mdat = _box(b"mdat", d * max(1, min(frames, 256)))
-    return ftyp + moov + mdat
-
-
-def _wav(samples: bytes, rate: int) -> bytes:
-    header = b"RIFF" + struct.pack("<I", 36 + len(samples)) + b"WAVE"
-    fmt = b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
-    return header + fmt + b"data" + struct.pack("<I", len(samples)) + samples
-
-
-def _mp3(seconds: float) -> bytes:
-    # MPEG-1 Layer III, 128 kbit/s, 44.1 kHz, mono, no padding: 417-byte frames. All-zero side
-    # information (part2_3_length = 0) decodes as silence.
-    header = bytes((0xFF, 0xFB, 0x90, 0xC0))
-    frame = header + b"\x00" * (417 - 4)
-    count = max(1, math.ceil(seconds * 44100 / 1152))
-    return frame * count
-
-
-def render_audio(prompt: str, seed: int | str, seconds: float, output_format: str) -> bytes:
-    """WAV (a tone whose pitch depends on prompt and seed) or MP3 (silent frames) or FLAC->WAV."""
-    seconds = max(0.1, min(float(seconds or 5), 30.0))
-    if output_format == "mp3":
-        return _mp3(seconds)
-    rate = 8000
-    d = _digest("audio", prompt, seed)
-    freq = 220 + (d[0] << 8 | d[1]) % 660
-    n = int(rate * seconds)
-    period = rate / freq
-    one = [int(8000 * math.sin(2 * math.pi * i / period)) for i in range(int(period * 4) or 1)]
-    cycle = struct.pack(f"<{len(one)}h", *one)
-    reps = n // len(one) + 1
-    return _wav((cycle * reps)[: 2 * n], rate)
+def render_audio(prompt: str, seed: int | str, seconds: float, output_format: str, *,
+                 max_seconds: float = 30.0) -> bytes:
+    """A melody of the requested duration (at least 0.1 s, capped by ``max_seconds``; 0 = no
+    cap) as ``mp3`` (default), ``wav`` or ``flac``."""
+    seconds = max(0.1, float(seconds or 5))
+    if max_seconds > 0:
+        seconds = min(seconds, float(max_seconds))
+    notes = _audio.melody(prompt, seed, seconds)
+    fmt = (output_format or "mp3").lower()
+    if fmt == "wav":
+        return _audio.encode_wav(_audio.synthesize(notes))
+    if fmt == "flac":
+        return _audio.encode_flac(_audio.synthesize(notes))
+    return _audio.encode_mp3(notes)
 
 
 def content_type_for(kind: str, output_format: str | None) -> str:
-    """The Content-Type a stored result is served with."""
+    """The Content-Type a stored result is served with (what its bytes really are)."""
     fmt = (output_format or "").lower()
     if kind == "video":
         return "video/mp4"
     if kind == "audio":
-        return "audio/mpeg" if fmt in ("", "mp3") else "audio/wav"
-    return "image/jpeg" if fmt in ("jpg", "jpeg") else "image/png"
+        return _AUDIO_FORMATS.get(fmt, "audio/mpeg")
+    return IMAGE_FORMATS.get(fmt, "image/png")
 
 
 def sniff(data: bytes) -> str | None:

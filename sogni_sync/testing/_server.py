@@ -127,8 +127,10 @@ class LocalSupernet:
     ``(username, password)`` or dicts with ``username``, ``password``, opt. ``api_key``,
     ``balances``; the first is the ready account), ``faults`` (see :mod:`._faults`;
     callable or ``{method: kwargs}``), ``workers`` (simulated worker slots; None = unlimited),
-    ``url_ttl`` (signed URL lifetime, s), ``media_max_side`` (px of rendered images; 0 = full
-    size), ``host``/``rest_port``/``socket_port`` (loopback only unless ``allow_remote``),
+    ``url_ttl`` (signed URL lifetime, s), ``media_max_side`` (longest side of rendered images,
+    px; 0 = the requested size), ``video_max_side`` (the same for videos), ``max_frames`` (video
+    frames; 0 = as requested), ``max_seconds`` (audio duration; 0 = as requested),
+    ``host``/``rest_port``/``socket_port`` (loopback only unless ``allow_remote``),
     ``record_limit`` (most recent frames/REST calls kept for ``received()``/``rest_calls``),
     ``max_finished_projects`` (older finished projects and their media are forgotten).
     """
@@ -137,6 +139,7 @@ class LocalSupernet:
                  = None, token_delay: float = 0.0, balances: Mapping[str, Any] | None = None,
                  accounts: Iterable[Any] | None = None, faults: Any = None,
                  workers: int | None = None, url_ttl: float = 1800.0, media_max_side: int = 64,
+                 video_max_side: int = 256, max_frames: int = 160, max_seconds: float = 30.0,
                  api_key: str | None = None, host: str = "127.0.0.1", rest_port: int = 0,
                  socket_port: int = 0, allow_remote: bool = False,
                  record_limit: int = 1_000_000, max_finished_projects: int = 10_000) -> None:
@@ -148,6 +151,8 @@ class LocalSupernet:
         self._recorder = Recorder(record_limit)
         self.options = Options(step_delay=float(step_delay), token_delay=float(token_delay),
                                url_ttl=float(url_ttl), media_max_side=int(media_max_side),
+                               video_max_side=int(video_max_side), max_frames=int(max_frames),
+                               max_seconds=float(max_seconds),
                                workers=workers, max_finished_projects=max_finished_projects)
         self._state = State(Catalog(load_catalog(catalog)), self.options, self.faults,
                             self._recorder)

@@ -110,6 +110,9 @@ class Options:
     token_delay: float = 0.0
     url_ttl: float = 1800.0
     media_max_side: int = 64
+    video_max_side: int = 256
+    max_frames: int = 160
+    max_seconds: float = 30.0
     workers: int | None = None
     max_finished_projects: int = 10_000
 

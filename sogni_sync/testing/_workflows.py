@@ -186,13 +186,17 @@ class WorkflowEngine:
         art: dict[str, Any] = {"id": f"art_{secrets.token_hex(6)}", "type": media,
                                "mediaType": media}
         if media == "video":
-            data, mime = render_video(prompt, index, 480, 480, 17, 16), "video/mp4"
+            opts = self.state.options
+            data, mime = render_video(prompt, index, 480, 480, 17, 16, model=step["toolName"],
+                                      max_side=opts.video_max_side,
+                                      max_frames=opts.max_frames), "video/mp4"
             art.update(width=480, height=480, duration=1)
         elif media == "audio":
             data, mime = render_audio(prompt, index, 2, "mp3"), "audio/mpeg"
             art.update(duration=2)
         else:
-            data, mime = render_image(prompt, index, 512, 512), "image/png"
+            data, mime = render_image(prompt, index, 512, 512, model=step["toolName"],
+                                      max_side=self.state.options.media_max_side), "image/png"
             art.update(width=512, height=512)
         self.state.storage.put(key, data, mime)
         art.update(mimeType=mime, url=self.state.storage.signed_url(key))
