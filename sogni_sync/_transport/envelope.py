@@ -64,6 +64,8 @@ def decode_frame(raw: str | bytes | bytearray) -> tuple[str, Any]:
         payload = _json_decode(binascii.a2b_base64(data).decode("utf-8"))
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise FrameError(f"{msg_type!r} frame data is not base64 JSON: {exc}") from None
+    except RecursionError:  # absurdly deep nesting: no real event looks like that
+        raise FrameError(f"{msg_type!r} frame data is nested too deeply") from None
     if isinstance(payload, dict):
         for key in ("jobID", "imgID"):
             value = payload.get(key)
@@ -79,6 +81,8 @@ def _envelope(raw: str | bytes | bytearray) -> tuple[str, str]:
         outer = json.loads(text)
     except (UnicodeDecodeError, ValueError) as exc:
         raise FrameError(f"frame is not JSON: {exc}") from None
+    except RecursionError:
+        raise FrameError("frame is nested too deeply") from None
     if not isinstance(outer, dict) or not isinstance(outer.get("type"), str):
         raise FrameError("frame has no string 'type'")
     msg_type: str = outer["type"]

@@ -218,6 +218,7 @@ class Transport:
             self._outbox.drain()
             self._ready.notify_all()
         self._emit_connection("closing", None)
+        self.rest.interrupt()  # REST calls in flight raise ClientClosedError now
         self._socket.stop()
         self.dispatcher.stop()
         self.io.shutdown()

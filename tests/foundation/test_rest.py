@@ -183,12 +183,24 @@ def test_connection_errors_retry_then_map(monkeypatch: pytest.MonkeyPatch) -> No
 def test_close_cuts_retry_wait_short() -> None:
     responses.get(REST + "/v1/r", status=429, json={"message": "x"},
                   headers={"Retry-After": "50"})
-    rest = make()
+    rest = make(request_timeout=100)  # the 50 s wait fits in the call's deadline
     threading.Timer(0.1, rest.closing.set).start()
     started = time.monotonic()
     with pytest.raises(ClientClosedError):
         rest.get("/v1/r")
     assert time.monotonic() - started < 1.0
+
+
+@responses.activate
+def test_a_retry_wait_past_the_deadline_raises_at_once() -> None:
+    """The overall deadline covers retries: waiting 50 s with 30 s left would only fail later."""
+    responses.get(REST + "/v1/r", status=429, json={"message": "x"},
+                  headers={"Retry-After": "50"})
+    started = time.monotonic()
+    with pytest.raises(RateLimitError):
+        make(retry_max_wait=60).get("/v1/r")
+    assert time.monotonic() - started < 1.0
+    assert len(responses.calls) == 1
 
 
 @responses.activate
@@ -218,7 +230,12 @@ def test_timeouts_default_and_chat(monkeypatch: pytest.MonkeyPatch) -> None:
     rest.get("/v1/t")
     assert rest.post("/v1/chat/completions", json={}) == {"id": "c"}  # bare, not enveloped
     rest.get("/v1/t", timeout=3)
-    assert seen == [30.0, 300.0, 3]
+    # (connect, read): both bounded by what is left of the call's overall deadline
+    connects = [c for c, _ in seen]
+    reads = [r for _, r in seen]
+    assert connects == pytest.approx([30.0, 30.0, 3], abs=0.5)
+    assert reads == pytest.approx([30.0, 300.0, 3], abs=0.5)
+    assert all(r <= limit for r, limit in zip(reads, [30.0, 300.0, 3]))
 
 
 @responses.activate
@@ -231,13 +248,13 @@ def test_presigned_put_streams_file_without_auth(
     path.write_bytes(b"x" * 100_000)
     rest = make()
     bodies: list[Any] = []
-    real_put = rest._session.put
+    real_request = rest._session.request
 
-    def spy(url: str, **kw: Any) -> Any:
+    def spy(method: str, url: str, **kw: Any) -> Any:
         bodies.append(kw["data"])
-        return real_put(url, **kw)
+        return real_request(method, url, **kw)
 
-    monkeypatch.setattr(rest._session, "put", spy)
+    monkeypatch.setattr(rest._session, "request", spy)
     rest.put_presigned(target, path, "image/png")
     rest.put_presigned(target, str(path), None)
     rest.put_presigned(target, io.BytesIO(b"abc"), "image/png")
