@@ -124,8 +124,9 @@ def tls_failure(exc: BaseException) -> TLSError | None:
     if any(isinstance(e, ssl.SSLCertVerificationError) for e in chain):
         detail = next(str(e.verify_message) for e in chain
                       if isinstance(e, ssl.SSLCertVerificationError))
-        return TLSError(f"the server's TLS certificate failed verification ({detail}); "
-                        "check the endpoint, or the CA bundle (REQUESTS_CA_BUNDLE)")
+        return TLSError(f"the server's TLS certificate failed verification ({detail}); check "
+                        "the endpoint, or the CA bundle (REQUESTS_CA_BUNDLE for REST, "
+                        "WEBSOCKET_CLIENT_CA_BUNDLE for the socket)")
     if any(isinstance(e, requests.exceptions.SSLError) for e in chain):
         inner = next((e for e in chain if isinstance(e, ssl.SSLError)), exc)
         return TLSError(f"TLS could not be negotiated with the server ({type(inner).__name__})")

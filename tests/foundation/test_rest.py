@@ -235,7 +235,7 @@ def test_timeouts_default_and_chat(monkeypatch: pytest.MonkeyPatch) -> None:
     reads = [r for _, r in seen]
     assert connects == pytest.approx([30.0, 30.0, 3], abs=0.5)
     assert reads == pytest.approx([30.0, 300.0, 3], abs=0.5)
-    assert all(r <= limit for r, limit in zip(reads, [30.0, 300.0, 3]))
+    assert all(r <= limit for r, limit in zip(reads, [30.0, 300.0, 3], strict=True))
 
 
 @responses.activate
