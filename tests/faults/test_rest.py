@@ -126,7 +126,7 @@ def test_download_reset_mid_body_is_retried_then_raised_as_sogni_error(
         job.get_result_data()
 
 
-# -- D8: overall deadlines and close() ---------------------------------------------------------------
+# -- D8: overall deadlines and close() ------------------------------------------------------
 
 def test_drip_fed_answer_is_bounded_by_request_timeout(proxied: Callable[..., Proxied]) -> None:
     client, _sock, rest = proxied(request_timeout=1.0)
