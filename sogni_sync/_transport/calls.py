@@ -11,7 +11,7 @@ connections it uses attach themselves to it (see :class:`GuardedAdapter`), and
   ``ClientClosedError`` at once.
 
 The deadline thread only ever shuts sockets down; it starts with the first call that has a
-deadline and ends in :meth:`CallGuard.close`.
+deadline and ends in :meth:`CallGuard.close` (or after a while without any).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 __all__ = ["Call", "CallGuard", "GuardedAdapter", "attach", "cancelled"]
 
 _current = threading.local()
+_LINGER = 10.0  # seconds the deadline thread waits for new work before it ends
 
 
 class Call:
@@ -184,7 +185,11 @@ class CallGuard:
                     finally:
                         self._cond.acquire()
                     continue
-                self._cond.wait(self._heap[0][0] - now if self._heap else None)
+                if self._heap:
+                    self._cond.wait(self._heap[0][0] - now)
+                elif not self._cond.wait(_LINGER) and not self._heap:
+                    self._thread = None  # idle: end; the next call with a deadline restarts it
+                    return
 
 
 class _GuardedHTTPConnection(HTTPConnection):

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from sogni_sync._convert import converter
+from sogni_sync._convert import converter, to_decimal
 from sogni_sync.errors import UnexpectedResponseError
 
 T = TypeVar("T")
@@ -199,6 +199,8 @@ def _ms(value: float) -> dt.datetime:
 
 
 _BALANCE_FIELDS = ("settled", "credit", "debit", "net")
+_DECIMAL_KEYS = frozenset(
+    {*_BALANCE_FIELDS, "premiumCredit", "relaxedUnclaimed", "fastUnclaimed"})
 
 
 def balances_from_wire(data: Any, path: str = "/v4/account/balance") -> Balances:
@@ -211,6 +213,12 @@ def balances_from_wire(data: Any, path: str = "/v4/account/balance") -> Balances
         raise UnexpectedResponseError(
             path, f"expected balances {{sogni: {{settled, net, ...}}, spark: {{...}}}}, "
             f"got {describe(data)}", payload=data)
+    for token in tokens:
+        bad = sorted(k for k, v in data[token].items()
+                     if k in _DECIMAL_KEYS and v is not None and to_decimal(v) is None)
+        if bad:
+            raise UnexpectedResponseError(
+                path, f"{token} {', '.join(bad)} is not a decimal number", payload=data)
     return structure(data, Balances, path)
 
 
