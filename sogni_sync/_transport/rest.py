@@ -23,6 +23,7 @@ import tenacity
 from sogni_sync._config import ClientOptions
 from sogni_sync._transport.calls import Call, CallGuard, GuardedAdapter
 from sogni_sync._transport.credentials import Anonymous, CredentialsProvider
+from sogni_sync._transport.envelope import too_deep
 from sogni_sync._transport.failures import (
     TRANSPORT_ERRORS,
     TransportFailure,
@@ -464,6 +465,9 @@ class RestClient:
         text = response.text
         body: Any = None
         parsed = False
+        if too_deep(text):  # the decoder's recursion could overflow the C stack
+            raise UnexpectedResponseError(redact_url(url), "the body is nested too deeply",
+                                          status=response.status_code)
         if text.strip():
             try:
                 body = response.json()

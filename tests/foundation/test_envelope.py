@@ -75,6 +75,17 @@ def test_absurd_nesting_is_a_frame_error_not_a_recursion_error() -> None:
             decode_frame(raw)
 
 
+def test_nesting_limit_is_exact_and_ignores_brackets_in_strings() -> None:
+    from sogni_sync._transport.envelope import MAX_DEPTH, too_deep
+
+    assert not too_deep("[" * MAX_DEPTH + "]" * MAX_DEPTH)
+    assert too_deep("[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1))
+    assert too_deep('{"a":' * 300 + "1" + "}" * 300)
+    wide = json.dumps([{"a": [1, {"b": "[[[[{{{{"}]} for _ in range(2000)])
+    assert not too_deep(wide)  # many brackets, shallow: fine
+    assert decode_frame(encode_frame("x", json.loads(wide)))[1] == json.loads(wide)
+
+
 def test_a_deeply_nested_frame_is_dropped_and_the_socket_keeps_working(
         caplog: pytest.LogCaptureFixture) -> None:
     from sogni_sync._config import resolve_options
