@@ -117,17 +117,18 @@ class Transport:
     @property
     def connection_state(self) -> str:
         """``"connected"`` (socket authenticated), ``"connecting"``, ``"offline"`` (the last
-        connection attempt failed, or a terminal error, and no socket is up), ``"idle"`` (no
-        socket wanted yet, or disconnected on purpose) or ``"closed"``."""
+        connection attempt failed, and no socket is up), ``"idle"`` (no socket wanted yet,
+        disconnected on purpose, or stopped by an error such as rejected credentials) or
+        ``"closed"``."""
         running = self._socket.running
         with self.lock:
             if self.closing.is_set():
                 return "closed"
             if self._is_ready():
                 return "connected"
-            if self._terminal is not None or (self._offline and not self._open):
+            if self._offline and not self._open:
                 return "offline"
-            return "connecting" if running else "idle"
+            return "connecting" if running and self._terminal is None else "idle"
 
     @property
     def socket_event_subscriptions(self) -> dict[str, bool]:
@@ -464,7 +465,8 @@ class Transport:
                 # the type only: handshake errors may quote response headers (cookies)
                 self._last_failure = type(info.error).__name__
             deliberate = self.closing.is_set() or info.deliberate
-            self._offline = self._offline or not (info.opened or deliberate)
+            self._offline = self._offline or not (
+                info.opened or deliberate or isinstance(error, AuthenticationError))
             follows = deliberate and self._restarting and not self.closing.is_set()
             # A deliberate stop is never an error, except that losing the credentials while
             # (re)connecting must still reach the waiters as AuthenticationError.

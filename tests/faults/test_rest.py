@@ -214,6 +214,20 @@ def test_ids_never_reach_another_path_or_add_a_query(proxied: Callable[..., Prox
     assert [(c.method, c.path, c.query) for c in made] == [("GET", f"/v1/projects/{bad}", {})]
 
 
+def test_catalog_ids_stay_in_their_segment(proxied: Callable[..., Proxied],
+                                           net: LocalSupernet) -> None:
+    client, _sock, _rest = proxied()
+    calls = len(net.rest_calls)
+    for network, model in (("fast", "../../../../v1/account/me"), ("x?admin=1", "m")):
+        with pytest.raises(NotFoundError):
+            client.catalog.size_presets(network, model)
+    made = [(c.path, c.query) for c in net.rest_calls[calls:] if "size-presets" in c.path]
+    assert made == [("/api/v1/size-presets/network/fast/model/../../../../v1/account/me", {}),
+                    ("/api/v1/size-presets/network/x?admin=1/model/m", {})]
+    with pytest.raises(ValidationError):
+        client.catalog.estimate_audio_cost(model="..", duration=5, steps=4)
+
+
 def test_paths_with_queries_or_dot_segments_are_refused(proxied: Callable[..., Proxied]) -> None:
     client, _sock, rest = proxied()
     before = rest.connections
@@ -350,3 +364,22 @@ def test_pong_timeout_is_passed_to_the_socket(proxied: Callable[..., Proxied]) -
     assert dropped.wait(5)
     took = time.monotonic() - started
     assert 1.8 < took < 3.5, took  # the default (2/3 of 0.5 s) would have fired within 1 s
+
+
+def test_connection_state_idle_and_rejected_credentials_are_not_offline(
+        net: LocalSupernet) -> None:
+    from sogni_sync.errors import AuthenticationError
+
+    idle = SogniClient(app_id=f"state-{uuid.uuid4()}", rest_endpoint=net.rest_url,
+                       socket_endpoint=net.socket_url)
+    rejected = SogniClient(app_id=f"state-{uuid.uuid4()}", api_key="not-a-key",
+                           rest_endpoint=net.rest_url, socket_endpoint=net.socket_url)
+    try:
+        assert idle.connection_state == "idle" and not idle.offline
+        with pytest.raises(AuthenticationError):
+            rejected.connect(timeout=10)
+        assert rejected.connection_state == "idle" and not rejected.offline
+    finally:
+        idle.close()
+        rejected.close()
+    assert idle.connection_state == "closed"
