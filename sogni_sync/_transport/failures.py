@@ -30,6 +30,7 @@ from sogni_sync.errors import (
     SogniError,
     TimeoutError,
     TLSError,
+    ValidationError,
 )
 
 __all__ = ["TransportFailure", "error_for_status", "failure_for", "parse_retry_after"]
@@ -37,6 +38,14 @@ __all__ = ["TransportFailure", "error_for_status", "failure_for", "parse_retry_a
 #: what a transport failure can be raised as (anything else is a bug and propagates)
 TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
     requests.RequestException, urllib3.exceptions.HTTPError, http.client.HTTPException, OSError,
+)
+
+
+#: raised before any byte leaves: the URL or a header is unusable (never worth a retry)
+_REFUSED_LOCALLY = (
+    requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
+    requests.exceptions.MissingSchema, requests.exceptions.InvalidHeader,
+    urllib3.exceptions.LocationParseError,
 )
 
 
@@ -143,7 +152,9 @@ def failure_for(exc: BaseException, what: str, *, timed_out: bool, redact: bool,
     ``redact``: signed URLs in the text).
     """
     error: SogniError
-    if timed_out:
+    if isinstance(exc, _REFUSED_LOCALLY):
+        error = ValidationError(f"{what} cannot be sent: {type(exc).__name__}")
+    elif timed_out:
         error = TimeoutError(f"{what} did not finish in time")
     elif tls and (failed := tls_failure(exc)) is not None:
         error = failed

@@ -367,7 +367,7 @@ class RestClient:
         left = call.remaining()
         timed_out = call.expired or (left is not None and left <= 0)
         error = failure_for(exc, what, timed_out=timed_out, redact=redact, tls=not body)
-        if timed_out or isinstance(error, TLSError):
+        if timed_out or isinstance(error, (TLSError, ValidationError)):
             return error
         return _Transient(error, sent=sent)
 

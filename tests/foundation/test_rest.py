@@ -438,6 +438,14 @@ def test_a_200_that_is_not_json_is_an_unexpected_response() -> None:
     assert isinstance(info.value, ApiError) and info.value.path.endswith("/v1/c")
 
 
+@responses.activate
+def test_a_header_that_cannot_be_sent_is_a_validation_error() -> None:
+    rest = make()
+    with pytest.raises(ValidationError, match="cannot be sent"):
+        rest.get("/v1/x", headers={"X-Bad": "a\nb"})
+    assert len(responses.calls) == 0
+
+
 def test_bad_timeouts_are_validation_errors() -> None:
     rest = make()
     for bad in (0, -1, "5", True):
