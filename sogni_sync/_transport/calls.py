@@ -19,6 +19,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -28,8 +29,11 @@ from typing import Any
 from requests.adapters import HTTPAdapter
 from urllib3 import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+from urllib3.util.connection import allowed_gai_family
+from urllib3.util.timeout import _DEFAULT_TIMEOUT
 
-__all__ = ["Call", "CallGuard", "GuardedAdapter", "attach", "cancelled"]
+__all__ = ["Call", "CallGuard", "GuardedAdapter", "attach", "cancelled", "open_socket"]
 
 _current = threading.local()
 _LINGER = 10.0  # seconds the deadline thread waits for new work before it ends
@@ -78,7 +82,7 @@ class Call:
 
 
 def _shutdown(conn: Any) -> None:
-    sock = getattr(conn, "sock", None)
+    sock = conn if isinstance(conn, socket.socket) else getattr(conn, "sock", None)
     if isinstance(sock, socket.socket):
         with suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
@@ -192,7 +196,59 @@ class CallGuard:
                     return
 
 
+def open_socket(address: tuple[str, int], timeout: float | None = None,
+                source_address: tuple[str, int] | None = None, *,
+                family: int = socket.AF_UNSPEC, options: Any = ()) -> socket.socket:
+    """``socket.create_connection``, except that each socket is attached to the call running
+    on this thread before it connects: ``shutdown()`` also aborts a connect still waiting."""
+    call: Call | None = getattr(_current, "call", None)
+    host, port = address
+    error: OSError = OSError("getaddrinfo returns an empty list")
+    for af, kind, proto, _, where in socket.getaddrinfo(host, port, family, socket.SOCK_STREAM):
+        sock = socket.socket(af, kind, proto)
+        if call is not None:
+            call.attach(sock)
+        try:
+            for option in options:
+                sock.setsockopt(*option)
+            if isinstance(timeout, (int, float)):
+                sock.settimeout(timeout)
+            if source_address:
+                sock.bind(source_address)
+            sock.connect(where)
+            return sock
+        except OSError as exc:
+            sock.close()
+            if isinstance(exc, TimeoutError):
+                raise
+            error = exc
+            if call is not None and call.cut:
+                break
+    raise error
+
+
+def _new_socket(conn: HTTPConnection) -> socket.socket:
+    """urllib3's ``_new_conn`` (same errors) on :func:`open_socket`."""
+    timeout = None if conn.timeout is _DEFAULT_TIMEOUT else conn.timeout
+    try:
+        sock = open_socket((conn._dns_host.strip("[]"), conn.port), timeout,
+                           conn.source_address, family=allowed_gai_family(),
+                           options=conn.socket_options or ())
+    except socket.gaierror as exc:
+        raise NameResolutionError(conn.host, conn, exc) from exc
+    except TimeoutError as exc:
+        raise ConnectTimeoutError(conn, f"Connection to {conn.host} timed out. (connect "
+                                        f"timeout={conn.timeout})") from exc
+    except OSError as exc:
+        raise NewConnectionError(conn, f"Failed to establish a new connection: {exc}") from exc
+    sys.audit("http.client.connect", conn, conn.host, conn.port)
+    return sock
+
+
 class _GuardedHTTPConnection(HTTPConnection):
+    def _new_conn(self) -> socket.socket:
+        return _new_socket(self)
+
     def connect(self) -> None:
         attach(self)
         super().connect()
@@ -204,6 +260,9 @@ class _GuardedHTTPConnection(HTTPConnection):
 
 
 class _GuardedHTTPSConnection(HTTPSConnection):
+    def _new_conn(self) -> socket.socket:
+        return _new_socket(self)
+
     def connect(self) -> None:
         attach(self)
         super().connect()

@@ -11,15 +11,31 @@ from __future__ import annotations
 import http.client
 import ssl
 import threading
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 from requests.structures import CaseInsensitiveDict
 from requests.utils import DEFAULT_CA_BUNDLE_PATH
 
-from sogni_sync._transport.calls import attach, cancelled
+from sogni_sync._transport.calls import attach, cancelled, open_socket
 
 __all__ = ["KeepAlive"]
+
+
+class _HTTPConnection(http.client.HTTPConnection):
+    """Connects with :func:`open_socket`, so a call's deadline and ``close()`` can cut even a
+    TCP connect that is still waiting."""
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self._create_connection = open_socket
+
+
+class _HTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self._create_connection = open_socket
 
 
 class KeepAlive:
@@ -76,9 +92,9 @@ class KeepAlive:
     def _connect(self, scheme: str, netloc: str, timeout: float) -> http.client.HTTPConnection:
         conn: http.client.HTTPConnection
         if scheme == "https":
-            conn = http.client.HTTPSConnection(netloc, timeout=timeout, context=self._context())
+            conn = _HTTPSConnection(netloc, timeout=timeout, context=self._context())
         else:
-            conn = http.client.HTTPConnection(netloc, timeout=timeout)
+            conn = _HTTPConnection(netloc, timeout=timeout)
         with self._lock:
             self._open.add(conn)
         return conn

@@ -556,3 +556,41 @@ def test_close_interrupts_every_kind_of_call(drip: DripServer, kind: str) -> Non
     if kind != "lines":  # an SSE stream ends quietly on close, as before
         assert isinstance(out.get("error"), ClientClosedError), out
     assert _deadline_threads() - before == set()  # close() ends the client's thread
+
+
+@pytest.fixture
+def blackholed_url() -> Iterator[str]:
+    """A port whose SYNs go unanswered: a listener with a full accept queue."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(0)
+    filler = socket.create_connection(server.getsockname(), timeout=2)
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        filler.close()
+        server.close()
+
+
+@pytest.mark.parametrize("hot", [False, True])
+def test_close_interrupts_a_call_still_connecting(blackholed_url: str, hot: bool) -> None:
+    rest = RestClient(resolve_options(rest_endpoint=blackholed_url), credentials=KeyCreds())
+    out: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            rest.get("/v1/x", hot=hot)
+        except BaseException as exc:
+            out["error"] = exc
+        out["at"] = time.monotonic()
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    time.sleep(0.3)  # in the TCP connect: no answer will ever come
+    assert thread.is_alive()
+    closed = time.monotonic()
+    rest.closing.set()
+    rest.close()
+    thread.join(3)
+    assert not thread.is_alive() and out["at"] - closed < 1.0
+    assert isinstance(out.get("error"), ClientClosedError), out
