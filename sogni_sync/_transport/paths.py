@@ -27,10 +27,11 @@ _FORBIDDEN = re.compile(r"[?#\\\s\x00-\x1f\x7f]")
 
 def quote_segment(value: Any, name: str = "id") -> str:
     """``value`` as one percent-encoded path segment; ValidationError for a non-string or a
-    dot segment (``.``/``..``, also when percent-encoded), which would leave its place."""
+    dot segment (``.``/``..``), which HTTP stacks resolve away. (``%2e%2e`` is quoted into the
+    literal ``%252e%252e``: harmless.)"""
     if not isinstance(value, str):
         raise ValidationError(f"{name} must be a string, not {type(value).__name__}")
-    if unquote(value) in _DOT_SEGMENTS or value in _DOT_SEGMENTS:
+    if value in _DOT_SEGMENTS:
         raise ValidationError(f"{name} must not be {value!r}: a dot segment changes the path")
     return quote(value, safe=_COMPONENT_SAFE)
 

@@ -187,7 +187,7 @@ def test_download_timeout_bounds_the_whole_transfer(
 
 # -- D10: ids stay in their path segment -------------------------------------------------------
 
-@pytest.mark.parametrize("bad", ["..", ".", "%2e%2E", "%2E"])
+@pytest.mark.parametrize("bad", ["..", "."])
 def test_dot_segment_ids_are_refused_before_io(proxied: Callable[..., Proxied],
                                                net: LocalSupernet, bad: str) -> None:
     client, _sock, rest = proxied()
@@ -202,7 +202,7 @@ def test_dot_segment_ids_are_refused_before_io(proxied: Callable[..., Proxied],
 
 
 @pytest.mark.parametrize("bad", ["../account/me", "x?admin=1", "a/../../v1/account/me",
-                                 "x#frag", "a\\..\\b"])
+                                 "x#frag", "a\\..\\b", "%2e%2e"])
 def test_ids_never_reach_another_path_or_add_a_query(proxied: Callable[..., Proxied],
                                                      net: LocalSupernet, bad: str) -> None:
     client, _sock, _rest = proxied()
