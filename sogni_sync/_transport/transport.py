@@ -17,9 +17,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sogni_sync._config import PROTOCOL_VERSION, ClientOptions
 from sogni_sync._sync import Deadline, Dispatcher, IoPool, wait_for
-from sogni_sync._transport import failures
 from sogni_sync._transport.credentials import Anonymous, CredentialsProvider
 from sogni_sync._transport.envelope import FrameError, compact_json, decode_frame, encode_frame
+from sogni_sync._transport.failures import tls_failure
 from sogni_sync._transport.outbox import Entry, EntryState, Outbox
 from sogni_sync._transport.rest import RestClient
 from sogni_sync._transport.socket import CloseInfo, NotWrittenError, SocketRunner
@@ -509,7 +509,7 @@ class Transport:
         code = info.code
         if isinstance(info.error, AuthenticationError):
             return info.error  # e.g. the session could not be refreshed before connecting
-        if info.error is not None and (tls := failures.tls_failure(info.error)) is not None:
+        if info.error is not None and (tls := tls_failure(info.error)) is not None:
             return tls  # a certificate that failed verification will not pass on a retry
         if info.handshake_status in (401, 403) or code == 4021:
             return AuthenticationError(
