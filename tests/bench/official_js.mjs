@@ -60,6 +60,7 @@ if (nChars > 0) {
   });
   const text = 'abcdefghij'.repeat(Math.ceil(nChars / 10)).slice(0, nChars);
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const st = await sogni.chat.completions.create({
     model: env.BENCH_LLM_MODEL, stream: true, max_tokens: nChars, think: false,
     messages: [{ role: 'user', content: text }],
@@ -70,9 +71,13 @@ if (nChars > 0) {
     chunks += 1;
     chars += (chunk?.content || '').length;
   }
-  out.stream = { chunks, chars, seconds: (performance.now() - t0) / 1000 };
+  const cpu = process.cpuUsage(cpu0);
+  out.stream = {
+    chunks, chars, seconds: (performance.now() - t0) / 1000,
+    cpu_seconds: (cpu.user + cpu.system) / 1e6,
+  };
 }
-process.stdout.write(JSON.stringify(out) + '\n');
+await new Promise((resolve) => process.stdout.write(JSON.stringify(out) + '\n', resolve));
 try { await sogni.apiClient.disconnect?.(); } catch {}
 process.exit(0);
 

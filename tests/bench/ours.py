@@ -147,7 +147,7 @@ def stream() -> dict[str, Any]:
         client.chat.wait_for_models(30)
         client.chat.complete(model=LLM_MODEL, max_tokens=8, think=False,
                              messages=[{"role": "user", "content": "warm up"}])
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         chunks = 0
         content = 0
         with client.chat.stream(model=LLM_MODEL, think=False, max_tokens=chars,
@@ -157,10 +157,10 @@ def stream() -> dict[str, Any]:
                 chunks += 1
                 content += len(chunk.content or "")
             final = st.final
-        secs = time.perf_counter() - t0
+        secs, cpu = time.perf_counter() - t0, time.process_time() - cpu0
         usage = final.usage.completion_tokens if final is not None and final.usage else None
         return {"chunks": chunks, "chars": content, "completion_tokens": usage,
-                "seconds": round(secs, 4)}
+                "seconds": round(secs, 4), "cpu_seconds": round(cpu, 4)}
 
 
 def soak() -> dict[str, Any]:

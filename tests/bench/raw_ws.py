@@ -68,12 +68,13 @@ def main() -> int:
                                      timeout=float(ENV.get("BENCH_TIMEOUT", "300")))
     try:
         _drain(ws, _request(ws, "warm up", 8))
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         chunks, got = _drain(ws, _request(ws, text, chars))
-        secs = time.perf_counter() - t0
+        secs, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     finally:
         ws.close()
-    print(json.dumps({"chunks": chunks, "chars": got, "seconds": round(secs, 4)}), flush=True)
+    print(json.dumps({"chunks": chunks, "chars": got, "seconds": round(secs, 4),
+                      "cpu_seconds": round(cpu, 4)}), flush=True)
     return 0
 
 

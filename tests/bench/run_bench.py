@@ -475,10 +475,20 @@ def table(results: dict[str, Any]) -> str:
     if "stream" in results:
         add("chat.stream() tokens/s", vals[0], vals[1], vals[2], False, ">= 20,000/s",
             None if vals[0] is None else vals[0] >= 20000)
-    limit = results.get("raw", {}).get("raw", {}).get("tokens_per_s")
+    def cpu_per_1000(d: dict[str, Any]) -> float | None:
+        cpu = d.get("cpu_seconds")
+        return None if cpu is None or not d.get("chunks") else cpu / d["chunks"] * 1e6
+    if "stream" in results:
+        add("chat.stream() client CPU ms / 1000 tokens",
+            *(cpu_per_1000(sec.get(c, {})) for c in ("ours", "py", "js")), True, "(compare)",
+            None, " ms")
+    raw_run = results.get("raw", {}).get("raw", {})
+    limit = raw_run.get("tokens_per_s")
     if limit:
-        add("raw websocket-client limit tokens/s", limit, None, None, False, "(reference)",
-            None)
+        add("raw limit (bare websocket-client) tokens/s", limit, None, None, False,
+            "(reference)", None)
+        add("raw limit (bare websocket-client) CPU ms / 1000 tokens", cpu_per_1000(raw_run),
+            None, None, True, "(reference)", None, " ms")
         if "stream" in results:
             share = [None if v is None else 100.0 * v / limit for v in vals]
             add("chat.stream() as % of raw", *share, False, ">= 60 %",
