@@ -15,14 +15,23 @@ runs in its own process, so each number is that client's own. Steps (``--only`` 
   (default 10000) sequential projects, sampled every tenth once finished projects are pruned;
   growth per 1,000 projects after two warm-up samples (least-squares slope).
 * ``stream`` — tokens/s through ``chat.stream()`` (``BENCH_STREAM_CHARS`` characters of answer,
-  4 characters per token, token_delay 0); best of ``BENCH_ROUNDS`` turns.
+  4 characters per token, token_delay 0) and the client's CPU per 1,000 tokens; best of
+  ``BENCH_ROUNDS`` turns.
+* ``raw``    — the raw limit: ``raw_ws.py``, a bare websocket-client ``recv()`` loop receiving the
+  same stream from the same kind of emulator process and only decoding each frame; every stream
+  figure is also reported as a percentage of it. Best of ``BENCH_ROUNDS``.
+* ``soak``   — ``BENCH_THREADS`` concurrent workers through ONE client for ``BENCH_SOAK_SECONDS``
+  (default 60), three one-image projects to one ``chat.complete()``: p50/p99 of final frame ->
+  ``wait()`` / ``complete()`` return and of the whole calls, jobs/s, client CPU seconds per
+  1,000 jobs. Ours uses threads, the official clients as many asyncio tasks / async functions.
 
 Knobs (env): BENCH_PROJECTS, BENCH_LATENCY_N (200), BENCH_CHATS (200), BENCH_WARMUP (10),
 BENCH_MEMORY_PROJECTS (10000), BENCH_STREAM_CHARS (400000), BENCH_STEP_TIMEOUT (s per step,
 default 900), BENCH_FALLBACK_PROJECTS (200: an official client that fails the full P2 load is
 re-run with this many projects and reported with a note), BENCH_THREADS (64),
 BENCH_PRUNE_AFTER (memory step's project retention, s; 0.5), BENCH_ROUNDS (3: P1 turns pooled,
-P2 and stream best-of).
+P2, stream and raw best-of), BENCH_SOAK_SECONDS (60). SOGNI_CONFORMANCE_DIR (default: the shared
+folder next to the checkout, ``../shared/conformance``), SOGNI_CONFORMANCE_CACHE.
 Exit status 0 when every step ran (targets missed are reported, not failures).
 """
 
