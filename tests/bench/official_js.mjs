@@ -110,7 +110,9 @@ async function soak(seconds) {
           soakProjects.push([p.id, now(), (performance.now() - start) / 1000]);
         }
       } catch (e) {
-        errors.push(String(e?.message || e).slice(0, 200));
+        const what = i % 4 === 3 ? 'chat' : 'image';
+        const secs = ((performance.now() - start) / 1000).toFixed(1);
+        errors.push(`${what} after ${secs} s: ${String(e?.message || e)}`.slice(0, 200));
       }
     }
   };

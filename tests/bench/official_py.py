@@ -92,7 +92,9 @@ async def soak(client) -> dict:
                     await asyncio.wait_for(p.wait_for_completion(), 60)
                     projects.append([p.id, time.time(), time.perf_counter() - start])
             except Exception as exc:  # reported, and the soak goes on
-                errors.append(f"{type(exc).__name__}: {exc}"[:200])
+                what = "chat" if i % 4 == 3 else "image"
+                errors.append(f"{what} after {time.perf_counter() - start:.1f} s: "
+                              f"{type(exc).__name__}: {exc}"[:200])
 
     n = int(env.get("BENCH_THREADS", "64"))
     await asyncio.wait_for(asyncio.gather(*(worker() for _ in range(n))), seconds + 120)

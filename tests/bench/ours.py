@@ -190,7 +190,9 @@ def soak() -> dict[str, Any]:
                         p.wait(60)
                         projects.append([p.id, time.time(), time.perf_counter() - start])
                 except Exception as exc:  # reported, and the soak goes on
-                    errors.append(f"{type(exc).__name__}: {exc}"[:200])
+                    what = "chat" if i % 4 == 3 else "image"
+                    errors.append(f"{what} after {time.perf_counter() - start:.1f} s: "
+                                  f"{type(exc).__name__}: {exc}"[:200])
 
         threads = [threading.Thread(target=worker) for _ in range(nthreads)]
         for t in threads:
