@@ -81,6 +81,9 @@ class ChatApi:
         # replays the last one.
         transport.subscribe("swarmLLMModels", self._on_models, replay_last=True)
         transport.on_connection(self._on_connection)
+        # A chat request in doubt after a reconnect is confirmed only by this listing; the
+        # server cannot be asked about others, so they are reported lost, never re-sent.
+        transport.track("llmJobRequest", listed_in=("activeLLMJobIDs",))
 
     # -- public API ------------------------------------------------------------------------
 

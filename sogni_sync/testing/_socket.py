@@ -294,8 +294,12 @@ async def _dispatch(state: State, conn: Connection, raw: str | bytes) -> None:
     except FrameError as exc:
         log.debug("malformed client frame ignored: %s", exc)
         return
+    if conn.closed:
+        return  # replaced (4015) or closing: the server no longer reads this connection
+    # recorded once accepted: "received" means the server acted on it (a forget fault drops
+    # what it received, like a server that lost the message after reading it)
     state.recorder.frame("in", msg_type, payload, conn.app_id, conn.id)
-    if conn.closed or state.faults.take_forget(msg_type):
+    if state.faults.take_forget(msg_type):
         return
     handler = state.socket_handlers.get(msg_type)
     if handler is None:

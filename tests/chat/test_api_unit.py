@@ -35,6 +35,9 @@ class FakeTransport:
     def on_connection(self, handler: Callable[[str, Any], None]) -> None:
         self.conn.append(handler)
 
+    def track(self, msg_type: str, **how: Any) -> None:
+        self.tracked = (msg_type, how)
+
     def dispatch(self, fn: Callable[..., Any], *args: Any) -> None:
         fn(*args)
 
