@@ -2,8 +2,9 @@
 
 The emulator dies while projects are queued, running and still being submitted — the socket
 proxy in front of it first swallows the client's last requests (a c2s stall), so those are in
-doubt — and a fresh one (knowing nothing) starts on the same ports. Each project must then complete, or fail
-with an error saying the Supernet no longer knows it — never hang until the inactivity sync.
+doubt — and a fresh one (knowing nothing) starts on the same ports. Each project must then
+complete, or fail with an error saying the Supernet no longer knows it — never hang until the
+inactivity sync.
 Requests in doubt at the stop are asked about (``GET /v2/projects/{id}``): the new server does
 not know them, so they are sent again and run there. A server never accepts an id twice.
 """

@@ -3,7 +3,6 @@ the socket's write path tells "nothing left" from "may have left" (issue 11 D1/D
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -237,8 +236,8 @@ def _runner_with(raw: FakeRaw) -> SocketRunner:
     return runner
 
 
-@pytest.mark.parametrize("error", [ConnectionResetError(104, "reset"), BrokenPipeError(32, "pipe"),
-                                   socket.timeout("timed out")])
+@pytest.mark.parametrize("error", [ConnectionResetError(104, "reset"),
+                                   BrokenPipeError(32, "pipe"), TimeoutError("timed out")])
 def test_a_send_that_fails_before_any_byte_is_not_written(error: BaseException) -> None:
     raw = FakeRaw([], error)
     with pytest.raises(NotWrittenError, match="no byte written"):
