@@ -230,12 +230,14 @@ async def _set_subscriptions(state: State, conn: Connection, data: Any) -> None:
 
 def authenticated_payload(state: State, conn: Connection) -> dict[str, Any]:
     active, unclaimed = scheduler_of(state).recovery(conn.app_id, conn.account)
+    llm_active = getattr(state.extras.get("llm"), "active", {})  # running chat: jobID -> appId
+    llm_jobs = [job for job, app in llm_active.items() if app == conn.app_id]
     acc = conn.account
     return {
         "id": f"conn-{conn.id}", "clientType": "artist", "username": acc.username,
         "address": acc.address, "SID": acc.sid, "clientSID": acc.sid, "addressSID": acc.sid,
         "balanceVersion": 2, "tokens": acc.balance_payload(), "activeProjects": active,
-        "unclaimedCompletedProjects": unclaimed, "activeLLMJobIDs": [], "isMainnet": True,
+        "unclaimedCompletedProjects": unclaimed, "activeLLMJobIDs": llm_jobs, "isMainnet": True,
         "accountWasMigrated": False, "hasUnclaimedAirdrop": False,
         "firstLoginAfterMigration": False,
     }

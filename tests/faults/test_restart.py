@@ -86,7 +86,9 @@ def restartable(**options: Any) -> Iterator[Restartable]:
         servers.stop()
 
 
-def _batch_across_a_restart(count: int, *, restart_after: float, pace: float) -> dict[str, Any]:
+def _batch_across_a_restart(count: int, *, pace: float) -> dict[str, Any]:
+    """Submit ``count`` projects (8 threads, ``pace`` s apart each); the restart begins once
+    half of them were submitted, so the rest are written into the dying link or after."""
     with restartable(step_delay=0.5, workers=4) as servers:
         first = servers.net
         proxy = FaultProxy(first.socket_url).start()
@@ -96,9 +98,10 @@ def _batch_across_a_restart(count: int, *, restart_after: float, pace: float) ->
         try:
             client.connect(timeout=10)
             restarted: list[float] = []
+            half = threading.Event()
 
             def restart() -> None:
-                time.sleep(restart_after)
+                half.wait(30)
                 restarted.append(servers.restart(proxy, 0.5, step_delay=0.05, workers=4))
 
             restarter = threading.Thread(target=restart)
@@ -106,6 +109,8 @@ def _batch_across_a_restart(count: int, *, restart_after: float, pace: float) ->
 
             def create(i: int) -> Any:
                 time.sleep(pace)
+                if i == count // 2:
+                    half.set()
                 return client.projects.create(**IMAGE, positive_prompt=f"restart {i}")
 
             with ThreadPoolExecutor(8) as pool:
@@ -153,12 +158,12 @@ def _check(figures: dict[str, Any], count: int) -> None:
 
 
 def test_projects_settle_within_30s_of_a_restart_mid_batch() -> None:
-    figures = _batch_across_a_restart(24, restart_after=1.0, pace=0.3)
+    figures = _batch_across_a_restart(24, pace=0.1)
     _check(figures, 24)
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_200_projects_settle_within_30s_of_a_restart_mid_batch() -> None:
-    figures = _batch_across_a_restart(200, restart_after=2.0, pace=0.1)
+    figures = _batch_across_a_restart(200, pace=0.05)
     _check(figures, 200)
