@@ -188,6 +188,40 @@ def test_one_way_stalls_lose_and_double_nothing(
     assert figures.ok(), figures
 
 
+def test_projects_that_finished_behind_a_half_open_link_are_not_sent_again(
+        proxied: Callable[..., Proxied], net: LocalSupernet) -> None:
+    """D4 exactly: the server->client half of the link goes silent; 20 projects are written
+    (the server gets them), run and finish while the server still writes to the dead link, so
+    the next session lists them nowhere. Each must be found (``GET /v2/projects/{id}``) and
+    caught up at once: complete with its result, never sent twice, never left for the 120 s
+    inactivity sync."""
+    client, sock, _rest = proxied(ping_interval=PING)
+    client.connect(timeout=10)
+    drops = threading.Event()
+    client.transport.on_connection(lambda kind, _: drops.set() if kind == "disconnected" else None)
+    assert sock.stall("s2c") == 1
+    started = time.monotonic()
+    projects = [client.projects.create(**IMAGE, positive_prompt=f"half-open {i}")
+                for i in range(20)]
+    assert drops.wait(4 * PING), "the half-open link was never noticed"
+    sock.restore()
+    deadline = started + 15
+    urls: list[list[str]] = []
+    for project in projects:
+        try:
+            urls.append(project.wait(max(0.01, deadline - time.monotonic())))
+        except SogniError as exc:
+            urls.append([f"{type(exc).__name__}"])
+    took = time.monotonic() - started
+    accepted = Counter(str(p.get("jobID")).upper() for p in net.received("jobRequest"))
+    print(f"\nhalf-open, 20 projects: settled in {took:.2f}s, "
+          f"doubled={sum(1 for v in accepted.values() if v > 1)}, "
+          f"outcomes={Counter('url' if u[0].startswith('http') else u[0] for u in urls)}")
+    assert all(len(u) == 1 and u[0].startswith("http") for u in urls)
+    assert all(accepted[p.id.upper()] == 1 for p in projects), accepted.most_common(3)
+    assert took < 10
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(400)
 @pytest.mark.parametrize("run", [1, 2])
