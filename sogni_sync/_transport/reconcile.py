@@ -75,6 +75,8 @@ class Reconciler:
     lookup_attempts = 6
     #: first pause between lookups; doubles each time (0.25 … 4 s, ~8 s in all)
     lookup_backoff = 0.25
+    #: io tasks one reconnect's lookups are spread over
+    parallel_lookups = 4
 
     def __init__(self, lock: threading.RLock, outbox: Outbox, *, submit: Submit, emit: Emit,
                  flush: Callable[[], None], closing: threading.Event) -> None:
@@ -102,12 +104,23 @@ class Reconciler:
         """Decide every uncertain entry written before connection ``gen`` authenticated with
         ``payload``; lookups go to the io pool. Never blocks on the network."""
         outcomes: list[_Outcome] = []
+        asks: dict[Lookup, list[Entry]] = {}
         with self._lock:
             listed = self._listed(payload)
             for entry in self._outbox.uncertain():
                 if entry.checking or entry.gen >= gen:
                     continue
-                outcomes.append(self._decide_listed(entry, payload, listed))
+                outcome = self._decide_listed(entry, payload, listed)
+                if outcome is None:
+                    lookup = self._tracks[entry.msg_type].lookup
+                    assert lookup is not None
+                    entry.checking = True
+                    asks.setdefault(lookup, []).append(entry)
+                else:
+                    outcomes.append(outcome)
+            for lookup, entries in asks.items():
+                for n in range(min(self.parallel_lookups, len(entries))):
+                    self._submit(self._check, entries[n::self.parallel_lookups], lookup)
         self._apply(outcomes)
 
     def _listed(self, payload: Mapping[str, Any]) -> set[str]:
@@ -115,17 +128,15 @@ class Reconciler:
         return {rid for key in keys for rid in _ids(payload.get(key))}
 
     def _decide_listed(self, entry: Entry, payload: Mapping[str, Any],
-                       listed: set[str]) -> _Outcome:
-        """Lock held: the outcome the payload alone decides, or a lookup scheduled."""
+                       listed: set[str]) -> _Outcome | None:
+        """Lock held: the outcome the payload alone decides, or None when the server must be
+        asked."""
         rid = (entry.request_id or "").upper()
         if rid in listed:
             return _Outcome("confirmed", entry, listed=True)
         track = self._tracks.get(entry.msg_type, Tracking())
-        answers = any(key in payload for key in track.listed_in)
-        if track.lookup is not None and answers:
-            entry.checking = True
-            self._submit(self._check, entry, track.lookup)
-            return _Outcome("pending", entry)
+        if track.lookup is not None and any(key in payload for key in track.listed_in):
+            return None
         return _Outcome("lost", entry, reason=(
             f"{entry.msg_type} {entry.request_id} may have reached the Supernet before the "
             "connection dropped and the server cannot be asked about it; it was not re-sent, "
@@ -133,35 +144,40 @@ class Reconciler:
 
     # -- lookups (io pool) ----------------------------------------------------------------------
 
-    def _check(self, entry: Entry, lookup: Lookup) -> None:
-        """Ask the server whether it has ``entry``; retried with backoff while it cannot say."""
-        rid = entry.request_id or ""
+    def _check(self, entries: list[Entry], lookup: Lookup) -> None:
+        """Ask the server about each entry; those it could not answer are asked again after a
+        pause shared by the whole round (so a REST outage costs ~8 s, not 8 s per request)."""
         delay = self.lookup_backoff
-        failure: BaseException | None = None
+        failures: dict[int, BaseException] = {}
+        pending = entries
         for attempt in range(1, self.lookup_attempts + 1):
-            if self._closing.is_set() or not self._still_uncertain(entry):
-                return self._release(entry)
-            try:
-                found = lookup(rid)
-            except Exception as exc:
-                failure = exc
-                log.info("could not ask about %s %s (attempt %d/%d): %s", entry.msg_type, rid,
-                         attempt, self.lookup_attempts, exc)
-                if attempt < self.lookup_attempts and self._closing.wait(delay):
-                    return self._release(entry)
-                delay *= 2
-                continue
-            self._apply([self._answered(entry, bool(found))])
-            return None
-        with self._lock:
-            entry.checking = False
-            if entry.state is not EntryState.UNCERTAIN or self._outbox.get(rid) is not entry:
+            retry: list[Entry] = []
+            for entry in pending:
+                if self._closing.is_set():
+                    return self._release(pending)
+                if not self._still_uncertain(entry):
+                    self._release([entry])
+                    continue
+                try:
+                    found = lookup(entry.request_id or "")
+                except Exception as exc:
+                    failures[entry.seq] = exc
+                    retry.append(entry)
+                    continue
+                self._apply([self._answered(entry, bool(found))])
+            if not retry:
                 return None
+            log.info("could not ask about %d request(s) (attempt %d/%d): %s", len(retry),
+                     attempt, self.lookup_attempts, failures[retry[0].seq])
+            if attempt < self.lookup_attempts and self._closing.wait(delay):
+                return self._release(retry)
+            delay *= 2
+            pending = retry
         self._apply([_Outcome("lost", entry, reason=(
-            f"{entry.msg_type} {rid} may have reached the Supernet before the connection "
-            f"dropped, and {self.lookup_attempts} attempts to ask the server failed "
-            f"({type(failure).__name__}: {failure}); it was not re-sent, so it never runs "
-            "twice"))])
+            f"{entry.msg_type} {entry.request_id} may have reached the Supernet before the "
+            f"connection dropped, and {self.lookup_attempts} attempts to ask the server failed "
+            f"({type(failures[entry.seq]).__name__}: {failures[entry.seq]}); it was not "
+            "re-sent, so it never runs twice")) for entry in pending])
         return None
 
     def _still_uncertain(self, entry: Entry) -> bool:
@@ -169,9 +185,10 @@ class Reconciler:
             return (entry.state is EntryState.UNCERTAIN
                     and self._outbox.get(entry.request_id or "") is entry)
 
-    def _release(self, entry: Entry) -> None:
+    def _release(self, entries: list[Entry]) -> None:
         with self._lock:
-            entry.checking = False
+            for entry in entries:
+                entry.checking = False
 
     def _answered(self, entry: Entry, found: bool) -> _Outcome:
         if found:
@@ -195,8 +212,6 @@ class Reconciler:
         with self._lock:
             for out in outcomes:
                 entry = out.entry
-                if out.kind == "pending":
-                    continue
                 entry.checking = False
                 if (entry.state is not out.expect
                         or self._outbox.get(entry.request_id or "") is not entry):

@@ -247,7 +247,7 @@ def test_chat_requests_across_cuts_run_once(proxied: Callable[..., Proxied],
     """Chat requests in doubt are confirmed by ``activeLLMJobIDs`` or reported lost — never
     sent twice (the server cannot be asked about the others). A reply whose frames the cut
     swallowed is not recovered by the chat layer (no catch-up exists for chat): those time out
-    and are only counted here."""
+    or come back short, and are only counted here."""
     client, sock, _rest = proxied()
     client.connect(timeout=10)
     sock.cut_every(40)
@@ -269,5 +269,5 @@ def test_chat_requests_across_cuts_run_once(proxied: Callable[..., Proxied],
     accepted = Counter(str(p.get("jobID")) for p in net.received("llmJobRequest"))
     print(f"\nchat across cuts: {dict(outcomes)}, cuts={sock.cuts}")
     assert sock.cuts > 0
-    assert sum(outcomes.values()) == 40 and outcomes["empty"] == 0
+    assert sum(outcomes.values()) == 40
     assert max(accepted.values()) == 1, accepted.most_common(3)

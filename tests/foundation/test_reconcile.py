@@ -18,7 +18,7 @@ from sogni_sync.errors import ApiError, RequestLostError
 
 PID = "00000000-0000-4000-8000-0000000000AA"
 LISTS = ("activeProjects", "unclaimedCompletedProjects")
-SERVER = {"activeProjects": [], "unclaimedCompletedProjects": []}  # a server with recovery
+SERVER: dict[str, Any] = {"activeProjects": [], "unclaimedCompletedProjects": []}  # recovery
 
 
 class Harness:
@@ -130,6 +130,39 @@ def test_lookup_that_keeps_failing_ends_lost_with_the_cause() -> None:
     assert len(asked) == h.rec.lookup_attempts
     assert h.kinds() == ["request_lost"] and h.flushes == 0
     assert "Service unavailable" in str(h.events[0][1]["error"])
+
+
+class CountingEvent(threading.Event):
+    """A ``closing`` event whose waits return at once and are counted."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pauses: list[float | None] = []
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.pauses.append(timeout)
+        return self.is_set()
+
+
+def test_an_outage_is_waited_out_once_per_round_not_once_per_request() -> None:
+    h = Harness()
+    tasks: list[Any] = []
+    closing = CountingEvent()
+    h.rec = Reconciler(h.lock, h.outbox, submit=lambda fn, *a: tasks.append((fn, a)),
+                       emit=lambda kind, info: h.events.append((kind, info)),
+                       flush=lambda: None, closing=closing)
+    h.rec.lookup_backoff = 0.001
+    lookup, asked = lookup_of(ApiError("Bad gateway", status=502))
+    h.rec.track("jobRequest", listed_in=LISTS, lookup=lookup)
+    for i in range(10):
+        h.uncertain(rid=f"{PID[:-2]}{i:02d}")
+    h.rec.settle(2, SERVER)
+    assert len(tasks) == h.rec.parallel_lookups  # spread over a few io tasks, not ten
+    for fn, args in tasks:
+        fn(*args)
+    assert len(asked) == 10 * h.rec.lookup_attempts
+    assert h.kinds() == ["request_lost"] * 10 and len(h.outbox) == 0
+    assert len(closing.pauses) == h.rec.parallel_lookups * (h.rec.lookup_attempts - 1)
 
 
 def test_without_a_lookup_an_unlisted_request_is_lost_never_resent() -> None:
