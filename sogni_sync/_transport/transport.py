@@ -3,6 +3,11 @@
 Connection state lives under ``self.lock`` (an RLock shared with the concerns' Conditions).
 Generations number connections; ``_ready_gen`` is the generation on which ``authenticated``
 arrived, so "ready" always means *this* connection, never a stale one.
+
+Delivery: requests sent with an id stay in the outbox (``outbox.py``) until the server names
+them. A write that provably left nothing is queued again; one that may have left is settled
+after the next ``authenticated`` by the server's own answer (``reconcile.py``), never at the
+drop. Concerns say how the server accounts for their requests with :meth:`Transport.track`.
 """
 
 from __future__ import annotations
