@@ -164,6 +164,12 @@ class Transport:
         Untracked requests in doubt are reported lost, never re-sent."""
         self._reconciler.track(msg_type, listed_in=listed_in, lookup=lookup)
 
+    def awaiting(self, request_id: str) -> bool:
+        """The request is still in the outbox: not yet written, or not yet named or
+        confirmed by the server."""
+        with self.lock:
+            return self._outbox.get(request_id) is not None
+
     def on_connection(self, handler: ConnectionHandler) -> None:
         with self.lock:
             self._conn_handlers.append(handler)
