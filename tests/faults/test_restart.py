@@ -139,6 +139,8 @@ def _batch_across_a_restart(count: int, *, pace: float) -> dict[str, Any]:
             for n, net in enumerate(servers.servers):
                 seen = Counter(p["jobID"] for p in net.received("jobRequest"))
                 figures[f"doubled_on_server_{n + 1}"] = sum(1 for v in seen.values() if v > 1)
+            ids = [{p["jobID"] for p in net.received("jobRequest")} for net in servers.servers]
+            figures["on_both_servers"] = len(ids[0] & ids[1])
             figures["sent_to_server_2"] = len(servers.net.received("jobRequest"))
             figures["asked_server_2"] = sum(1 for c in servers.net.rest_calls
                                             if c.path.startswith("/v2/projects/"))
