@@ -9,8 +9,10 @@ auth refresh) stays in :class:`~sogni_sync._transport.rest.RestClient`.
 from __future__ import annotations
 
 import http.client
+import socket
 import ssl
 import threading
+from contextlib import suppress
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -46,6 +48,8 @@ class KeepAlive:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._open: set[http.client.HTTPConnection] = set()
+        self._busy: set[http.client.HTTPConnection] = set()  # in use by their owner thread
+        self._closed = False
         self._ssl: ssl.SSLContext | None = None
 
     def get(self, url: str, headers: dict[str, str], timeout: float) -> requests.Response:
@@ -63,6 +67,8 @@ class KeepAlive:
             if conn.sock is not None:
                 conn.sock.settimeout(timeout)
             attach(conn)  # the call's deadline and close() can cut this connection
+            with self._lock:
+                self._busy.add(conn)
             try:
                 conn.request("GET", target, headers=headers)
                 attach(conn)
@@ -73,7 +79,11 @@ class KeepAlive:
                 if reused and not cancelled():  # the server closed an idle keep-alive
                     continue  # connection: safe to redo a GET
                 raise
-            if raw.will_close:
+            finally:
+                with self._lock:
+                    self._busy.discard(conn)
+                    closed = self._closed
+            if raw.will_close or closed:
                 self._discard(conns, key)
             response = requests.Response()
             response.status_code = raw.status
@@ -84,10 +94,20 @@ class KeepAlive:
             return response
 
     def close(self) -> None:
+        """Close idle connections; those in use are shut down (their owner thread wakes with
+        an error and closes them: closing them here would race its reads)."""
         with self._lock:
+            self._closed = True
             conns, self._open = list(self._open), set()
+            busy = set(self._busy)
         for conn in conns:
-            conn.close()
+            if conn in busy:
+                sock = conn.sock
+                if sock is not None:
+                    with suppress(OSError):
+                        sock.shutdown(socket.SHUT_RDWR)
+            else:
+                conn.close()
 
     def _connect(self, scheme: str, netloc: str, timeout: float) -> http.client.HTTPConnection:
         conn: http.client.HTTPConnection
