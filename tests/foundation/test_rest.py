@@ -524,7 +524,7 @@ def _deadline_threads() -> set[threading.Thread]:
     return {t for t in threading.enumerate() if t.name == "sogni-rest-deadline"}
 
 
-@pytest.mark.parametrize("kind", ["get", "hot", "bytes", "stream", "lines"])
+@pytest.mark.parametrize("kind", ["get", "hot", "bytes", "stream", "lines", "upload"])
 def test_close_interrupts_every_kind_of_call(drip: DripServer, kind: str) -> None:
     before = _deadline_threads()
     rest = RestClient(resolve_options(rest_endpoint=drip.url), credentials=KeyCreds())
@@ -534,6 +534,7 @@ def test_close_interrupts_every_kind_of_call(drip: DripServer, kind: str) -> Non
         "bytes": lambda: rest.get_bytes(drip.url + "/f"),
         "stream": lambda: rest.stream_to(drip.url + "/f", io.BytesIO()),
         "lines": lambda: list(rest.stream_lines("GET", "/v1/sse")),
+        "upload": lambda: rest.put_presigned(drip.url + "/up", b"x" * (64 << 20)),
     }[kind]
     out: dict[str, Any] = {}
 
