@@ -189,6 +189,12 @@ class Transport:
         with self.lock:
             return self._outbox.get(request_id) is not None
 
+    def in_doubt(self, request_id: str) -> bool:
+        """The request was written on a connection that dropped before the server named it."""
+        with self.lock:
+            entry = self._outbox.get(request_id)
+            return entry is not None and entry.state is EntryState.UNCERTAIN
+
     def on_connection(self, handler: ConnectionHandler) -> None:
         with self.lock:
             self._conn_handlers.append(handler)

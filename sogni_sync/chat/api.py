@@ -449,6 +449,26 @@ class ChatApi:
             reason = info.get("reason") or "Server disconnected"
             code = info.get("code")
             self._fail_all(lambda: ConnectionLostError(str(reason), code=code, reason=str(reason)))
+        elif kind == "disconnected" and isinstance(info, Mapping) and info.get("code") is None:
+            self._fail_interrupted(info)
+
+    def _fail_interrupted(self, info: Mapping[str, Any]) -> None:
+        """The link broke (no close frame: reset, timeout, a middlebox) under chat jobs the
+        server may be answering. Tokens in flight then are gone, and the wire has no sequence
+        numbers to notice the gap, so such a reply could only come back short: fail it, never
+        truncate it silently. After a close frame nothing is missing (the server wrote it after
+        its last token and holds later ones for the next connection), so those jobs go on.
+        Requests that provably never left stay queued for the next connection."""
+        with self._lock:
+            hit = [job_id for job_id, job in self._jobs.items() if not job.done and (
+                job_id in self._written or self._transport.in_doubt(job_id))]
+            for job_id in hit:
+                self._written.discard(job_id)
+                job = self._jobs.pop(job_id)
+                job.fail(ConnectionLostError(
+                    f"the connection dropped while chat job {job_id} was being answered; "
+                    f"its reply may be incomplete ({len(job.content)} characters had arrived), "
+                    "so it is not returned", reason=str(info.get("reason") or "")))
 
     def _after_reconnect(self, payload: Mapping[str, Any]) -> None:
         """A new session lists the chat jobs the server still runs for us. A job it already

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from sogni_sync.chat import ChatChunk, ChatCompletion, image_part_from_bytes, text_part
-from sogni_sync.errors import ChatError, TimeoutError, ValidationError
+from sogni_sync.errors import ChatError, ConnectionLostError, TimeoutError, ValidationError
 
 from .conftest import LLM, png_bytes
 
@@ -268,15 +268,35 @@ def test_close_fails_waiters(client: Any) -> None:
     assert outcome and isinstance(outcome[0], ClientClosedError)
 
 
-def test_stream_survives_a_dropped_socket(client: Any, net: Any) -> None:
+def test_stream_survives_a_server_close(client: Any, net: Any) -> None:
+    """After a close frame nothing is missing: the server holds later tokens for the next
+    connection, so the stream goes on and is complete."""
     net.options.token_delay = 0.01
     try:
         with client.chat.stream(LLM, [{"role": "user", "content": "x" * 60}], timeout=30) as s:
             chunks = iter(s)
             first = next(chunks)
-            net.disconnect(code=0, app_id=client.app_id)  # TCP drop; the client reconnects
+            net.disconnect(code=1012, app_id=client.app_id)  # service restart; client reconnects
             rest = [c.content for c in chunks]
         assert first.content + "".join(rest) == "Echo: " + "x" * 60
         assert s.final is not None
+    finally:
+        net.options.token_delay = 0.0
+
+
+def test_stream_broken_by_a_tcp_drop_fails_instead_of_coming_back_short(
+        client: Any, net: Any) -> None:
+    """Without a close frame, tokens in flight may be gone (a middlebox, a reset): the stream
+    raises after what did arrive, naming how much that was."""
+    net.options.token_delay = 0.01
+    try:
+        with client.chat.stream(LLM, [{"role": "user", "content": "x" * 60}], timeout=30) as s:
+            chunks = iter(s)
+            got = [next(chunks).content]
+            net.disconnect(code=0, app_id=client.app_id)  # TCP drop, no close frame
+            with pytest.raises(ConnectionLostError, match="may be incomplete"):
+                got.extend(c.content for c in chunks)
+        assert ("Echo: " + "x" * 60).startswith("".join(got))
+        assert s.final is None
     finally:
         net.options.token_delay = 0.0

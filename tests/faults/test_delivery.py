@@ -248,23 +248,24 @@ def test_chat_requests_across_cuts_run_once_and_never_hang(proxied: Callable[...
     """Chat requests in doubt are confirmed by ``activeLLMJobIDs`` or reported lost — never
     sent twice (the server cannot be asked about the others). A chat the server finished
     while the link was down (its reply went to the dead connection) fails at the reconnect
-    instead of hanging until its timeout. Token frames a cut swallowed mid-reply cannot be
-    detected (the wire has no sequence numbers): such replies come back short, and are only
-    counted here."""
+    instead of hanging until its timeout. A chat being answered when the link drops fails
+    with ConnectionLostError (tokens sent meanwhile are gone and the wire has no sequence
+    numbers), so no reply ever comes back short."""
     client, sock, _rest = proxied()
     client.connect(timeout=10)
+    prompts = [[{"role": "user", "content": f"count to {i}"}] for i in range(CHATS)]
+    expected = [client.chat.complete(LLM, p, max_tokens=30, timeout=10).content for p in prompts]
     sock.cut_every(40)
     outcomes: Counter[str] = Counter()
 
     def chat(i: int) -> None:
         try:
-            reply = client.chat.complete(LLM, [{"role": "user", "content": f"count to {i}"}],
-                                         max_tokens=30, timeout=3)
-            outcomes["completed" if reply.content else "empty"] += 1
+            reply = client.chat.complete(LLM, prompts[i], max_tokens=30, timeout=3)
+            outcomes["completed" if reply.content == expected[i] else "short"] += 1
         except RequestLostError:
             outcomes["lost"] += 1
         except ConnectionLostError as exc:
-            assert "lost in a disconnect" in str(exc)
+            assert "lost in a disconnect" in str(exc) or "may be incomplete" in str(exc), exc
             outcomes["reply_lost"] += 1
         except TimeoutError:
             outcomes["hung"] += 1
@@ -276,4 +277,5 @@ def test_chat_requests_across_cuts_run_once_and_never_hang(proxied: Callable[...
     print(f"\nchat across cuts: {dict(outcomes)}, cuts={sock.cuts}")
     assert sock.cuts > 0
     assert sum(outcomes.values()) == CHATS and outcomes["hung"] == 0, outcomes
+    assert outcomes["short"] == 0, outcomes
     assert max(accepted.values()) == 1, accepted.most_common(3)
