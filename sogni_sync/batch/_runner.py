@@ -25,7 +25,7 @@ from typing import Any, Protocol
 import attrs
 
 from sogni_sync.batch._items import Item, ItemSource, check_item, params_hash
-from sogni_sync.batch._manifest import Manifest
+from sogni_sync.batch._manifest import Manifest, ManifestMismatchError
 from sogni_sync.batch._progress import Progress
 from sogni_sync.batch._types import BatchSummary, ItemResult
 from sogni_sync.batch._work import Outcome
@@ -116,7 +116,7 @@ class Runner:
                     manifest.check(index, item.hash)
                 total += 1
             if manifest is not None and manifest.records and max(manifest.records) >= total:
-                raise ValidationError(
+                raise ManifestMismatchError(
                     f"{manifest.path.name} does not belong to these items: it records item "
                     f"{max(manifest.records)} but there are only {total}")
         if manifest is not None:

@@ -1,4 +1,4 @@
-"""Fixtures of the batch suite: ``client``/``make_client`` bound to the session emulator."""
+"""Fixtures of the batch suite: ``client``, a SogniClient bound to the session emulator."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ from collections.abc import Callable
 import pytest
 
 from sogni_sync.client import SogniClient
-
-MODEL = "flux1-schnell-fp8"
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 from sogni_sync.client import SogniClient
 from sogni_sync.errors import ProjectError, ProjectNotFoundError, ValidationError
 from sogni_sync.testing import LocalSupernet
-from tests.batch.conftest import MODEL
+from tests.batch.helpers import MODEL
 
 
 def _pair(net: LocalSupernet) -> Callable[[], SogniClient]:
