@@ -132,6 +132,9 @@ class Runner:
             self.manifest.open({"app_id": self.backend.app_id})
         if self.s.output_dir is not None:
             self.s.output_dir.mkdir(parents=True, exist_ok=True)
+            if self.s.resume:  # downloads a crash cut short (never renamed into place)
+                for stale in self.s.output_dir.glob(".sogni-*.part"):
+                    stale.unlink(missing_ok=True)
         self._feed = enumerate(self.source.raw())
         progress = Progress(self.s.progress, total)
         threads = [threading.Thread(target=self._worker, name=f"sogni-batch-{n}", daemon=True)
