@@ -18,6 +18,7 @@ import itertools
 import logging
 import pathlib
 import threading
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -146,7 +147,9 @@ class DaskBackend:
              *args: Any) -> Outcome:
         if self.stop.is_set():
             return Outcome("canceled", key, error="batch interrupted")
-        future = self.dask.submit(fn, *args, key=f"sogni-{key}", pure=False,
+        # a fresh task key per attempt: Dask would hand back an earlier task's result
+        future = self.dask.submit(fn, *args, key=f"sogni-{key}-{uuid.uuid4().hex[:8]}",
+                                  pure=False,
                                   workers=[address] if address else None,
                                   allow_other_workers=address is None)
         with self._lock:
@@ -183,7 +186,7 @@ class DaskBackend:
 
     def chat(self, item: Item) -> Outcome:
         app = self.ticket()
-        return self._run(f"chat-{item.index}-{id(item)}", self._workers.get(app), remote_chat,
+        return self._run(f"chat-{item.index}", self._workers.get(app), remote_chat,
                          self.recipe, app, item.index, item.raw)
 
     def cancel_all(self) -> None:

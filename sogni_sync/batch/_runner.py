@@ -192,7 +192,7 @@ class Runner:
     def _account(self, result: ItemResult, progress: Progress) -> None:
         counts = self._counts
         counts[result.status] = counts.get(result.status, 0) + 1
-        counts["retried"] += max(0, result.attempts - 1) if result.status != "skipped" else 0
+        counts["retried"] += result.retried
         if result.recovered:
             counts["recovered"] += 1
         if result.status == "completed" and result.cost is not None:
@@ -249,7 +249,7 @@ class Runner:
             if outcome.status == "completed" or not outcome.retryable or \
                     tries > self.s.retries or self.stop.wait(self.s.backoff * 2 ** (tries - 1)):
                 return self._record(item.index, item.hash, outcome, attempts + tries, False,
-                                    None)
+                                    None, tries - 1)
         return None  # pragma: no cover - the loop always returns
 
     def _project(self, item: Item, record: dict[str, Any] | None,
@@ -282,11 +282,12 @@ class Runner:
             again = outcome.retryable or outcome.recoverable
             if outcome.status == "completed" or not again or tries > self.s.retries or \
                     self.stop.is_set():
-                return self._record(item.index, item.hash, outcome, attempts + max(tries, 1),
-                                    recovered and outcome.status == "completed", app)
+                return self._record(item.index, item.hash, outcome, attempts + tries,
+                                    recovered and outcome.status == "completed", app,
+                                    max(0, tries - 1))
             if self.stop.wait(self.s.backoff * 2 ** max(0, tries - 1)):
                 return self._record(item.index, item.hash, outcome, attempts + tries, False,
-                                    app)
+                                    app, max(0, tries - 1))
             if outcome.recoverable and outcome.project_id:
                 if recovered:
                     tries += 1  # a failed recovery counts as a try
@@ -295,7 +296,9 @@ class Runner:
                 recover_id = None
 
     def _record(self, index: int, digest: str, outcome: Outcome, attempts: int,
-                recovered: bool, app_id: str | None) -> ItemResult:
+                recovered: bool, app_id: str | None, retried: int = 0) -> ItemResult:
+        if outcome.status not in ("completed", "failed", "canceled"):
+            outcome = attrs.evolve(outcome, status="failed")  # nothing ends uncounted
         if self.manifest is not None:
             self.manifest.append({
                 "index": index, "hash": digest, "project_id": outcome.project_id,
@@ -309,4 +312,4 @@ class Runner:
             project_id=outcome.project_id, result_urls=outcome.result_urls,
             files=tuple((base / f) if base else pathlib.Path(f) for f in outcome.files),
             cost=_decimal(outcome.cost), error=outcome.error, answer=outcome.answer,
-            attempts=attempts, recovered=recovered)
+            attempts=attempts, recovered=recovered, retried=retried)

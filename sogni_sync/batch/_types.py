@@ -24,8 +24,9 @@ class ItemResult:
     cost: Decimal | None = None
     error: str | None = None
     answer: str | None = None
-    attempts: int = 0
+    attempts: int = 0  #: submissions of this item, over every run
     recovered: bool = False  #: picked up by its durable id after a crash, not re-submitted
+    retried: int = 0  #: extra submissions in this run
 
 
 @attrs.frozen
