@@ -27,8 +27,9 @@ lint: install
 	$(VENV)/bin/ruff check sogni_sync tests examples
 	$(VENV)/bin/mypy
 
+# `make bench BENCH_ONLY=stream,raw` runs some steps only (knobs: tests/bench/run_bench.py)
 bench: install
-	$(PY) tests/bench/run_bench.py
+	$(PY) tests/bench/run_bench.py $(if $(BENCH_ONLY),--only $(BENCH_ONLY))
 
 conformance: install
 	$(VENV)/bin/sogni-sync conformance

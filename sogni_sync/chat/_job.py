@@ -112,8 +112,10 @@ class ChatJob:
             if delta.arguments:
                 call[2] += delta.arguments
         if self.keep_chunks:
+            # Only a stream's reader waits for chunks; complete() waits for ``done``, so waking
+            # it per token run would only make it contend for the lock the socket thread holds.
             self.chunks.append(chunk)
-        self.cond.notify_all()
+            self.cond.notify_all()
         return True
 
     def note_worker(self, name: Any) -> None:

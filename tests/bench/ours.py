@@ -13,7 +13,10 @@
   and after ``gc.collect()``; ``BENCH_PRUNE_AFTER`` overrides how long finished projects stay
   tracked (``ProjectsApi.prune_after``, default 30 s); ``BENCH_TRACEMALLOC=0`` for RSS only;
 * ``stream``     — one ``chat.stream()`` whose answer is ``BENCH_STREAM_CHARS`` characters long
-  (the emulator echoes the prompt in 4-character tokens): chunks/s.
+  (the emulator echoes the prompt in 4-character tokens): chunks/s;
+* ``soak``       — ``BENCH_THREADS`` threads sharing one client for ``BENCH_SOAK_SECONDS``, each
+  repeating mixed work: three one-image projects (``wait()``) to one ``chat.complete()``; per
+  call the id, the wall-clock return time and its duration, and the process CPU seconds.
 """
 
 from __future__ import annotations
@@ -144,7 +147,7 @@ def stream() -> dict[str, Any]:
         client.chat.wait_for_models(30)
         client.chat.complete(model=LLM_MODEL, max_tokens=8, think=False,
                              messages=[{"role": "user", "content": "warm up"}])
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         chunks = 0
         content = 0
         with client.chat.stream(model=LLM_MODEL, think=False, max_tokens=chars,
@@ -154,13 +157,57 @@ def stream() -> dict[str, Any]:
                 chunks += 1
                 content += len(chunk.content or "")
             final = st.final
-        secs = time.perf_counter() - t0
+        secs, cpu = time.perf_counter() - t0, time.process_time() - cpu0
         usage = final.usage.completion_tokens if final is not None and final.usage else None
         return {"chunks": chunks, "chars": content, "completion_tokens": usage,
-                "seconds": round(secs, 4)}
+                "seconds": round(secs, 4), "cpu_seconds": round(cpu, 4)}
 
 
-MODES = {"latency": latency, "throughput": throughput, "memory": memory, "stream": stream}
+def soak() -> dict[str, Any]:
+    seconds = float(ENV.get("BENCH_SOAK_SECONDS", "60"))
+    nthreads = int(ENV.get("BENCH_THREADS", "64"))
+    projects: list[list[Any]] = []  # [id, returned at (time.time()), seconds in the call]
+    chats: list[list[Any]] = []
+    errors: list[str] = []
+    counter = iter(range(1 << 62))
+    with _client("soak") as client:
+        client.chat.wait_for_models(30)
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        stop = t0 + seconds
+
+        def worker() -> None:
+            while time.perf_counter() < stop:
+                i = next(counter)  # atomic under the GIL
+                start = time.perf_counter()
+                try:
+                    if i % 4 == 3:
+                        res = client.chat.complete(
+                            model=LLM_MODEL, max_tokens=16, think=False, timeout=60,
+                            messages=[{"role": "user", "content": f"soak {i}"}])
+                        chats.append([res.job_id, time.time(), time.perf_counter() - start])
+                    else:
+                        p = _one_image(client, i)
+                        p.wait(60)
+                        projects.append([p.id, time.time(), time.perf_counter() - start])
+                except Exception as exc:  # reported, and the soak goes on
+                    what = "chat" if i % 4 == 3 else "image"
+                    errors.append(f"{what} after {time.perf_counter() - start:.1f} s: "
+                                  f"{type(exc).__name__}: {exc}"[:200])
+
+        threads = [threading.Thread(target=worker) for _ in range(nthreads)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(seconds + 120)
+        secs = time.perf_counter() - t0
+        cpu = time.process_time() - cpu0
+    return {"app_id": client.app_id, "projects": projects, "chats": chats, "seconds": secs,
+            "cpu_seconds": cpu, "errors": len(errors), "first_errors": errors[:3],
+            "concurrency": nthreads}
+
+
+MODES = {"latency": latency, "throughput": throughput, "memory": memory, "stream": stream,
+         "soak": soak}
 
 if __name__ == "__main__":
     out = MODES[sys.argv[1]]()

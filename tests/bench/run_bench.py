@@ -15,14 +15,23 @@ runs in its own process, so each number is that client's own. Steps (``--only`` 
   (default 10000) sequential projects, sampled every tenth once finished projects are pruned;
   growth per 1,000 projects after two warm-up samples (least-squares slope).
 * ``stream`` — tokens/s through ``chat.stream()`` (``BENCH_STREAM_CHARS`` characters of answer,
-  4 characters per token, token_delay 0); best of ``BENCH_ROUNDS`` turns.
+  4 characters per token, token_delay 0) and the client's CPU per 1,000 tokens; best of
+  ``BENCH_ROUNDS`` turns.
+* ``raw``    — the raw limit: ``raw_ws.py``, a bare websocket-client ``recv()`` loop receiving the
+  same stream from the same kind of emulator process and only decoding each frame; every stream
+  figure is also reported as a percentage of it. Best of ``BENCH_ROUNDS``.
+* ``soak``   — ``BENCH_THREADS`` concurrent workers through ONE client for ``BENCH_SOAK_SECONDS``
+  (default 60), three one-image projects to one ``chat.complete()``: p50/p99 of final frame ->
+  ``wait()`` / ``complete()`` return and of the whole calls, jobs/s, client CPU seconds per
+  1,000 jobs. Ours uses threads, the official clients as many asyncio tasks / async functions.
 
 Knobs (env): BENCH_PROJECTS, BENCH_LATENCY_N (200), BENCH_CHATS (200), BENCH_WARMUP (10),
 BENCH_MEMORY_PROJECTS (10000), BENCH_STREAM_CHARS (400000), BENCH_STEP_TIMEOUT (s per step,
 default 900), BENCH_FALLBACK_PROJECTS (200: an official client that fails the full P2 load is
 re-run with this many projects and reported with a note), BENCH_THREADS (64),
 BENCH_PRUNE_AFTER (memory step's project retention, s; 0.5), BENCH_ROUNDS (3: P1 turns pooled,
-P2 and stream best-of).
+P2, stream and raw best-of), BENCH_SOAK_SECONDS (60). SOGNI_CONFORMANCE_DIR (default: the shared
+folder next to the checkout, ``../shared/conformance``), SOGNI_CONFORMANCE_CACHE.
 Exit status 0 when every step ran (targets missed are reported, not failures).
 """
 
@@ -43,7 +52,8 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 PY = sys.executable
-CONF = Path(os.environ.get("SOGNI_CONFORMANCE_DIR", "/work/shared/conformance"))
+# the shared folder next to the checkout (../shared/conformance), unless told otherwise
+CONF = Path(os.environ.get("SOGNI_CONFORMANCE_DIR", ROOT.parent / "shared" / "conformance"))
 CACHE = Path(os.environ.get("SOGNI_CONFORMANCE_CACHE",
                             Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
                             / "sogni-conformance"))
@@ -67,6 +77,7 @@ N_MEM = _int("BENCH_MEMORY_PROJECTS", 10000)
 STREAM_CHARS = _int("BENCH_STREAM_CHARS", 400000)
 STEP_TIMEOUT = float(ENV.get("BENCH_STEP_TIMEOUT", "900"))
 ROUNDS = max(1, _int("BENCH_ROUNDS", 3))
+SOAK_SECONDS = float(ENV.get("BENCH_SOAK_SECONDS", "60"))
 
 
 def log(msg: str) -> None:
@@ -175,10 +186,10 @@ def latencies(stamps: list[list[Any]], app_id: str, kind: str,
               returns: list[Any]) -> list[float]:
     """Pair return times with final-frame stamps (by job id when given, else by order)."""
     mine = [s for s in stamps if s[0] == app_id and s[1] == kind]
-    by_id = {s[2]: s for s in mine}
+    by_id = {str(s[2]).upper(): s for s in mine}
     out = []
     if returns and isinstance(returns[0], list):
-        pairs = [(by_id.get(job_id), t) for job_id, t in returns]
+        pairs = [(by_id.get(str(r[0]).upper()), r[1]) for r in returns]
     else:
         if len(mine) != len(returns):
             raise RuntimeError(f"{app_id}: {len(mine)} {kind} stamps for {len(returns)} returns")
@@ -350,6 +361,61 @@ def stream() -> dict[str, Any]:
     return res
 
 
+def raw() -> dict[str, Any]:
+    """The raw limit: ``raw_ws.py`` (bare websocket-client ``recv()`` + decode), best of
+    ``ROUNDS``; every stream figure is reported as a percentage of it."""
+    best: dict[str, Any] = {}
+    for _ in range(ROUNDS):
+        try:
+            with Emulator() as emu:
+                env = {**emu.env(), "BENCH_STREAM_CHARS": str(STREAM_CHARS),
+                       "BENCH_TIMEOUT": str(STEP_TIMEOUT)}
+                out = run_json([PY, str(HERE / "raw_ws.py")], env, STEP_TIMEOUT)
+            out["tokens_per_s"] = out["chunks"] / out["seconds"]
+            log(f"raw: {out}")
+            if out["tokens_per_s"] > best.get("tokens_per_s", -1.0):
+                best = out
+        except Exception as exc:
+            log(f"raw failed: {exc}")
+            best = best or {"error": str(exc)}
+    return {"raw": best}
+
+
+def soak() -> dict[str, Any]:
+    """``BENCH_THREADS`` concurrent workers (threads for ours, asyncio tasks / async functions
+    for the official clients) through one client for ``SOAK_SECONDS``: three one-image projects
+    to one chat each round. One run per client, a fresh emulator each."""
+    res: dict[str, Any] = {}
+    drivers = {
+        "ours": [PY, str(HERE / "ours.py"), "soak"],
+        "py": [str(OFFICIAL_PY), str(HERE / "official_py.py")],
+        "js": ["node", str(HERE / "official_js.mjs")],
+    }
+    for name, cmd in drivers.items():
+        try:
+            with Emulator() as emu:
+                env = {**emu.env(), "BENCH_SOAK_SECONDS": str(SOAK_SECONDS),
+                       "SOGNI_JS_DIR": str(OFFICIAL_JS_DIR)}
+                out = run_json(cmd, env, SOAK_SECONDS + 240)
+                stamps = emu.ask("stamps", 120)["stamps"]
+            jobs = len(out["projects"]) + len(out["chats"])
+            res[name] = {
+                "wait": latencies(stamps, out["app_id"], "jobState", out["projects"]),
+                "complete": latencies(stamps, out["app_id"], "llmJobResult", out["chats"]),
+                "wait_call": [r[2] * 1000.0 for r in out["projects"]],
+                "complete_call": [r[2] * 1000.0 for r in out["chats"]],
+                "jobs": jobs, "seconds": out["seconds"], "cpu_seconds": out["cpu_seconds"],
+                "cpu_per_1000": out["cpu_seconds"] / max(1, jobs) * 1000,
+                "errors": out["errors"], "first_errors": out["first_errors"],
+            }
+            log(f"soak {name}: {jobs} jobs in {out['seconds']:.1f} s, "
+                f"{out['cpu_seconds']:.1f} CPU s, {out['errors']} errors {out['first_errors']}")
+        except Exception as exc:
+            log(f"soak {name} failed: {exc}")
+            res[name] = {"error": str(exc)}
+    return res
+
+
 # -- report ----------------------------------------------------------------------------------
 
 def _fmt(v: float | None, unit: str = "") -> str:
@@ -413,11 +479,52 @@ def table(results: dict[str, Any]) -> str:
             add(f"P2 {N_P2_FALLBACK}x4 projects/s (loop + wait_all)", o, small["py"],
                 small["js"], False, ">= 1.5x py",
                 None if o is None or small["py"] is None else o >= 1.5 * small["py"])
+    sec = results.get("stream", {})
+    vals = [sec.get(c, {}).get("tokens_per_s") for c in ("ours", "py", "js")]
     if "stream" in results:
-        sec = results["stream"]
-        vals = [sec.get(c, {}).get("tokens_per_s") for c in ("ours", "py", "js")]
         add("chat.stream() tokens/s", vals[0], vals[1], vals[2], False, ">= 20,000/s",
             None if vals[0] is None else vals[0] >= 20000)
+    def cpu_per_1000(d: dict[str, Any]) -> float | None:
+        cpu = d.get("cpu_seconds")
+        return None if cpu is None or not d.get("chunks") else cpu / d["chunks"] * 1e6
+    if "stream" in results:
+        add("chat.stream() client CPU ms / 1000 tokens",
+            *(cpu_per_1000(sec.get(c, {})) for c in ("ours", "py", "js")), True, "(compare)",
+            None, " ms")
+    raw_run = results.get("raw", {}).get("raw", {})
+    limit = raw_run.get("tokens_per_s")
+    if limit:
+        add("raw limit (bare websocket-client) tokens/s", limit, None, None, False,
+            "(reference)", None)
+        add("raw limit (bare websocket-client) CPU ms / 1000 tokens", cpu_per_1000(raw_run),
+            None, None, True, "(reference)", None, " ms")
+        if "stream" in results:
+            share = [None if v is None else 100.0 * v / limit for v in vals]
+            add("chat.stream() as % of raw", *share, False, ">= 60 %",
+                None if share[0] is None else share[0] >= 60, " %")
+    if "soak" in results:
+        sec = results["soak"]
+        who = f"{ENV.get('BENCH_THREADS', '64')}x, {SOAK_SECONDS:g} s"
+        for kind, label in (("wait", "wait() final frame->return"),
+                            ("complete", "complete() final frame->return"),
+                            ("wait_call", "wait() call (create->return)"),
+                            ("complete_call", "complete() call (send->return)")):
+            for q in (50, 99):
+                o, p, j = lat("soak", kind, q)
+                add(f"soak {label} p{q} ({who})", o, p, j, True, "(compare)", None, " ms")
+
+        def per(c: str, key: str, div: str | None = None) -> float | None:
+            v = sec.get(c, {}).get(key)
+            d = sec.get(c, {}).get(div) if div else 1
+            return None if v is None or not d else float(v) / float(d)
+        add(f"soak jobs/s ({who})", *(per(c, "jobs", "seconds") for c in ("ours", "py", "js")),
+            False, "(compare)", None)
+        cpu = [per(c, "cpu_per_1000") for c in ("ours", "py", "js")]
+        add("soak client CPU s / 1000 jobs", *cpu, True, "(compare)", None, " s")
+        for c in ("ours", "py", "js"):
+            if sec.get(c, {}).get("errors"):
+                notes.append(f"soak {c}: {sec[c]['errors']} failed calls, e.g. "
+                             f"{sec[c]['first_errors'][:1]}")
     mem = results.get("memory", {})
     kib = 1024.0
     if "rss_per_1000" in mem:
@@ -435,7 +542,7 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(out + [f"note: {n}" for n in notes])
 
 
-STEPS = {"p1": p1, "stream": stream, "p2": p2, "memory": memory}
+STEPS = {"p1": p1, "stream": stream, "raw": raw, "soak": soak, "p2": p2, "memory": memory}
 
 
 def main() -> int:

@@ -54,7 +54,8 @@ def test_cut_every_breaks_websocket_links_on_frame_counts(proxied: Callable[...,
     for n in (1, 2):
         client.connect(timeout=10)  # authenticated is among the first frames, then the cut
         assert _wait(lambda n=n: sock.cuts >= n), (n, sock.cuts, sock.frames, sock.connections)
-    assert sock.connections == 2 and sock.frames == 4
+    # the client reconnects on its own after each cut, so more links may follow the second
+    assert sock.connections >= 2 and sock.frames >= 4 and sock.frames <= 2 * sock.connections
     sock.restore()
     client.connect(timeout=10)
 
