@@ -75,6 +75,8 @@ def run_batch(args: argparse.Namespace) -> int:
     from sogni_sync.batch import ItemSource
 
     source = ItemSource(args.items)  # a missing or misnamed file: exit 2 before connecting
+    for _ in source:  # and so is a bad item (read lazily, checked again by the runner)
+        pass
     out = pathlib.Path(args.out)
     manifest = pathlib.Path(args.manifest) if args.manifest else out / "manifest.jsonl"
     if manifest.exists() and not args.resume:
