@@ -26,6 +26,8 @@ __all__ = ["FORMAT", "Manifest", "ManifestMismatchError"]
 
 log = logging.getLogger(__name__)
 FORMAT = 1
+#: what resume needs of each item's last record (kept in memory; the rest stays on disk)
+_KEPT = ("index", "hash", "project_id", "app_id", "status", "attempt", "recoverable")
 
 
 class ManifestMismatchError(ValidationError):
@@ -79,7 +81,7 @@ class Manifest:
             return
         index = record.get("index")
         if isinstance(index, int) and not isinstance(index, bool) and index >= 0:
-            self.records[index] = record
+            self.records[index] = {k: record[k] for k in _KEPT if k in record}
 
     def check(self, index: int, digest: str) -> dict[str, Any] | None:
         """The last record of item ``index``; ManifestMismatchError if it was written for
@@ -115,7 +117,7 @@ class Manifest:
             self._write({**record, "time": round(time.time(), 3)})
             index = record.get("index")
             if isinstance(index, int):
-                self.records[index] = dict(record)
+                self.records[index] = {k: record[k] for k in _KEPT if k in record}
             return True
 
     def close(self) -> None:

@@ -106,6 +106,9 @@ class Worker:
                                                   **given)
         except (SogniError, OSError) as exc:
             return _classify(exc, project_id)
+        register(project)  # from here on a Ctrl-C cancels it ...
+        if self.stop.is_set():  # ... and one that came while create() ran, too
+            project.cancel()
         return self._finish(index, project, register, self.cost(params))
 
     def recover(self, index: int, project_id: str,
@@ -117,11 +120,13 @@ class Worker:
         except (SogniError, OSError) as exc:
             outcome = _classify(exc, project_id)
             return attrs.evolve(outcome, retryable=False, recoverable=True)
+        register(project)
+        if self.stop.is_set():
+            project.cancel()
         return self._finish(index, project, register, None)
 
     def _finish(self, index: int, project: Project, register: Callable[[Project | None], None],
                 cost: str | None) -> Outcome:
-        register(project)
         try:
             urls = tuple(project.wait())
         except (SogniError, OSError) as exc:

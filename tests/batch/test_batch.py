@@ -258,3 +258,18 @@ def test_without_output_dir_nothing_is_written(client: SogniClient,
                                                tmp_path: pathlib.Path) -> None:
     summary = client.batch.run(image_items(2), progress=False)
     assert summary.completed == 2 and summary.manifest is None
+
+
+def test_dask_client_must_be_a_distributed_client(client: SogniClient,
+                                                  tmp_path: pathlib.Path) -> None:
+    """Fast check of the Dask door; the cluster itself runs in test_dask.py (slow)."""
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        from sogni_sync.errors import MissingDependencyError
+
+        with pytest.raises(MissingDependencyError, match="dask"):
+            client.batch.run(image_items(1), dask_client=object(), progress=False)
+        return
+    with pytest.raises(ValidationError, match=r"dask\.distributed\.Client"):
+        client.batch.run(image_items(1), dask_client=object(), progress=False)

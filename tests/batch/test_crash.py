@@ -77,6 +77,11 @@ def kill_and_resume(net: LocalSupernet, tmp_path: pathlib.Path, count: int,
         proc.wait(10)
     at_kill = _statuses(out)
     in_flight = at_kill["in_flight"] - at_kill["completed"] - at_kill["failed"]
+    time.sleep(0.2)  # let the emulator read what the dead process had already written
+    pending = {r["project_id"] for r in final_records(out / "manifest.jsonl").values()
+               if r["status"] == "in_flight"}
+    # killed between writing the in-flight line and sending: the server never got those
+    received = pending & {r["jobID"] for r in net.received("jobRequest")}
     started = time.monotonic()
     with SogniClient(app_id=app_id, api_key=net.api_key, rest_endpoint=net.rest_url,
                      socket_endpoint=net.socket_url) as client:
@@ -87,9 +92,11 @@ def kill_and_resume(net: LocalSupernet, tmp_path: pathlib.Path, count: int,
     assert job_requests_per_item(net, records) == [1] * count  # nothing submitted twice
     assert len(net.received("jobRequest")) == count
     assert summary.skipped == at_kill["completed"]
-    assert summary.recovered == in_flight > 0
+    assert len(pending) == in_flight
+    assert summary.recovered == len(received) > 0  # the rest were submitted under their ids
     assert summary.completed + summary.skipped == count and summary.failed == 0
     return {"completed_at_kill": at_kill["completed"], "in_flight_at_kill": in_flight,
+            "never_received": in_flight - len(received),
             "recovered": summary.recovered, "resume_seconds": round(elapsed, 2)}
 
 

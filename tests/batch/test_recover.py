@@ -4,6 +4,9 @@ server does not know is reported clearly."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -16,20 +19,31 @@ from sogni_sync.testing import LocalSupernet
 from tests.batch.helpers import MODEL
 
 
-def _pair(net: LocalSupernet) -> Callable[[], SogniClient]:
+def _pair(net: LocalSupernet) -> tuple[str, Callable[[], SogniClient]]:
     app_id = f"recover-{uuid.uuid4()}"
-    return lambda: SogniClient(app_id=app_id, api_key=net.api_key, rest_endpoint=net.rest_url,
-                               socket_endpoint=net.socket_url)
+    return app_id, lambda: SogniClient(app_id=app_id, api_key=net.api_key,
+                                       rest_endpoint=net.rest_url,
+                                       socket_endpoint=net.socket_url)
 
 
-def _submit_and_die(make: Callable[[], SogniClient], pid: str) -> None:
-    first = make()
-    try:
-        first.projects.create_image(MODEL, "a lighthouse", steps=4, number_of_media=2,
-                                    project_id=pid)
-        first.connect()
-    finally:
-        first.close()  # the process "dies": nothing is canceled on the server
+_DIE = """
+import os, signal, sys
+from sogni_sync.client import SogniClient
+app_id, key, rest, sock, pid = sys.argv[1:]
+client = SogniClient(app_id=app_id, api_key=key, rest_endpoint=rest, socket_endpoint=sock)
+client.projects.create_image("{model}", "a lighthouse", steps=4, number_of_media=2,
+                             project_id=pid)
+client.connect()
+os.kill(os.getpid(), signal.SIGKILL)  # dies with the project running, nothing canceled
+"""
+
+
+def _submit_and_die(net: LocalSupernet, app_id: str, pid: str) -> None:
+    """A separate process creates the project and is SIGKILLed right after."""
+    proc = subprocess.run([sys.executable, "-c", _DIE.format(model=MODEL), app_id, net.api_key,
+                           net.rest_url, net.socket_url, pid], capture_output=True, timeout=60)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    assert [r["jobID"] for r in net.received("jobRequest")] == [pid]
 
 
 def test_project_id_is_used_on_the_wire(client: SogniClient, net: LocalSupernet) -> None:
@@ -53,10 +67,10 @@ def test_bad_project_ids_are_refused_before_io(client: SogniClient, net: LocalSu
 
 
 def test_recover_while_running(net: LocalSupernet) -> None:
-    net.options.step_delay = 0.05
-    make = _pair(net)
+    net.options.step_delay = 0.5  # 2 s a project: still running when the new process looks
+    app_id, make = _pair(net)
     pid = str(uuid.uuid4()).upper()
-    _submit_and_die(make, pid)
+    _submit_and_die(net, app_id, pid)
     with make() as second:
         project = second.projects.recover(pid)
         assert not project.done()
@@ -67,9 +81,9 @@ def test_recover_while_running(net: LocalSupernet) -> None:
 
 
 def test_recover_after_it_finished(net: LocalSupernet) -> None:
-    make = _pair(net)
+    app_id, make = _pair(net)
     pid = str(uuid.uuid4()).upper()
-    _submit_and_die(make, pid)
+    _submit_and_die(net, app_id, pid)
     deadline = time.monotonic() + 10
     while net.active_projects() and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -90,9 +104,9 @@ def test_recover_unknown_id(client: SogniClient) -> None:
 
 def test_recover_running_under_another_app_id(net: LocalSupernet,
                                               client: SogniClient) -> None:
-    net.options.step_delay = 0.2
+    net.options.step_delay = 0.5
     pid = str(uuid.uuid4()).upper()
-    _submit_and_die(_pair(net), pid)
+    _submit_and_die(net, _pair(net)[0], pid)
     with pytest.raises(ProjectError, match="another app id"):
         client.projects.recover(pid)
 
