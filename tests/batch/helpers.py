@@ -27,9 +27,13 @@ def manifest_lines(path: pathlib.Path) -> list[dict[str, Any]]:
 
 
 def final_records(path: pathlib.Path) -> dict[int, dict[str, Any]]:
+    """The last complete record of each index (a torn last line is left out)."""
     last: dict[int, dict[str, Any]] = {}
-    for record in manifest_lines(path)[1:]:
-        last[record["index"]] = record
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)[1:]
+    for line in lines:
+        if line.endswith("\n"):
+            record = json.loads(line)
+            last[record["index"]] = record
     return last
 
 

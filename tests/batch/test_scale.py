@@ -13,6 +13,7 @@ from tests.batch.helpers import check_complete, image_items, job_requests_per_it
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(300)
 @pytest.mark.parametrize("concurrency", [8, 32])
 def test_two_thousand_items(client: SogniClient, net: LocalSupernet, tmp_path: pathlib.Path,
                             concurrency: int) -> None:
