@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import attrs
 
-__all__ = ["BatchSummary", "ItemResult"]
+__all__ = ["BatchEstimate", "BatchSummary", "ItemResult"]
 
 
 @attrs.frozen
@@ -55,3 +55,14 @@ class BatchSummary:
     @property
     def ok(self) -> bool:
         return self.failed == 0 and self.canceled == 0 and not self.interrupted
+
+
+@attrs.frozen
+class BatchEstimate:
+    """The quoted price of a batch before running it (``client.batch.estimate``)."""
+
+    projects: int  #: media items priced
+    chats: int  #: chat items (priced by the tokens they use: not quoted up front)
+    tokens: Decimal  #: sum of the quotes
+    unquoted: int = 0  #: media items the server gave no quote for
+    kinds: tuple[tuple[str, int], ...] = ()  #: (type, count), sorted

@@ -6,13 +6,15 @@ from __future__ import annotations
 import os
 import pathlib
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from sogni_sync.batch._items import Item, ItemSource
 from sogni_sync.batch._manifest import Manifest
 from sogni_sync.batch._runner import Runner, Settings
-from sogni_sync.batch._types import BatchSummary, ItemResult
+from sogni_sync.batch._types import BatchEstimate, BatchSummary, ItemResult
 from sogni_sync.batch._work import Outcome, Worker
 from sogni_sync.errors import ValidationError
 from sogni_sync.projects import Project
@@ -157,3 +159,27 @@ class BatchApi:
             close = getattr(backend, "close", None)
             if close is not None:
                 close()
+
+    def estimate(self, items: str | os.PathLike[str] | Iterable[Mapping[str, Any]]
+                 ) -> BatchEstimate:
+        """Price a batch before running it: every item is checked as :meth:`run` checks it,
+        and quoted once per distinct set of priced parameters (prompts and seeds do not
+        change a price)."""
+        source = ItemSource(items)
+        if source.rereadable:
+            for _ in source:  # every item checked before the first quote
+                pass
+        worker = Worker(self._client, None)
+        total, unquoted, chats, kinds = Decimal(0), 0, 0, Counter[str]()
+        for item in source:
+            if item.params is None:
+                chats += 1
+                continue
+            kinds[item.params.type] += 1
+            price = worker.cost(item.params)
+            if price is None:
+                unquoted += 1
+            else:
+                total += Decimal(price)
+        return BatchEstimate(projects=sum(kinds.values()), chats=chats, tokens=total,
+                             unquoted=unquoted, kinds=tuple(sorted(kinds.items())))

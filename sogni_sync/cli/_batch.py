@@ -6,8 +6,6 @@ from __future__ import annotations
 import argparse
 import json
 import pathlib
-from collections import Counter
-from decimal import Decimal
 from typing import Any
 
 from sogni_sync.cli._common import (
@@ -97,24 +95,16 @@ def run_batch(args: argparse.Namespace) -> int:
     return EXIT_OK if summary.failed == 0 else EXIT_FAILURE
 
 
-def _price(client: Any, given: dict[str, Any]) -> Decimal | None:
-    params = dict(given)
-    kind = params.pop("type", "image")
-    quote = client.projects.estimate_cost(kind, **params)
-    return quote.token if quote.token is not None else None
-
-
 @guarded
 def run_estimate(args: argparse.Namespace) -> int:
-    path = pathlib.Path(args.target)
-    is_file = path.suffix.lower() in (".jsonl", ".csv", ".ndjson")
-    items: Any
-    if is_file:
-        from sogni_sync.batch import ItemSource
+    from sogni_sync.batch import ItemSource
 
-        for _ in ItemSource(path):  # check every item before connecting (read lazily)
+    path = pathlib.Path(args.target)
+    if path.suffix.lower() in (".jsonl", ".csv", ".ndjson"):
+        items: Any = ItemSource(path)
+        for _ in items:  # every item checked before connecting
             pass
-        items = _project_items(ItemSource(path))
+        items = path
     else:
         kind = _KINDS[args.kind]
         given = {"type": kind, "model_id": args.model or _DEFAULT_MODELS[kind],
@@ -123,30 +113,12 @@ def run_estimate(args: argparse.Namespace) -> int:
             given["steps"] = args.steps
         items = [given]
     api_key_of(args)
-    quotes: dict[str, Decimal | None] = {}
-    total, unknown, kinds = Decimal(0), 0, Counter[str]()
     with open_client(args) as client:
-        for given in items:
-            key = json.dumps({k: v for k, v in given.items() if k not in (
-                "positive_prompt", "negative_prompt", "style_prompt", "seed")},
-                sort_keys=True, default=str)
-            if key not in quotes:
-                quotes[key] = _price(client, given)
-            price = quotes[key]
-            kinds[str(given.get("type", "image"))] += 1
-            if price is None:
-                unknown += 1
-            else:
-                total += price
-    label = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
-    print(f"{total} tokens", flush=True)
-    say(f"sogni-sync: estimate for {label or 'nothing'}"
-        + (f" ({unknown} without a quote)" if unknown else ""))
+        quote = client.batch.estimate(items)
+    print(f"{quote.tokens} tokens", flush=True)
+    label = ", ".join(f"{n} {k}" for k, n in quote.kinds) or "nothing"
+    notes = [f"{quote.unquoted} without a quote"] if quote.unquoted else []
+    if quote.chats:
+        notes.append(f"{quote.chats} chat item(s) priced by the tokens they use")
+    say(f"sogni-sync: estimate for {label}" + (f" ({'; '.join(notes)})" if notes else ""))
     return EXIT_OK
-
-
-def _project_items(source: Any) -> Any:
-    for item in source:
-        if item.params is None:
-            continue  # chat items are priced by tokens used, not quoted up front
-        yield item.params.given()

@@ -60,3 +60,12 @@ def job_requests_per_item(net: LocalSupernet, records: dict[int, dict[str, Any]]
     """How many jobRequests the emulator received for each item's project id(s)."""
     ids = collections.Counter(r["jobID"] for r in net.received("jobRequest"))
     return [ids[records[i]["project_id"]] for i in sorted(records)]
+
+
+def statuses(path: pathlib.Path) -> collections.Counter[str]:
+    """Status counts of a manifest that may be being written (complete lines only)."""
+    if not path.exists():
+        return collections.Counter()
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)[1:]
+    return collections.Counter(json.loads(line)["status"] for line in lines
+                               if line.endswith("\n"))

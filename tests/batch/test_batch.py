@@ -273,3 +273,17 @@ def test_dask_client_must_be_a_distributed_client(client: SogniClient,
         return
     with pytest.raises(ValidationError, match=r"dask\.distributed\.Client"):
         client.batch.run(image_items(1), dask_client=object(), progress=False)
+
+
+def test_estimate_a_batch(client: SogniClient, net: LocalSupernet) -> None:
+    items = [*image_items(3), {"type": "chat", "model": "m", "prompt": "hi"},
+             {**image_items(1)[0], "number_of_media": 2}]
+    quote = client.batch.estimate(items)
+    single = client.projects.estimate_image_cost(MODEL, "x", steps=2).token
+    assert single is not None
+    assert (quote.projects, quote.chats, quote.unquoted) == (4, 1, 0)
+    assert quote.kinds == (("image", 4),)
+    assert quote.tokens == 5 * single  # 3 x one image + one of two images
+    estimates = [c for c in net.rest_calls if "estimate" in c.path]
+    assert len(estimates) == 3  # one quote per distinct priced parameter set (+ the single)
+    assert net.received("jobRequest") == []

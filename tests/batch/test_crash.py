@@ -4,7 +4,6 @@ file valid), and Ctrl-C (SIGINT) canceling what is in flight within a second."""
 
 from __future__ import annotations
 
-import collections
 import json
 import os
 import pathlib
@@ -25,6 +24,7 @@ from tests.batch.helpers import (
     image_items,
     job_requests_per_item,
     manifest_lines,
+    statuses,
     write_jsonl,
 )
 
@@ -55,16 +55,6 @@ def _wait_for(predicate: Any, timeout: float, what: str) -> None:
         time.sleep(0.01)
 
 
-def _statuses(out: pathlib.Path) -> collections.Counter[str]:
-    path = out / "manifest.jsonl"
-    if not path.exists():
-        return collections.Counter()
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)[1:]
-    # the writer may be half-way through its last line (or killed there): complete lines only
-    return collections.Counter(json.loads(line)["status"] for line in lines
-                               if line.endswith("\n"))
-
-
 def kill_and_resume(net: LocalSupernet, tmp_path: pathlib.Path, count: int,
                     concurrency: int) -> dict[str, Any]:
     """Run ``count`` items in a subprocess, SIGKILL it half-way, resume here; figures."""
@@ -73,11 +63,12 @@ def kill_and_resume(net: LocalSupernet, tmp_path: pathlib.Path, count: int,
     app_id = f"batch-kill-{uuid.uuid4()}"
     proc = _start(net, tmp_path, items, app_id, concurrency)
     try:
-        _wait_for(lambda: _statuses(out)["completed"] >= count // 2, 120, "half the batch")
+        _wait_for(lambda: statuses(out / "manifest.jsonl")["completed"] >= count // 2, 120,
+                  "half the batch")
     finally:
         proc.kill()
         proc.wait(10)
-    at_kill = _statuses(out)
+    at_kill = statuses(out / "manifest.jsonl")
     in_flight = at_kill["in_flight"] - at_kill["completed"] - at_kill["failed"]
     time.sleep(0.2)  # let the emulator read what the dead process had already written
     pending = {r["project_id"] for r in final_records(out / "manifest.jsonl").values()

@@ -20,7 +20,13 @@ from typing import Any
 import pytest
 
 from sogni_sync.client import SogniClient
-from tests.batch.helpers import check_complete, image_items, manifest_lines, write_jsonl
+from tests.batch.helpers import (
+    check_complete,
+    image_items,
+    manifest_lines,
+    statuses,
+    write_jsonl,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -49,15 +55,6 @@ def standalone() -> Iterator[dict[str, str]]:
             proc.wait(10)
 
 
-def _statuses(path: pathlib.Path) -> collections.Counter[str]:
-    if not path.exists():
-        return collections.Counter()
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)[1:]
-    # the writer may be half-way through its last line (or killed there): complete lines only
-    return collections.Counter(json.loads(line)["status"] for line in lines
-                               if line.endswith("\n"))
-
-
 def test_dask_local_cluster_crash_and_resume(standalone: dict[str, str],
                                              tmp_path: pathlib.Path) -> None:
     distributed = pytest.importorskip(
@@ -78,13 +75,13 @@ def test_dask_local_cluster_crash_and_resume(standalone: dict[str, str],
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "started"
         deadline = time.monotonic() + 120
-        while _statuses(out / "manifest.jsonl")["completed"] < count // 2:
+        while statuses(out / "manifest.jsonl")["completed"] < count // 2:
             assert time.monotonic() < deadline and proc.poll() is None
             time.sleep(0.02)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)  # driver, nannies and workers: all at once
         proc.wait(10)
-    at_kill = _statuses(out / "manifest.jsonl")
+    at_kill = statuses(out / "manifest.jsonl")
     in_flight = at_kill["in_flight"] - at_kill["completed"]
     assert in_flight > 0
     workers_seen = {r["app_id"] for r in manifest_lines(out / "manifest.jsonl")[1:]}
