@@ -9,15 +9,35 @@ auth refresh) stays in :class:`~sogni_sync._transport.rest.RestClient`.
 from __future__ import annotations
 
 import http.client
+import socket
 import ssl
 import threading
+from contextlib import suppress
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 from requests.structures import CaseInsensitiveDict
 from requests.utils import DEFAULT_CA_BUNDLE_PATH
 
+from sogni_sync._transport.calls import attach, cancelled, open_socket
+
 __all__ = ["KeepAlive"]
+
+
+class _HTTPConnection(http.client.HTTPConnection):
+    """Connects with :func:`open_socket`, so a call's deadline and ``close()`` can cut even a
+    TCP connect that is still waiting."""
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self._create_connection = open_socket
+
+
+class _HTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self._create_connection = open_socket
 
 
 class KeepAlive:
@@ -28,6 +48,8 @@ class KeepAlive:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._open: set[http.client.HTTPConnection] = set()
+        self._busy: set[http.client.HTTPConnection] = set()  # in use by their owner thread
+        self._closed = False
         self._ssl: ssl.SSLContext | None = None
 
     def get(self, url: str, headers: dict[str, str], timeout: float) -> requests.Response:
@@ -42,16 +64,26 @@ class KeepAlive:
             if conn is None:
                 conn = conns[key] = self._connect(parts.scheme, parts.netloc, timeout)
             conn.timeout = timeout
+            if conn.sock is not None:
+                conn.sock.settimeout(timeout)
+            attach(conn)  # the call's deadline and close() can cut this connection
+            with self._lock:
+                self._busy.add(conn)
             try:
                 conn.request("GET", target, headers=headers)
+                attach(conn)
                 raw = conn.getresponse()
                 body = raw.read()
             except (OSError, http.client.HTTPException):
                 self._discard(conns, key)
-                if reused:  # the server closed an idle keep-alive connection: safe to redo a GET
-                    continue
+                if reused and not cancelled():  # the server closed an idle keep-alive
+                    continue  # connection: safe to redo a GET
                 raise
-            if raw.will_close:
+            finally:
+                with self._lock:
+                    self._busy.discard(conn)
+                    closed = self._closed
+            if raw.will_close or closed:
                 self._discard(conns, key)
             response = requests.Response()
             response.status_code = raw.status
@@ -62,17 +94,27 @@ class KeepAlive:
             return response
 
     def close(self) -> None:
+        """Close idle connections; those in use are shut down (their owner thread wakes with
+        an error and closes them: closing them here would race its reads)."""
         with self._lock:
+            self._closed = True
             conns, self._open = list(self._open), set()
+            busy = set(self._busy)
         for conn in conns:
-            conn.close()
+            if conn in busy:
+                sock = conn.sock
+                if sock is not None:
+                    with suppress(OSError):
+                        sock.shutdown(socket.SHUT_RDWR)
+            else:
+                conn.close()
 
     def _connect(self, scheme: str, netloc: str, timeout: float) -> http.client.HTTPConnection:
         conn: http.client.HTTPConnection
         if scheme == "https":
-            conn = http.client.HTTPSConnection(netloc, timeout=timeout, context=self._context())
+            conn = _HTTPSConnection(netloc, timeout=timeout, context=self._context())
         else:
-            conn = http.client.HTTPConnection(netloc, timeout=timeout)
+            conn = _HTTPConnection(netloc, timeout=timeout)
         with self._lock:
             self._open.add(conn)
         return conn
