@@ -7,10 +7,11 @@ hold are the read-only :class:`Project`/:class:`Job` handles.
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
+
+import attrs
 
 from sogni_sync.catalog import Catalog, CostEstimate
 from sogni_sync.errors import ClientClosedError, ValidationError
@@ -41,15 +42,25 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 LISTEN_KINDS = ("project", "job", "models")
 
 
-def _takes_project_id(method: _F) -> _F:
-    """Show the keyword ``project_id`` in the typed creators' signatures (``help()``)."""
-    signature = inspect.signature(method)
-    extra = inspect.Parameter("project_id", inspect.Parameter.KEYWORD_ONLY, default=None,
-                              annotation="str | None")
-    params = list(signature.parameters.values())
-    method.__signature__ = signature.replace(  # type: ignore[attr-defined]
-        parameters=[*params, extra])
-    return method
+@attrs.frozen(kw_only=True)
+class _ImageCreation(ImageParams):
+    """``create_image``'s signature: the image parameters and the project's own id."""
+
+    project_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class _VideoCreation(VideoParams):
+    """``create_video``'s signature: the video parameters and the project's own id."""
+
+    project_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class _AudioCreation(AudioParams):
+    """``create_audio``'s signature: the music parameters and the project's own id."""
+
+    project_id: str | None = None
 
 
 def _project_id(kwargs: dict[str, Any]) -> str | None:
@@ -121,8 +132,7 @@ class ProjectsApi:
         typed = self._typed(type, model_id, positive_prompt, number_of_media, params)
         return self._create(typed, pid)
 
-    @_takes_project_id
-    @same_parameters_as(ImageParams)
+    @same_parameters_as(_ImageCreation)
     def create_image(self, *args: Any, **kwargs: Any) -> Project:
         """Create an image project; the parameters are :class:`ImageParams`'s.
 
@@ -133,16 +143,14 @@ class ProjectsApi:
         pid = _project_id(kwargs)
         return self._create(build_params(ImageParams, args, kwargs), pid)
 
-    @_takes_project_id
-    @same_parameters_as(VideoParams)
+    @same_parameters_as(_VideoCreation)
     def create_video(self, *args: Any, **kwargs: Any) -> Project:
         """Create a video project; the parameters are :class:`VideoParams`'s (checked as in
         :meth:`create_image`, reference media by their magic bytes)."""
         pid = _project_id(kwargs)
         return self._create(build_params(VideoParams, args, kwargs), pid)
 
-    @_takes_project_id
-    @same_parameters_as(AudioParams)
+    @same_parameters_as(_AudioCreation)
     def create_audio(self, *args: Any, **kwargs: Any) -> Project:
         """Create a music project; the parameters are :class:`AudioParams`'s (checked as in
         :meth:`create_image`)."""
