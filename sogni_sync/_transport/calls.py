@@ -293,5 +293,6 @@ class GuardedAdapter(HTTPAdapter):
 
     def proxy_manager_for(self, proxy: str, **kw: Any) -> Any:
         manager = super().proxy_manager_for(proxy, **kw)
-        manager.pool_classes_by_scheme = _POOLS
+        if not proxy.lower().startswith("socks"):  # SOCKS pools dial through PySocks
+            manager.pool_classes_by_scheme = _POOLS
         return manager

@@ -14,6 +14,7 @@ from typing import Any
 
 import attrs
 
+from sogni_sync._config import check_cleartext
 from sogni_sync._sync import Deadline, wait_for
 from sogni_sync._transport import Transport
 from sogni_sync.account._models import (
@@ -178,6 +179,7 @@ class AccountApi:
     ) -> LoginResult:
         """Sign in with username and password (EIP-712 signature; the password never leaves
         this process), switch the client to token auth and (re)connect the socket."""
+        check_cleartext(self._transport.options, "a password login")
         wallet = self.wallet(username, password)
         nonce = self._nonce(wallet.address)
         signature = wallet.sign_typed_data(
@@ -206,6 +208,7 @@ class AccountApi:
         remember_me: bool = False,
     ) -> LoginResult:
         """Create an account (EIP-712 ``Signup``) and sign in with it."""
+        check_cleartext(self._transport.options, "a password login")
         _require_str("email", email)
         wallet = self.wallet(username, password)
         nonce = self._nonce(wallet.address)
