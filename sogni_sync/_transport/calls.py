@@ -25,6 +25,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
+from urllib.parse import urlsplit
 
 from requests.adapters import HTTPAdapter
 from urllib3 import HTTPConnectionPool, HTTPSConnectionPool
@@ -285,14 +286,49 @@ _POOLS = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
 
 
 class GuardedAdapter(HTTPAdapter):
-    """An :class:`HTTPAdapter` whose connections attach to the call running on their thread."""
+    """An :class:`HTTPAdapter` whose connections attach to the call running on their thread.
+
+    Plain-http requests through an HTTP proxy are forwarded on kept-alive connections to the
+    proxy; some proxies bind such a connection to its first destination, so those get one
+    pool per destination host instead of one shared by all hosts.
+    """
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        self._destination = threading.local()
+        self._forwarders: dict[tuple[str, str], Any] = {}
+        self._forwarders_lock = threading.Lock()
+        super().__init__(*args, **kw)
 
     def init_poolmanager(self, *args: Any, **kw: Any) -> None:
         super().init_poolmanager(*args, **kw)
         self.poolmanager.pool_classes_by_scheme = _POOLS
 
+    def get_connection_with_tls_context(self, request: Any, verify: Any,
+                                        proxies: Any = None, cert: Any = None) -> Any:
+        parts = urlsplit(request.url or "")
+        self._destination.netloc = parts.netloc if parts.scheme == "http" else None
+        try:
+            return super().get_connection_with_tls_context(request, verify, proxies, cert)
+        finally:
+            self._destination.netloc = None
+
     def proxy_manager_for(self, proxy: str, **kw: Any) -> Any:
-        manager = super().proxy_manager_for(proxy, **kw)
-        if not proxy.lower().startswith("socks"):  # SOCKS pools dial through PySocks
-            manager.pool_classes_by_scheme = _POOLS
-        return manager
+        destination: str | None = getattr(self._destination, "netloc", None)
+        key = (proxy, destination) if destination and proxy.lower().startswith("http:") else None
+        with self._forwarders_lock:
+            if key is not None and key in self._forwarders:
+                return self._forwarders[key]
+            manager = super().proxy_manager_for(proxy, **kw)
+            if not proxy.lower().startswith("socks"):  # SOCKS pools dial through PySocks
+                manager.pool_classes_by_scheme = _POOLS
+            if key is not None:
+                self.proxy_manager.pop(proxy, None)
+                self._forwarders[key] = manager
+            return manager
+
+    def close(self) -> None:
+        super().close()
+        with self._forwarders_lock:
+            managers, self._forwarders = list(self._forwarders.values()), {}
+        for manager in managers:
+            manager.clear()
