@@ -91,10 +91,13 @@ class AccountApi:
         self._changed = threading.Condition(transport.lock)
         self._network_seq = 0
         self._listeners: list[Callable[[CurrentAccount], None]] = []
-        transport.subscribe("authenticated", self._on_authenticated)
-        transport.subscribe("balanceUpdate", self._on_balance)
-        transport.subscribe("changeNetwork", self._on_change_network)
+        for event, handler in (("authenticated", self._on_authenticated),
+                               ("balanceUpdate", self._on_balance),
+                               ("changeNetwork", self._on_change_network)):
+            transport.subscribe(event, handler)
+            transport.keep_after_fork(event, handler)  # same account in a forked child
         transport.on_connection(self._on_connection)
+        transport.keep_after_fork(None, self._on_connection)
         auth.add_listener(self._on_auth_changed)
 
     # -- current account ----------------------------------------------------------------------

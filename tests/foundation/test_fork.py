@@ -68,7 +68,10 @@ def test_parent_and_child_both_work_after_fork(make_client: Any, sogni_supernet:
     parent = make_client()
     events: list[str] = []
     parent.on("disconnected", lambda payload: events.append(f"disconnected {payload}"))
+    authenticated = threading.Semaphore(0)
+    parent.on("authenticated", lambda payload: authenticated.release())
     parent.connect(timeout=5)
+    assert authenticated.acquire(timeout=5)
     start = len(net.rest_calls)
     parent.account.account_balance()
     parent_peers = _peers(net, start)
@@ -83,8 +86,10 @@ def test_parent_and_child_both_work_after_fork(make_client: Any, sogni_supernet:
         urls = project.wait(timeout=20)
         data = parent.transport.rest.get_bytes(urls[0], timeout=10)
         parent.account.account_balance()
+        network = parent.account.switch_network("relaxed", timeout=5)  # account events flow
+        assert authenticated.acquire(timeout=5)  # the application's callbacks came along
         report = {"app_id": parent.app_id, "pid": os.getpid(), "urls": len(urls),
-                  "bytes": len(data), "state": parent.connection_state}
+                  "bytes": len(data), "state": parent.connection_state, "network": network}
         parent.close()  # must not touch the parent's socket or pool
         return report
 
@@ -92,6 +97,7 @@ def test_parent_and_child_both_work_after_fork(make_client: Any, sogni_supernet:
     assert code == 0, report
     assert report["app_id"] == f"{parent.app_id}-{report['pid']}"
     assert report["urls"] == 1 and report["bytes"] > 0 and report["state"] == "connected"
+    assert report["network"] == "relaxed" and parent.network == "fast"
     child_peers = _peers(net, child_start)
     assert child_peers and child_peers.isdisjoint(parent_peers)  # never the parent's pool
     assert _connection_of(net, report["app_id"])  # its own socket, with its own app id
