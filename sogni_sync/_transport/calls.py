@@ -16,6 +16,7 @@ deadline and ends in :meth:`CallGuard.close` (or after a while without any).
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import socket
@@ -246,32 +247,27 @@ def _new_socket(conn: HTTPConnection) -> socket.socket:
     return sock
 
 
-class _GuardedHTTPConnection(HTTPConnection):
-    def _new_conn(self) -> socket.socket:
-        return _new_socket(self)
+class _Attached:
+    """A connection that attaches to the call running on its thread (mixed in first)."""
 
     def connect(self) -> None:
         attach(self)
-        super().connect()
+        super().connect()  # type: ignore[misc]
         attach(self)  # a call cut while connecting cuts the new socket too
 
     def request(self, *args: Any, **kw: Any) -> None:
         attach(self)
-        super().request(*args, **kw)
+        super().request(*args, **kw)  # type: ignore[misc]
 
 
-class _GuardedHTTPSConnection(HTTPSConnection):
+class _GuardedHTTPConnection(_Attached, HTTPConnection):
     def _new_conn(self) -> socket.socket:
         return _new_socket(self)
 
-    def connect(self) -> None:
-        attach(self)
-        super().connect()
-        attach(self)  # a call cut while connecting cuts the new socket too
 
-    def request(self, *args: Any, **kw: Any) -> None:
-        attach(self)
-        super().request(*args, **kw)
+class _GuardedHTTPSConnection(_Attached, HTTPSConnection):
+    def _new_conn(self) -> socket.socket:
+        return _new_socket(self)
 
 
 class _GuardedHTTPPool(HTTPConnectionPool):
@@ -283,6 +279,27 @@ class _GuardedHTTPSPool(HTTPSConnectionPool):
 
 
 _POOLS = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
+
+
+@functools.cache
+def _socks_pools() -> dict[str, Any]:
+    """Pools dialling through PySocks whose connections attach to their call too (once the
+    SOCKS handshake is done; the connect itself is bounded by its timeout)."""
+    from urllib3.contrib import socks as contrib
+
+    class Conn(_Attached, contrib.SOCKSConnection):
+        pass
+
+    class TLSConn(_Attached, contrib.SOCKSHTTPSConnection):
+        pass
+
+    class Pool(contrib.SOCKSHTTPConnectionPool):
+        ConnectionCls = Conn
+
+    class TLSPool(contrib.SOCKSHTTPSConnectionPool):
+        ConnectionCls = TLSConn
+
+    return {"http": Pool, "https": TLSPool}
 
 
 class GuardedAdapter(HTTPAdapter):
@@ -319,8 +336,8 @@ class GuardedAdapter(HTTPAdapter):
             if key is not None and key in self._forwarders:
                 return self._forwarders[key]
             manager = super().proxy_manager_for(proxy, **kw)
-            if not proxy.lower().startswith("socks"):  # SOCKS pools dial through PySocks
-                manager.pool_classes_by_scheme = _POOLS
+            socks = proxy.lower().startswith("socks")
+            manager.pool_classes_by_scheme = _socks_pools() if socks else _POOLS
             if key is not None:
                 self.proxy_manager.pop(proxy, None)
                 self._forwarders[key] = manager

@@ -11,6 +11,7 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ import pytest
 
 from sogni_sync.client import SogniClient
 from sogni_sync.errors import MissingDependencyError, SogniError, ValidationError
+from sogni_sync.errors import TimeoutError as SogniTimeoutError
 from sogni_sync.testing import LocalSupernet
 
 pytest.importorskip("pproxy")
@@ -155,3 +157,50 @@ def test_bad_proxy_urls_and_missing_socks_package(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setitem(sys.modules, "socks", None)  # PySocks not installed
     with pytest.raises(MissingDependencyError, match=r"sogni-sync\[socks\]"):
         SogniClient(proxy="socks5://127.0.0.1:1080", disable_socket=True)
+
+
+def _drip_server(stop: threading.Event) -> tuple[int, threading.Thread]:
+    """An HTTP server that answers with a 100-byte body, one byte every 0.2 s."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    listener.settimeout(0.2)
+
+    def serve() -> None:
+        with listener:
+            while not stop.is_set():
+                try:
+                    conn, _ = listener.accept()
+                except TimeoutError:
+                    continue
+                with conn:
+                    conn.recv(65536)
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n")
+                    for _ in range(100):
+                        if stop.wait(0.2):
+                            break
+                        try:
+                            conn.sendall(b"x")
+                        except OSError:
+                            break
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return int(listener.getsockname()[1]), thread
+
+
+@pytest.mark.parametrize("scheme", ["http", "socks5"])
+def test_call_deadline_holds_through_the_proxy(scheme: str, pproxy: Pproxy,
+                                               clean_proxy_env: None) -> None:
+    stop = threading.Event()
+    port, thread = _drip_server(stop)
+    try:
+        with SogniClient(proxy=pproxy.url(scheme), disable_socket=True) as client:
+            started = time.monotonic()
+            with pytest.raises(SogniTimeoutError):
+                client.transport.rest.get_bytes(f"http://127.0.0.1:{port}/slow", timeout=1.0)
+            assert time.monotonic() - started < 3.0  # not the 20 s of the drip
+    finally:
+        stop.set()
+        thread.join(5)
+    assert pproxy.tunnels_to(f"http://127.0.0.1:{port}") >= 1
