@@ -70,6 +70,15 @@ class SogniClient:
     ``connect_timeout`` (30) bounds one connection attempt; ``ping_interval`` (15) and
     ``pong_timeout`` (two thirds of it) detect dead links. To fail fast while the network is
     down, lower ``send_timeout`` or check :attr:`offline` first.
+
+    ``proxy`` (``http://``, ``https://`` for REST only, ``socks5://``, ``socks5h://``, with
+    optional ``user:pass@``) routes REST, uploads, downloads and the socket through a proxy;
+    without it ``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY``/``NO_PROXY`` apply. Credentials
+    are refused over plain http/ws to a host that is not loopback unless ``allow_insecure``.
+
+    One client per process is the intended use (share it between threads). Created before a
+    fork (gunicorn ``--preload``, multiprocessing "fork" pools), it rebuilds itself in the
+    child with its own threads, pools, socket and app id; app ids must be unique per process.
     """
 
     def __init__(
