@@ -6,6 +6,7 @@ Credentials are deliberately *not* part of :class:`ClientOptions` (they live in
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import uuid
 from collections.abc import Mapping
@@ -20,7 +21,11 @@ __all__ = [
     "DEFAULT_REST_ENDPOINT",
     "DEFAULT_SOCKET_ENDPOINT",
     "PROTOCOL_VERSION",
+    "PROXY_SCHEMES",
     "ClientOptions",
+    "check_cleartext",
+    "is_loopback",
+    "redact_proxy",
     "resolve_options",
 ]
 
@@ -28,6 +33,7 @@ DEFAULT_REST_ENDPOINT = "https://api.sogni.ai"
 DEFAULT_SOCKET_ENDPOINT = "wss://socket.sogni.ai"
 PROTOCOL_VERSION = "3.0.0"
 NETWORKS = ("fast", "relaxed")
+PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
 
 Network = Literal["fast", "relaxed"]
 
@@ -78,6 +84,61 @@ def _subscriptions(value: Mapping[str, Any] | None) -> Mapping[str, bool]:
     return {str(k): v for k, v in value.items() if isinstance(v, bool)}
 
 
+def redact_proxy(value: str | None) -> str:
+    """A proxy URL fit for reprs and logs: any ``user:password@`` becomes ``***@``."""
+    if not value:
+        return repr(value)
+    parts = urlsplit(value)
+    if "@" not in parts.netloc:
+        return repr(value)
+    host = parts.netloc.rsplit("@", 1)[1]
+    return repr(f"{parts.scheme}://***@{host}")
+
+
+def _check_proxy(_inst: Any, _attr: Any, value: str | None) -> None:
+    if value is None:
+        return
+    try:
+        parts = urlsplit(value) if isinstance(value, str) else None
+        port = parts.port if parts is not None else None
+    except ValueError:
+        parts, port = None, None
+    if parts is None or parts.scheme not in PROXY_SCHEMES or not parts.hostname:
+        raise ValidationError(
+            f"proxy must be a URL like http://host:port or socks5://user:pass@host:port "
+            f"(schemes: {', '.join(PROXY_SCHEMES)}), not {redact_proxy(value)}"
+        )
+    del port
+
+
+def is_loopback(host: str | None) -> bool:
+    """127.0.0.0/8, ::1 and ``localhost`` (the emulator's addresses)."""
+    if not host:
+        return False
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_cleartext(options: ClientOptions, what: str) -> None:
+    """Refuse to send credentials (``what``) over plain http/ws to a host that is not loopback,
+    unless ``allow_insecure``: anyone on the path could read and reuse them."""
+    if options.allow_insecure:
+        return
+    for name in ("rest_endpoint", "socket_endpoint"):
+        parts = urlsplit(getattr(options, name))
+        if parts.scheme in ("http", "ws") and not is_loopback(parts.hostname):
+            raise ValidationError(
+                f"refusing to send {what} in cleartext: {name} {parts.scheme}://"
+                f"{parts.hostname} is not encrypted (use https/wss, or pass "
+                "allow_insecure=True if this network is trusted)"
+            )
+
+
 @attrs.frozen(kw_only=True)
 class ClientOptions:
     """Everything about a client except its credentials; immutable once built."""
@@ -96,6 +157,14 @@ class ClientOptions:
     )
     disable_socket: bool = False
     testnet: bool = False
+    #: HTTP(S) or SOCKS5 proxy for REST, uploads, downloads and the socket
+    #: (``http://``, ``https://``, ``socks5://``, ``socks5h://``, optional ``user:pass@``);
+    #: ``None``: the ``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY``/``NO_PROXY`` variables apply.
+    proxy: str | None = attrs.field(default=None, validator=_check_proxy, repr=redact_proxy)
+    #: Allow credentials over plain http/ws to a host that is not loopback.
+    allow_insecure: bool = False
+    #: The app id as configured (``app_id`` itself gets the pid appended in a forked child).
+    base_app_id: str | None = attrs.field(default=None, repr=False)
     #: Overall limit of one REST call in seconds: connect, every retry and its wait, and the
     #: whole body (a drip-fed answer cannot stretch it); hosted chat gets ``chat_timeout``.
     request_timeout: float = attrs.field(default=30.0, validator=_check_seconds)
@@ -126,6 +195,12 @@ class ClientOptions:
         if not self.app_id or not isinstance(self.app_id, str):
             raise ValidationError("app_id must be a non-empty string")
 
+    def for_child(self, pid: int) -> ClientOptions:
+        """The options of this client in a forked child: the app id gets the child's pid
+        (derived from the configured one), so parent and child never share a connection."""
+        base = self.base_app_id or self.app_id
+        return attrs.evolve(self, app_id=f"{base}-{pid}", base_app_id=base)
+
 
 def _env(name: str) -> str | None:
     value = os.environ.get(name, "").strip()
@@ -142,12 +217,15 @@ def resolve_options(
     socket_event_subscriptions: Mapping[str, Any] | None = None,
     disable_socket: bool = False,
     testnet: bool = False,
+    proxy: str | None = None,
+    allow_insecure: bool = False,
     **advanced: Any,
 ) -> ClientOptions:
     """Merge explicit arguments with ``SOGNI_*`` environment variables (arguments win).
 
     A missing app id gets a fresh one: the server closes an older socket that shares an app id
-    (close 4015), so two clients must never share one by accident.
+    (close 4015), so two clients must never share one by accident. A configured one must be
+    unique per process too (a forked child derives its own from it and its pid).
     """
     source = (app_source or "").strip() or None
     return ClientOptions(
@@ -161,5 +239,7 @@ def resolve_options(
         socket_event_subscriptions=socket_event_subscriptions or {},
         disable_socket=disable_socket,
         testnet=testnet,
+        proxy=proxy or None,
+        allow_insecure=allow_insecure,
         **advanced,
     )

@@ -72,6 +72,15 @@ class SogniClient:
     ``connect_timeout`` (30) bounds one connection attempt; ``ping_interval`` (15) and
     ``pong_timeout`` (two thirds of it) detect dead links. To fail fast while the network is
     down, lower ``send_timeout`` or check :attr:`offline` first.
+
+    ``proxy`` (``http://``, ``https://`` for REST only, ``socks5://``, ``socks5h://``, with
+    optional ``user:pass@``) routes REST, uploads, downloads and the socket through a proxy;
+    without it ``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY``/``NO_PROXY`` apply. Credentials
+    are refused over plain http/ws to a host that is not loopback unless ``allow_insecure``.
+
+    One client per process is the intended use (share it between threads). Created before a
+    fork (gunicorn ``--preload``, multiprocessing "fork" pools), it rebuilds itself in the
+    child with its own threads, pools, socket and app id; app ids must be unique per process.
     """
 
     def __init__(
@@ -86,9 +95,11 @@ class SogniClient:
         socket_event_subscriptions: Mapping[str, bool] | None = None,
         disable_socket: bool = False,
         testnet: bool = False,
+        proxy: str | None = None,
+        allow_insecure: bool = False,
         **advanced: Any,
     ) -> None:
-        self.options: ClientOptions = resolve_options(
+        options = resolve_options(
             app_id=app_id,
             network=network,
             rest_endpoint=rest_endpoint,
@@ -97,9 +108,17 @@ class SogniClient:
             socket_event_subscriptions=socket_event_subscriptions,
             disable_socket=disable_socket,
             testnet=testnet,
+            proxy=proxy,
+            allow_insecure=allow_insecure,
             **advanced,
         )
-        self.transport = Transport(self.options)
+        if options.proxy and options.proxy.startswith("https:") and not disable_socket:
+            raise ValidationError(
+                "the socket cannot tunnel through an https:// proxy (TLS to the proxy itself); "
+                "use an http:// (CONNECT) or socks5:// proxy URL, or disable_socket=True"
+            )
+        self.transport = Transport(options)
+        self.transport.on_fork(self._after_fork)
         self._auth = AuthManager(self.transport.rest)
         self.transport.set_credentials(self._auth)
         self.transport.on_auth_rejected = self._auth.forget
@@ -113,6 +132,19 @@ class SogniClient:
         key = api_key if api_key is not None else os.environ.get("SOGNI_API_KEY", "").strip()
         if key:
             self._auth.set_api_key(key)
+
+    @property
+    def options(self) -> ClientOptions:
+        """The resolved options (in a forked child: with that process's own app id)."""
+        return self.transport.options
+
+    def _after_fork(self) -> None:
+        """In a forked child, after the transport is rebuilt: fresh locks, and concerns built
+        anew on first use (the parent's projects and chats are not this process's)."""
+        self._lazy_lock = threading.RLock()
+        self._close_lock = threading.Lock()
+        self._lazy = {}
+        self._auth.after_fork()
 
     def __repr__(self) -> str:
         return (
@@ -204,8 +236,16 @@ class SogniClient:
     @property
     def connection_state(self) -> str:
         """The socket: ``"connected"``, ``"connecting"``, ``"offline"`` (the last attempt
-        failed and none is up), ``"idle"`` (not needed yet) or ``"closed"``."""
+        failed and none is up), ``"idle"`` (not needed yet), ``"taken_over"`` (see
+        :attr:`taken_over`) or ``"closed"``."""
         return self.transport.connection_state
+
+    @property
+    def taken_over(self) -> bool:
+        """Another connection with this client's app id took its socket (close 4015): app ids
+        must be unique per process. Only :meth:`connect` takes the connection back; until
+        then calls that need the socket raise ``ConnectionTakenOverError``."""
+        return self.transport.taken_over
 
     @property
     def offline(self) -> bool:
@@ -224,7 +264,8 @@ class SogniClient:
         return self._auth.tokens
 
     def connect(self, timeout: float | None = None) -> None:
-        """Connect now and wait until the socket is authenticated (otherwise lazy)."""
+        """Connect now and wait until the socket is authenticated (otherwise lazy). After a
+        takeover (:attr:`taken_over`) this is the one call that takes the connection back."""
         self.transport.connect(timeout)
 
     def set_tokens(self, *, token: str | None = None, refresh_token: str) -> LoginResult:
@@ -266,13 +307,25 @@ class SogniClient:
                     transport.dispatch(callback, payload)
 
             transport.on_connection(on_connection)
-            return lambda: transport.remove_connection_handler(on_connection)
+            transport.keep_after_fork(None, on_connection)
+
+            def remove_connection() -> None:
+                transport.forget_after_fork(on_connection)
+                transport.remove_connection_handler(on_connection)
+
+            return remove_connection
 
         def on_event(payload: Any) -> None:
             transport.dispatch(callback, payload)
 
         transport.subscribe(event, on_event)
-        return lambda: transport.unsubscribe(event, on_event)
+        transport.keep_after_fork(event, on_event)
+
+        def remove_event() -> None:
+            transport.forget_after_fork(on_event)
+            transport.unsubscribe(event, on_event)
+
+        return remove_event
 
     def _on_auth_changed(self, authenticated: bool) -> None:
         if self.transport.closing.is_set():

@@ -16,6 +16,7 @@ deadline and ends in :meth:`CallGuard.close` (or after a while without any).
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import socket
@@ -25,6 +26,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
+from urllib.parse import urlsplit
 
 from requests.adapters import HTTPAdapter
 from urllib3 import HTTPConnectionPool, HTTPSConnectionPool
@@ -245,28 +247,27 @@ def _new_socket(conn: HTTPConnection) -> socket.socket:
     return sock
 
 
-class _Guarded(HTTPConnection):
-    """Attach the connection to the calling thread's call, so a cut reaches its socket."""
-
-    def _new_conn(self) -> socket.socket:
-        return _new_socket(self)
+class _Attached:
+    """A connection that attaches to the call running on its thread (mixed in first)."""
 
     def connect(self) -> None:
         attach(self)
-        super().connect()
+        super().connect()  # type: ignore[misc]
         attach(self)  # a call cut while connecting cuts the new socket too
 
     def request(self, *args: Any, **kw: Any) -> None:
         attach(self)
-        super().request(*args, **kw)
+        super().request(*args, **kw)  # type: ignore[misc]
 
 
-class _GuardedHTTPConnection(_Guarded):
-    pass
+class _GuardedHTTPConnection(_Attached, HTTPConnection):
+    def _new_conn(self) -> socket.socket:
+        return _new_socket(self)
 
 
-class _GuardedHTTPSConnection(_Guarded, HTTPSConnection):
-    pass
+class _GuardedHTTPSConnection(_Attached, HTTPSConnection):
+    def _new_conn(self) -> socket.socket:
+        return _new_socket(self)
 
 
 class _GuardedHTTPPool(HTTPConnectionPool):
@@ -280,14 +281,71 @@ class _GuardedHTTPSPool(HTTPSConnectionPool):
 _POOLS = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
 
 
+@functools.cache
+def _socks_pools() -> dict[str, Any]:
+    """Pools dialling through PySocks whose connections attach to their call too (once the
+    SOCKS handshake is done; the connect itself is bounded by its timeout)."""
+    from urllib3.contrib import socks as contrib
+
+    class Conn(_Attached, contrib.SOCKSConnection):
+        pass
+
+    class TLSConn(_Attached, contrib.SOCKSHTTPSConnection):
+        pass
+
+    class Pool(contrib.SOCKSHTTPConnectionPool):
+        ConnectionCls = Conn
+
+    class TLSPool(contrib.SOCKSHTTPSConnectionPool):
+        ConnectionCls = TLSConn
+
+    return {"http": Pool, "https": TLSPool}
+
+
 class GuardedAdapter(HTTPAdapter):
-    """An :class:`HTTPAdapter` whose connections attach to the call running on their thread."""
+    """An :class:`HTTPAdapter` whose connections attach to the call running on their thread.
+
+    Plain-http requests through an HTTP proxy are forwarded on kept-alive connections to the
+    proxy; some proxies bind such a connection to its first destination, so those get one
+    pool per destination host instead of one shared by all hosts.
+    """
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        self._destination = threading.local()
+        self._forwarders: dict[tuple[str, str], Any] = {}
+        self._forwarders_lock = threading.Lock()
+        super().__init__(*args, **kw)
 
     def init_poolmanager(self, *args: Any, **kw: Any) -> None:
         super().init_poolmanager(*args, **kw)
         self.poolmanager.pool_classes_by_scheme = _POOLS
 
+    def get_connection_with_tls_context(self, request: Any, verify: Any,
+                                        proxies: Any = None, cert: Any = None) -> Any:
+        parts = urlsplit(request.url or "")
+        self._destination.netloc = parts.netloc if parts.scheme == "http" else None
+        try:
+            return super().get_connection_with_tls_context(request, verify, proxies, cert)
+        finally:
+            self._destination.netloc = None
+
     def proxy_manager_for(self, proxy: str, **kw: Any) -> Any:
-        manager = super().proxy_manager_for(proxy, **kw)
-        manager.pool_classes_by_scheme = _POOLS
-        return manager
+        destination: str | None = getattr(self._destination, "netloc", None)
+        key = (proxy, destination) if destination and proxy.lower().startswith("http:") else None
+        with self._forwarders_lock:
+            if key is not None and key in self._forwarders:
+                return self._forwarders[key]
+            manager = super().proxy_manager_for(proxy, **kw)
+            socks = proxy.lower().startswith("socks")
+            manager.pool_classes_by_scheme = _socks_pools() if socks else _POOLS
+            if key is not None:
+                self.proxy_manager.pop(proxy, None)
+                self._forwarders[key] = manager
+            return manager
+
+    def close(self) -> None:
+        super().close()
+        with self._forwarders_lock:
+            managers, self._forwarders = list(self._forwarders.values()), {}
+        for manager in managers:
+            manager.clear()

@@ -34,6 +34,7 @@ from sogni_sync._transport.failures import (
 )
 from sogni_sync._transport.keepalive import KeepAlive
 from sogni_sync._transport.paths import check_path, format_query, http_base, redact_url
+from sogni_sync._transport.proxy import require_socks
 from sogni_sync._version import __version__
 from sogni_sync.errors import (
     ApiError,
@@ -92,11 +93,17 @@ class RestClient:
         closing: threading.Event | None = None,
         credentials: CredentialsProvider | None = None,
     ) -> None:
-        self.options = options
-        self.closing = closing or threading.Event()
         self.credentials: CredentialsProvider = credentials or Anonymous()
         self.rest_base = http_base(options.rest_endpoint)
         self.socket_base = http_base(options.socket_endpoint)
+        require_socks(options.proxy)
+        self.reset(options, closing or threading.Event())
+
+    def reset(self, options: ClientOptions, closing: threading.Event) -> None:
+        """New connection pools, keep-alive connections and deadline thread (a forked child
+        must never read or write the parent's sockets); the old ones are only dropped."""
+        self.options = options
+        self.closing = closing
         session = requests.Session()
         # requests re-reads proxy and CA settings from the environment on every call (a scan of
         # all variables, twice): the hottest cost when minting thousands of result URLs. Read
@@ -120,7 +127,11 @@ class RestClient:
         key = f"{parts.scheme}://{parts.netloc}"
         proxies = self._proxy_cache.get(key)
         if proxies is None:
-            proxies = requests.utils.get_environ_proxies(key)
+            if self.options.proxy:
+                proxies = {"http": self.options.proxy, "https": self.options.proxy}
+            else:
+                proxies = requests.utils.get_environ_proxies(key)
+                require_socks(proxies.get(parts.scheme) or proxies.get("all"))
             self._proxy_cache[key] = proxies
         return proxies
 

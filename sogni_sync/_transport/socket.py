@@ -33,12 +33,12 @@ import socket
 import ssl
 import threading
 import time
-import urllib.request
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import websocket
 
+from sogni_sync._transport.proxy import env_proxy, proxy_address, tunnel
 from sogni_sync._transport.wsframes import FrameReader, ProtocolError, parse_close
 
 __all__ = [
@@ -178,8 +178,10 @@ class SocketRunner:
         base_delay: float = 1.0,
         max_delay: float = 15.0,
         connect_timeout: float = 30.0,
+        proxy: str | None = None,
     ) -> None:
         self._listener = listener
+        self._proxy = proxy
         self._connect_timeout = connect_timeout
         self._closing = closing
         self._ping_interval = ping_interval
@@ -357,11 +359,10 @@ class SocketRunner:
         ws = websocket.WebSocket(skip_utf8_validation=True)
         conn.sock = ws
         try:
-            raw = _dial(conn, url, deadline)
+            raw = _dial(conn, url, deadline, self._proxy or env_proxy(url))
             if stop.is_set():
                 raise _Stopped
-            if raw is not None:
-                raw.settimeout(max(0.001, deadline - time.monotonic()))
+            raw.settimeout(max(0.001, deadline - time.monotonic()))
             ws.connect(url, header=headers, socket=raw,
                        timeout=max(0.001, deadline - time.monotonic()))
         except (TimeoutError, websocket.WebSocketTimeoutException):
@@ -559,19 +560,15 @@ class _Poller:
 _ssl_context: ssl.SSLContext | None = None
 
 
-def _dial(conn: _Conn, url: str, deadline: float) -> socket.socket | None:
-    """Open the TCP (and TLS) connection so that ``stop()`` can interrupt every step.
-
-    Returns ``None`` when a proxy is configured in the environment: websocket-client then
-    connects through it itself (bounded by the deadline, not interruptible).
-    """
+def _dial(conn: _Conn, url: str, deadline: float, proxy: str | None = None) -> socket.socket:
+    """Open the TCP (and TLS) connection so that ``stop()`` can interrupt every step; through
+    ``proxy`` (HTTP CONNECT or SOCKS5, the tunnel asked for before TLS) when one is given."""
     parts = urlsplit(url)
     secure = parts.scheme == "wss"
     host = parts.hostname or ""
     port = parts.port or (443 if secure else 80)
-    if _proxied(host, secure):
-        return None
-    infos = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
+    dial_host, dial_port = proxy_address(proxy) if proxy else (host, port)
+    infos = socket.getaddrinfo(dial_host, dial_port, 0, socket.SOCK_STREAM)
     error: BaseException | None = None
     for family, kind, proto, _, addr in infos:
         sock = socket.socket(family, kind, proto)
@@ -580,6 +577,9 @@ def _dial(conn: _Conn, url: str, deadline: float) -> socket.socket | None:
             for opt in websocket.DEFAULT_SOCKET_OPTION:
                 sock.setsockopt(*opt)
             _connect_tcp(conn, sock, addr, deadline)
+            if proxy:
+                sock.settimeout(max(0.001, deadline - time.monotonic()))
+                tunnel(sock, proxy, host, port)
             if secure:
                 sock = _wrap_tls(conn, sock, host, deadline)
             return sock
@@ -589,7 +589,7 @@ def _dial(conn: _Conn, url: str, deadline: float) -> socket.socket | None:
         except OSError as exc:
             sock.close()
             error = exc
-    raise error or OSError(f"no address for {host}")
+    raise error or OSError(f"no address for {dial_host}")
 
 
 def _connect_tcp(conn: _Conn, sock: socket.socket, addr: Any, deadline: float) -> None:
@@ -625,9 +625,3 @@ def _wrap_tls(conn: _Conn, sock: socket.socket, host: str, deadline: float) -> s
     tls.do_handshake()
     return tls
 
-
-def _proxied(host: str, secure: bool) -> bool:
-    proxies = urllib.request.getproxies_environment()
-    if not proxies.get("https" if secure else "http"):
-        return False
-    return not urllib.request.proxy_bypass(host)

@@ -16,6 +16,7 @@ import builtins
 import logging
 import os
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -53,6 +54,38 @@ CLIENT_NAME = f"Sogni/{PROTOCOL_VERSION} (sogni-sync) {__version__}"
 STICKY_EVENTS = frozenset({"swarmModels", "swarmLLMModels", "balanceUpdate"})
 # Frames handled per hold of the lock: bounds how long a caller waits for it behind a burst.
 _BATCH = 64
+TAKEOVER_HELP = (
+    "another connection with the same app id {app_id!r} took over this client's socket "
+    "(close 4015): app ids must be unique per process. Leave app_id (and SOGNI_APP_ID) unset "
+    "to get a fresh one per process, or make each process's own (e.g. add os.getpid()). "
+    "This client does not reconnect by itself: call connect() to take the connection back; "
+    "until then every call that needs the socket raises this error."
+)
+
+# Live transports, so that a forked child can rebuild them (see Transport._forked).
+_live: weakref.WeakSet[Transport] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for transport in list(_live):
+        try:
+            transport._forked()
+        except Exception:  # pragma: no cover - never let a fork hook break the child
+            log.exception("rebuilding a client after fork failed")
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _reinit_lock(lock: Any) -> Any:
+    """A lock usable in a forked child: the same object reset (it may have been held by a
+    parent thread that does not exist here), or a new one where that is not possible."""
+    reinit = getattr(lock, "_at_fork_reinit", None)
+    if reinit is None:  # pragma: no cover - CPython has it since 3.9
+        return type(lock)()
+    reinit()
+    return lock
 
 
 class Transport:
@@ -61,11 +94,23 @@ class Transport:
     def __init__(
         self, options: ClientOptions, *, credentials: CredentialsProvider | None = None
     ) -> None:
-        self.options = options
         self.lock = threading.RLock()
-        self.closing = threading.Event()
         self.credentials: CredentialsProvider = credentials or Anonymous()
-        self.rest = RestClient(options, closing=self.closing, credentials=self.credentials)
+        self.on_auth_rejected: Callable[[], None] | None = None
+        self._kept: list[tuple[str | None, Any]] = []  # handlers that survive a fork
+        self._fork_hooks: list[Callable[[], None]] = []
+        self._build(options)
+        _live.add(self)
+
+    def _build(self, options: ClientOptions, rest: RestClient | None = None) -> None:
+        """Everything that belongs to one process: threads, pools, socket, per-connection
+        and per-request state (the lock and credentials are kept)."""
+        self.options = options
+        self.closing = threading.Event()
+        if rest is None:
+            self.rest = RestClient(options, closing=self.closing, credentials=self.credentials)
+        else:
+            rest.reset(options, self.closing)
         self.io = IoPool(options.io_workers)
         self.dispatcher = Dispatcher(maxsize=options.dispatcher_queue_size)
         self._ready = threading.Condition(self.lock)
@@ -83,12 +128,12 @@ class Transport:
         self._ready_gen = 0
         self._auth_payload: dict[str, Any] | None = None
         self._terminal: SogniError | None = None
+        self._takeover_reported = False
         self._last_failure = ""
         self._offline = False  # the last connection attempt failed (and none is up)
         self._restarting = False
         self._pid = os.getpid()
         self._closed = False
-        self.on_auth_rejected: Callable[[], None] | None = None
         self._socket = SocketRunner(
             self,
             self.closing,
@@ -97,9 +142,42 @@ class Transport:
             base_delay=options.reconnect_base_delay,
             max_delay=options.reconnect_max_delay,
             connect_timeout=options.connect_timeout,
+            proxy=options.proxy,
         )
         self._handlers["changeNetwork"] = [self._on_change_network]
         self._handlers["socketEventSubscriptionsUpdated"] = [self._on_subscriptions]
+        for event_type, handler in self._kept:
+            if event_type is None:
+                self._conn_handlers.append(handler)
+            else:
+                self._handlers.setdefault(event_type, []).append(handler)
+
+    def _forked(self) -> None:
+        """In a forked child (single-threaded, from the at-fork hook): start over with new
+        threads, a new connection pool and socket and a new app id, dropping the parent's
+        objects without closing anything of theirs (a close frame or ``shutdown()`` would
+        end the parent's connections; only this process's copies of their fds go away).
+        Requests, projects and chats of the parent are not this process's: none is kept."""
+        self.lock = _reinit_lock(self.lock)
+        if self._closed:
+            return
+        self._build(self.options.for_child(os.getpid()), self.rest)
+        for hook in list(self._fork_hooks):
+            hook()
+
+    def on_fork(self, hook: Callable[[], None]) -> None:
+        """Run ``hook()`` in a forked child once this transport is rebuilt (single-threaded)."""
+        self._fork_hooks.append(hook)
+
+    def keep_after_fork(self, event_type: str | None, handler: Any) -> None:
+        """Register ``handler`` again in a forked child (``event_type`` None: a connection
+        handler); for the application's own callbacks, not a concern's."""
+        with self.lock:
+            self._kept.append((event_type, handler))
+
+    def forget_after_fork(self, handler: Any) -> None:
+        with self.lock:
+            self._kept = [k for k in self._kept if k[1] is not handler]
 
     # -- properties ---------------------------------------------------------------------------
 
@@ -123,17 +201,26 @@ class Transport:
     def connection_state(self) -> str:
         """``"connected"`` (socket authenticated), ``"connecting"``, ``"offline"`` (the last
         connection attempt failed, and no socket is up), ``"idle"`` (no socket wanted yet,
-        disconnected on purpose, or stopped by an error such as rejected credentials) or
-        ``"closed"``."""
+        disconnected on purpose, or stopped by an error such as rejected credentials),
+        ``"taken_over"`` (another connection with the same app id took the socket: only
+        ``connect()`` takes it back) or ``"closed"``."""
         running = self._socket.running
         with self.lock:
             if self.closing.is_set():
                 return "closed"
+            if isinstance(self._terminal, ConnectionTakenOverError):
+                return "taken_over"
             if self._is_ready():
                 return "connected"
             if self._offline and not self._open:
                 return "offline"
             return "connecting" if running and self._terminal is None else "idle"
+
+    @property
+    def taken_over(self) -> bool:
+        """Another connection with this app id took the socket over (close 4015)."""
+        with self.lock:
+            return isinstance(self._terminal, ConnectionTakenOverError)
 
     @property
     def socket_event_subscriptions(self) -> dict[str, bool]:
@@ -244,6 +331,8 @@ class Transport:
         with self.lock:
             if self._closed:
                 return
+            if isinstance(self._terminal, ConnectionTakenOverError):
+                return  # only an explicit connect() takes the connection back
             self._terminal = None
         if not self.options.disable_socket:
             self._socket.start()
@@ -258,6 +347,7 @@ class Transport:
             if self._closed:
                 return
             self._closed = True
+            _live.discard(self)
             self.closing.set()
             self._outbox.drain()
             self._ready.notify_all()
@@ -519,7 +609,11 @@ class Transport:
                 # in doubt until the next authenticated connection asks the server
                 self._outbox.connection_dropped(gen)
             self._ready.notify_all()
-        if info.opened or terminal:
+        takeover = terminal and isinstance(error, ConnectionTakenOverError)
+        if takeover and not self._takeover_reported:
+            self._takeover_reported = True
+            log.warning("%s", error)
+        elif info.opened or terminal:
             log.log(
                 logging.WARNING if terminal else logging.INFO,
                 "socket closed: code=%s reason=%r%s",
@@ -558,7 +652,7 @@ class Transport:
             )
         if code == 4015:
             return ConnectionTakenOverError(
-                "another connection with the same app id took over", code=code, reason=info.reason
+                TAKEOVER_HELP.format(app_id=self.options.app_id), code=code, reason=info.reason
             )
         if code is not None and 4000 <= code <= 4999:
             return ConnectionLostError(
@@ -581,9 +675,10 @@ class Transport:
         if self.closing.is_set():
             raise ClientClosedError("the client is closed")
         if os.getpid() != self._pid:
-            # Threads and the socket belong to the parent; sharing the app id would also make
-            # the server close the parent's connection (4015).
-            raise ClientClosedError("this client belongs to the parent process; create a new one")
+            # Only when the fork bypassed os.register_at_fork (a C-level fork): threads and
+            # the socket belong to the parent, and its app id would take its connection.
+            raise ClientClosedError("this client was forked without Python's fork hooks; "
+                                    "create a new one in this process")
         if self._terminal is not None:
             if reset_terminal and not isinstance(self._terminal, AuthenticationError):
                 self._terminal = None

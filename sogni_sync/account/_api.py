@@ -14,6 +14,7 @@ from typing import Any
 
 import attrs
 
+from sogni_sync._config import check_cleartext
 from sogni_sync._sync import Deadline, wait_for
 from sogni_sync._transport import Transport
 from sogni_sync.account._models import (
@@ -90,10 +91,13 @@ class AccountApi:
         self._changed = threading.Condition(transport.lock)
         self._network_seq = 0
         self._listeners: list[Callable[[CurrentAccount], None]] = []
-        transport.subscribe("authenticated", self._on_authenticated)
-        transport.subscribe("balanceUpdate", self._on_balance)
-        transport.subscribe("changeNetwork", self._on_change_network)
+        for event, handler in (("authenticated", self._on_authenticated),
+                               ("balanceUpdate", self._on_balance),
+                               ("changeNetwork", self._on_change_network)):
+            transport.subscribe(event, handler)
+            transport.keep_after_fork(event, handler)  # same account in a forked child
         transport.on_connection(self._on_connection)
+        transport.keep_after_fork(None, self._on_connection)
         auth.add_listener(self._on_auth_changed)
 
     # -- current account ----------------------------------------------------------------------
@@ -178,6 +182,7 @@ class AccountApi:
     ) -> LoginResult:
         """Sign in with username and password (EIP-712 signature; the password never leaves
         this process), switch the client to token auth and (re)connect the socket."""
+        check_cleartext(self._transport.options, "a password login")
         wallet = self.wallet(username, password)
         nonce = self._nonce(wallet.address)
         signature = wallet.sign_typed_data(
@@ -206,6 +211,7 @@ class AccountApi:
         remember_me: bool = False,
     ) -> LoginResult:
         """Create an account (EIP-712 ``Signup``) and sign in with it."""
+        check_cleartext(self._transport.options, "a password login")
         _require_str("email", email)
         wallet = self.wallet(username, password)
         nonce = self._nonce(wallet.address)

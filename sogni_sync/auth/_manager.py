@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from sogni_sync._config import check_cleartext
 from sogni_sync._transport.rest import RestClient
 from sogni_sync.errors import ApiError, AuthenticationError
 
@@ -108,6 +109,7 @@ class AuthManager:
         self._listeners.append(fn)
 
     def set_api_key(self, api_key: str) -> None:
+        check_cleartext(self._rest.options, "an API key")
         with self._lock:
             self._api_key = api_key
             self._token = self._refresh_token = None
@@ -115,6 +117,7 @@ class AuthManager:
         self._notify(True)
 
     def set_tokens(self, token: str | None, refresh_token: str | None) -> None:
+        check_cleartext(self._rest.options, "session tokens")
         with self._lock:
             self._api_key = None
             self._token = token
@@ -123,6 +126,12 @@ class AuthManager:
             self._margin = _refresh_margin(token) if token else REFRESH_MARGIN
             self._refresh_exp = jwt_expiry(refresh_token) if refresh_token else None
         self._notify(True)
+
+    def after_fork(self) -> None:
+        """In a forked child: locks a parent thread may have held at the fork start over
+        (the credential itself is kept: the child signs in as the parent did)."""
+        self._lock = threading.Lock()
+        self._refresh_lock = threading.Lock()
 
     def forget(self) -> None:
         """Drop every credential (logout, 4021, failed refresh)."""

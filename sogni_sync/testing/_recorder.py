@@ -33,6 +33,7 @@ class RestCall:
     host: str  # "rest" or "socket"
     body: bytes = field(default=b"", repr=False)
     time: float = field(default_factory=time.monotonic)
+    peer: str = ""  # the client's host:port: which TCP connection carried the call
 
 
 @dataclass(frozen=True)

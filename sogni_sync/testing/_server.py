@@ -112,10 +112,16 @@ def _middleware(state: State, host: str) -> Any:
                 parsed = None
         state.recorder.call(RestCall(
             request.method, path, dict(request.query), redact_headers(request.headers), parsed,
-            resp.status, host, body))
+            resp.status, host, body, peer=_peer(request)))
         return resp
 
     return middleware
+
+
+def _peer(request: web.Request) -> str:
+    """The client's ``host:port`` (tells one pooled connection from another)."""
+    peer = request.transport.get_extra_info("peername") if request.transport else None
+    return f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) and len(peer) >= 2 else ""
 
 
 class LocalSupernet:

@@ -16,7 +16,7 @@ import responses
 from sogni_sync.auth import AuthManager, Wallet, derive_private_key, eip712_domain, jwt_expiry
 from sogni_sync.auth._wallet import AUTHENTICATION_TYPES, SIGNUP_TYPES
 from sogni_sync.client import SogniClient
-from sogni_sync.errors import AuthenticationError, MissingDependencyError
+from sogni_sync.errors import AuthenticationError, MissingDependencyError, SogniError
 
 ADDRESS = "0x1EaFAe6375931386791331EbDC9884600B5Cc651"
 
@@ -188,7 +188,12 @@ def test_credentials_never_logged(
     with pytest.raises(AuthenticationError):
         make_client(anonymous=True).account.login(sogni_supernet.username, "wrong-pass-xyz")
     token, refresh = client.tokens
+    proxied = make_client(proxy="http://puser:proxy-pw-xyz@127.0.0.1:1", disable_socket=True,
+                          retry_attempts=1, request_timeout=2)
+    with pytest.raises(SogniError) as proxy_failure:  # nothing listens on port 1
+        proxied.account.me()
     secrets = [
+        "proxy-pw-xyz",
         sogni_supernet.api_key,
         sogni_supernet.password,
         "wrong-pass-xyz",
@@ -199,7 +204,10 @@ def test_credentials_never_logged(
         derive_private_key(sogni_supernet.username, sogni_supernet.password).hex(),
     ]
     text = caplog.text + "".join(repr(x) for x in (client, api_client, result, client.options,
-                                                    client._auth, client.transport.rest))
+                                                    client._auth, client.transport.rest,
+                                                    proxied, proxied.options,
+                                                    proxy_failure.value))
+    text += str(proxy_failure.value) + repr(proxy_failure.value.__cause__)
     assert "sogni_sync" in caplog.text  # DEBUG really was captured
     for secret in secrets:
         assert secret and secret not in text
