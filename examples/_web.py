@@ -44,6 +44,7 @@ IMAGE_MODEL = os.environ.get("SOGNI_IMAGE_MODEL", "flux1-schnell-fp8")
 IMAGE_TIMEOUT = float(os.environ.get("SOGNI_IMAGE_TIMEOUT", "120"))
 CHAT_TIMEOUT = float(os.environ.get("SOGNI_CHAT_TIMEOUT", "120"))
 MAX_TOKENS = 512
+ROLES = frozenset({"system", "user", "assistant", "tool"})
 
 
 class BadRequest(ValueError):
@@ -89,6 +90,13 @@ def _messages(body: dict[str, Any]) -> list[dict[str, Any]]:
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise BadRequest('"messages" must be a non-empty list of {"role", "content"} objects')
+    for i, message in enumerate(messages):
+        # the SDK passes messages through as the official clients do; a web app checks its input
+        if not isinstance(message, dict) or message.get("role") not in ROLES:
+            raise BadRequest(f"messages[{i}] must be an object whose role is one of "
+                             f"{', '.join(sorted(ROLES))}")
+        if not isinstance(message.get("content"), (str, list)):
+            raise BadRequest(f"messages[{i}].content must be a string or a list of parts")
     return messages
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from _web import (
+    BadRequest,
     answer_chat,
     error_status,
     identity,
@@ -29,11 +30,14 @@ from _web import (
 )
 from flask import Flask, Response, jsonify, request
 
+from sogni_sync.errors import SogniError
+
 client = process_client()  # one per process; closed at exit (atexit)
 app = Flask(__name__)
 
 
-@app.errorhandler(Exception)
+@app.errorhandler(BadRequest)
+@app.errorhandler(SogniError)
 def on_error(exc: Exception) -> tuple[Response, int]:
     return jsonify(error=str(exc), type=type(exc).__name__), error_status(exc)
 
