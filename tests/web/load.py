@@ -10,7 +10,7 @@ import json
 import statistics
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -45,10 +45,10 @@ class LoadReport:
                 f"{len(self.failures)} failed")
 
 
-def sse_events(response: requests.Response) -> Iterator[tuple[str, Any]]:
+def sse_events(lines: Iterable[str]) -> Iterator[tuple[str, Any]]:
     """``(event, data)`` of each server-sent event (``event`` defaults to ``message``)."""
     event, data = "message", []
-    for line in response.iter_lines(decode_unicode=True):
+    for line in lines:
         if not line:
             if data:
                 yield event, json.loads("\n".join(data))
@@ -89,7 +89,7 @@ def check_stream(session: requests.Session, base: str, text: str) -> None:
                       timeout=TIMEOUT) as r:
         assert r.status_code == 200, f"stream: {r.status_code} {r.text[:300]}"
         assert r.headers["Content-Type"].startswith("text/event-stream"), r.headers
-        events = list(sse_events(r))
+        events = list(sse_events(r.iter_lines(decode_unicode=True)))
     chunks = [data["content"] for event, data in events if event == "message"]
     assert len(chunks) >= 2, f"stream: {len(chunks)} chunk event(s): {events!r}"
     assert "".join(chunks) == f"Echo: {text}", events
@@ -124,7 +124,8 @@ def fire(name: str, base: str, requests_total: int = 48, concurrency: int = 32) 
 def check_bad_input(base: str) -> None:
     """Bad bodies are refused with 400 and a JSON error, before anything reaches the network."""
     cases = [("/image", {"prompt": ""}), ("/chat", {"messages": []}),
-             ("/chat/stream", {"messages": "hello"}), ("/chat", {"messages": [{"role": "x", "content": "hi"}]}),
+             ("/chat/stream", {"messages": "hello"}),
+             ("/chat", {"messages": [{"role": "x", "content": "hi"}]}),
              ("/chat", {"messages": [{"role": "user"}]})]
     for path, body in cases:
         r = requests.post(base + path, json=body, timeout=TIMEOUT)

@@ -15,7 +15,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import IO, Any
 
 import requests
@@ -131,11 +131,12 @@ def _wait_ready(server: Server) -> None:
 
 
 @contextlib.contextmanager
-def serve(name: str, argv: Sequence[str], port: int, emu: Emulator,
-          log_dir: pathlib.Path) -> Iterator[Server]:
+def serve(name: str, argv: Sequence[str], port: int, emu: Emulator, log_dir: pathlib.Path,
+          extra_env: Mapping[str, str] | None = None) -> Iterator[Server]:
     """Run ``python -m <argv>`` (from ``examples/``) against ``emu`` until the block ends."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOGNI_")}
     env.update(emu.env)
+    env.update(extra_env or {})
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(EXAMPLES)])
     log_path = log_dir / f"{name}.log"
     log = log_path.open("wb")

@@ -38,9 +38,10 @@ def _check_connections(conns: list[dict[str, Any]], processes: int) -> None:
 
 
 def _run(name: str, argv: list[str], port: int, emu: Emulator, tmp_path: pathlib.Path,
-         capsys: pytest.CaptureFixture[str], processes: int = WORKERS) -> None:
+         capsys: pytest.CaptureFixture[str], processes: int = WORKERS,
+         env: dict[str, str] | None = None) -> None:
     known = {c["id"] for c in emu.connections()}
-    with serve(name, argv, port, emu, tmp_path) as server:
+    with serve(name, argv, port, emu, tmp_path, env) as server:
         report = fire(name, server.url, REQUESTS, CONCURRENCY)
         with capsys.disabled():
             print(f"\n{report.summary()}")
@@ -65,14 +66,19 @@ def test_flask_under_gunicorn(web_emulator: Emulator, tmp_path: pathlib.Path,
 
 @pytest.mark.xfail(strict=False, reason="a client created before the fork is not yet fork-safe "
                    "(ClientClosedError in the workers) -- issue 16, fork safety")
+@pytest.mark.parametrize("app_id", [None, "shop-frontend"], ids=["default-app-id", "SOGNI_APP_ID"])
 def test_flask_under_gunicorn_preload(web_emulator: Emulator, tmp_path: pathlib.Path,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+                                      capsys: pytest.CaptureFixture[str],
+                                      app_id: str | None) -> None:
+    """The client is built in the master before the fork; with a configured SOGNI_APP_ID too,
+    each worker must still get its own app id (derived from it), never take another's socket."""
     pytest.importorskip("flask", reason="flask is in the 'web' extra: pip install -e '.[web]'")
     pytest.importorskip("gunicorn", reason="gunicorn is in the 'web' extra")
     port = free_port()
     # the master builds the client at import (it connects too): workers + 1 app ids
-    _run("flask-gunicorn-preload", gunicorn_argv("flask_app:app", port, preload=True), port,
-         web_emulator, tmp_path, capsys, processes=WORKERS + 1)
+    _run(f"flask-gunicorn-preload{'-app-id' if app_id else ''}",
+         gunicorn_argv("flask_app:app", port, preload=True), port, web_emulator, tmp_path,
+         capsys, processes=WORKERS + 1, env={"SOGNI_APP_ID": app_id} if app_id else None)
 
 
 def test_django_under_gunicorn(web_emulator: Emulator, tmp_path: pathlib.Path,
