@@ -22,7 +22,8 @@ CONCURRENCY = 32
 WORKERS = 2
 
 
-def _check_connections(conns: list[dict[str, Any]], processes: int) -> None:
+def _check_connections(conns: list[dict[str, Any]], processes: int,
+                       app_id: str | None) -> None:
     taken_over = [c for c in conns if c["server_close"] == 4015]
     assert not taken_over, f"sockets taken over (4015): {taken_over}"
     by_app: dict[str, list[dict[str, Any]]] = {}
@@ -31,6 +32,9 @@ def _check_connections(conns: list[dict[str, Any]], processes: int) -> None:
     shared = {app: len(cs) for app, cs in by_app.items() if len(cs) > 1}
     assert not shared, f"app ids used by more than one socket: {shared}"
     assert len(by_app) >= processes, f"{len(by_app)} app id(s) for {processes} processes"
+    if app_id is not None:  # each process's id is derived from the configured one
+        foreign = [app for app in by_app if not app.startswith(app_id)]
+        assert not foreign, f"app ids not derived from SOGNI_APP_ID={app_id}: {foreign}"
     still_open = [c for c in conns if c["open"]]
     assert not still_open, f"sockets left open after the server stopped: {still_open}"
     unclean = [c for c in conns if c["client_close"] != 1000]
@@ -39,20 +43,23 @@ def _check_connections(conns: list[dict[str, Any]], processes: int) -> None:
 
 def _run(name: str, argv: list[str], port: int, emu: Emulator, tmp_path: pathlib.Path,
          capsys: pytest.CaptureFixture[str], processes: int = WORKERS,
-         env: dict[str, str] | None = None) -> None:
+         app_id: str | None = None) -> None:
     known = {c["id"] for c in emu.connections()}
+    env = {"SOGNI_APP_ID": app_id} if app_id else None
     with serve(name, argv, port, emu, tmp_path, env) as server:
         report = fire(name, server.url, REQUESTS, CONCURRENCY)
-        with capsys.disabled():
-            print(f"\n{report.summary()}")
         check_bad_input(server.url)
         code = server.stop()
+    conns = [c for c in emu.connections() if c["id"] not in known]
+    served = sorted((c["requests"] for c in conns if c["requests"]), reverse=True)
+    with capsys.disabled():
+        print(f"\n{report.summary()}; {len(conns)} sockets, requests per socket {served}")
     output = server.output()
     assert not report.failures, "\n".join(report.failures) + "\n" + output[-3000:]
     assert "ConnectionTakenOver" not in output, output[-3000:]
     assert "Traceback" not in output, output[-3000:]
     assert code == 0, f"{name} exited with {code}:\n{output[-3000:]}"
-    _check_connections([c for c in emu.connections() if c["id"] not in known], processes)
+    _check_connections(conns, processes, app_id)
 
 
 def test_flask_under_gunicorn(web_emulator: Emulator, tmp_path: pathlib.Path,
@@ -78,7 +85,7 @@ def test_flask_under_gunicorn_preload(web_emulator: Emulator, tmp_path: pathlib.
     # the master builds the client at import (it connects too): workers + 1 app ids
     _run(f"flask-gunicorn-preload{'-app-id' if app_id else ''}",
          gunicorn_argv("flask_app:app", port, preload=True), port, web_emulator, tmp_path,
-         capsys, processes=WORKERS + 1, env={"SOGNI_APP_ID": app_id} if app_id else None)
+         capsys, processes=WORKERS + 1, app_id=app_id)
 
 
 def test_django_under_gunicorn(web_emulator: Emulator, tmp_path: pathlib.Path,
