@@ -131,3 +131,15 @@ def check_bad_input(base: str) -> None:
         r = requests.post(base + path, json=body, timeout=TIMEOUT)
         assert r.status_code == 400, f"{path} {body}: {r.status_code} {r.text[:300]}"
         assert r.json()["error"], r.text
+
+
+def leave_streams_early(base: str, count: int = 4) -> None:
+    """Open ``count`` long SSE streams and hang up after the first chunk of each (a browser tab
+    closed mid-answer): the server must drop them quietly and go on serving."""
+    text = "a long answer " * 60  # ~200 chunks at the emulator's 4 characters per chunk
+    for _ in range(count):
+        with requests.post(base + "/chat/stream", json=_messages(text), stream=True,
+                           timeout=TIMEOUT) as r:
+            assert r.status_code == 200, r.text[:300]
+            first = next(sse_events(r.iter_lines(decode_unicode=True)))
+            assert first[0] == "message" and first[1]["content"], first

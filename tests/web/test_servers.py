@@ -2,9 +2,10 @@
 
 Flask under gunicorn (2 workers x 8 gthreads; with and without ``--preload``), Django under
 gunicorn, FastAPI under uvicorn (2 workers). Every answer is checked (result URLs fetched, chat
-text as the emulator echoes it, SSE chunks joined into the full answer); the emulator's record of
-socket connections shows that no socket was taken over (4015), that each process had its own
-app id, and that every client closed its socket cleanly when its server stopped.
+text as the emulator echoes it, SSE chunks joined into the full answer), bad bodies get 400, and
+streams the HTTP client leaves early are dropped quietly. The emulator's record of socket
+connections shows that no socket was taken over (4015), that each process had its own app id,
+and that every client closed its socket cleanly (1000) when its server stopped.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.load import check_bad_input, fire
+from tests.web.load import check_bad_input, fire, leave_streams_early
 from tests.web.servers import Emulator, free_port, gunicorn_argv, serve, uvicorn_argv
 
 REQUESTS = 48
@@ -48,14 +49,19 @@ def _run(name: str, argv: list[str], port: int, emu: Emulator, tmp_path: pathlib
     env = {"SOGNI_APP_ID": app_id} if app_id else None
     with serve(name, argv, port, emu, tmp_path, env) as server:
         report = fire(name, server.url, REQUESTS, CONCURRENCY)
+        with capsys.disabled():
+            print(f"\n{report.summary()}")
+        assert not report.failures, "\n".join(report.failures) + "\n" + server.output()[-3000:]
         check_bad_input(server.url)
+        leave_streams_early(server.url)
+        after = fire(f"{name} (after streams left early)", server.url, 6, 6)
+        assert not after.failures, "\n".join(after.failures)
         code = server.stop()
     conns = [c for c in emu.connections() if c["id"] not in known]
-    served = sorted((c["requests"] for c in conns if c["requests"]), reverse=True)
     with capsys.disabled():
-        print(f"\n{report.summary()}; {len(conns)} sockets, requests per socket {served}")
+        served = sorted((c["requests"] for c in conns if c["requests"]), reverse=True)
+        print(f"  {len(conns)} sockets, image+chat requests per socket {served}")
     output = server.output()
-    assert not report.failures, "\n".join(report.failures) + "\n" + output[-3000:]
     assert "ConnectionTakenOver" not in output, output[-3000:]
     assert "Traceback" not in output, output[-3000:]
     assert code == 0, f"{name} exited with {code}:\n{output[-3000:]}"
