@@ -44,11 +44,11 @@ def _check_connections(conns: list[dict[str, Any]], processes: int,
 
 def _run(name: str, argv: list[str], port: int, emu: Emulator, tmp_path: pathlib.Path,
          capsys: pytest.CaptureFixture[str], processes: int = WORKERS,
-         app_id: str | None = None) -> None:
+         app_id: str | None = None, load: tuple[int, int] = (REQUESTS, CONCURRENCY)) -> None:
     known = {c["id"] for c in emu.connections()}
     env = {"SOGNI_APP_ID": app_id} if app_id else None
     with serve(name, argv, port, emu, tmp_path, env) as server:
-        report = fire(name, server.url, REQUESTS, CONCURRENCY)
+        report = fire(name, server.url, *load)
         with capsys.disabled():
             print(f"\n{report.summary()}")
         assert not report.failures, "\n".join(report.failures) + "\n" + server.output()[-3000:]
@@ -110,3 +110,25 @@ def test_fastapi_under_uvicorn(web_emulator: Emulator, tmp_path: pathlib.Path,
     port = free_port()
     _run("fastapi-uvicorn", uvicorn_argv("fastapi_app:app", port, workers=WORKERS), port,
          web_emulator, tmp_path, capsys)
+
+
+SERVERS = {
+    "flask-gunicorn": ("flask", lambda port: gunicorn_argv("flask_app:app", port, preload=False)),
+    "django-gunicorn": ("django",
+                        lambda port: gunicorn_argv("django_app.wsgi:application", port,
+                                                   preload=False)),
+    "fastapi-uvicorn": ("fastapi", lambda port: uvicorn_argv("fastapi_app:app", port)),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("name", sorted(SERVERS))
+def test_sustained_load(name: str, web_emulator: Emulator, tmp_path: pathlib.Path,
+                        capsys: pytest.CaptureFixture[str]) -> None:
+    """Ten times the burst, 64 at a time (more than the 16 server threads): for the note."""
+    framework, argv = SERVERS[name]
+    pytest.importorskip(framework, reason=f"{framework} is in the 'web' extra")
+    port = free_port()
+    _run(f"{name}-sustained", argv(port), port, web_emulator, tmp_path, capsys,
+         load=(10 * REQUESTS, 64))
