@@ -20,8 +20,13 @@ from _web import (
     parse_json,
     process_client,
 )
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
-from django.views.decorators.http import require_GET, require_POST
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 
 from sogni_sync.errors import SogniError
 
@@ -30,34 +35,37 @@ client = process_client()
 View = Callable[[HttpRequest], HttpResponse]
 
 
-def json_errors(view: View) -> View:
-    """Answer bad input and SDK errors as ``{"error", "type"}`` with a fitting status."""
+def endpoint(method: str) -> Callable[[View], View]:
+    """Allow one HTTP method; answer bad input and SDK errors as ``{"error", "type"}`` with a
+    fitting status (see ``_web.error_status``)."""
 
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest) -> HttpResponse:
-        try:
-            return view(request)
-        except (BadRequest, SogniError) as exc:
-            return JsonResponse({"error": str(exc), "type": type(exc).__name__},
-                                status=error_status(exc))
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest) -> HttpResponse:
+            if request.method != method:
+                return HttpResponseNotAllowed([method])
+            try:
+                return view(request)
+            except (BadRequest, SogniError) as exc:
+                return JsonResponse({"error": str(exc), "type": type(exc).__name__},
+                                    status=error_status(exc))
 
-    return wrapper
+        return wrapper
+
+    return decorate
 
 
-@require_POST
-@json_errors
+@endpoint("POST")
 def image(request: HttpRequest) -> HttpResponse:
     return JsonResponse(make_image(client, parse_json(request.body)))
 
 
-@require_POST
-@json_errors
+@endpoint("POST")
 def chat(request: HttpRequest) -> HttpResponse:
     return JsonResponse(answer_chat(client, parse_json(request.body)))
 
 
-@require_POST
-@json_errors
+@endpoint("POST")
 def chat_stream(request: HttpRequest) -> HttpResponse:
     events = open_sse(client, parse_json(request.body))  # sent before the response starts
     response = StreamingHttpResponse(events, content_type="text/event-stream")
@@ -65,6 +73,6 @@ def chat_stream(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@require_GET
+@endpoint("GET")
 def health(request: HttpRequest) -> HttpResponse:
     return JsonResponse(identity(client))

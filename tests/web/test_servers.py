@@ -11,6 +11,7 @@ and that every client closed its socket cleanly (1000) when its server stopped.
 from __future__ import annotations
 
 import pathlib
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -112,7 +113,7 @@ def test_fastapi_under_uvicorn(web_emulator: Emulator, tmp_path: pathlib.Path,
          web_emulator, tmp_path, capsys)
 
 
-SERVERS = {
+SERVERS: dict[str, tuple[str, Callable[[int], list[str]]]] = {
     "flask-gunicorn": ("flask", lambda port: gunicorn_argv("flask_app:app", port, preload=False)),
     "django-gunicorn": ("django",
                         lambda port: gunicorn_argv("django_app.wsgi:application", port,
