@@ -47,7 +47,8 @@ class LoadReport:
 
 def sse_events(lines: Iterable[str]) -> Iterator[tuple[str, Any]]:
     """``(event, data)`` of each server-sent event (``event`` defaults to ``message``)."""
-    event, data = "message", []
+    event = "message"
+    data: list[str] = []
     for line in lines:
         if not line:
             if data:
