@@ -64,7 +64,13 @@ def _local_emulator_client() -> SogniClient:
 
     print("SOGNI_API_KEY is not set: using an in-process emulated Supernet", file=sys.stderr)
     net = LocalSupernet(media_max_side=512).start()
-    atexit.register(net.stop)  # atexit runs in reverse: the client closes first
+    owner = os.getpid()
+
+    def stop() -> None:  # only where it runs: forked workers inherit atexit, not its thread
+        if os.getpid() == owner:
+            net.stop()
+
+    atexit.register(stop)  # atexit runs in reverse: the client closes first
     return SogniClient(api_key=net.api_key, rest_endpoint=net.rest_url,
                        socket_endpoint=net.socket_url)
 
