@@ -144,3 +144,17 @@ def leave_streams_early(base: str, count: int = 4) -> None:
             assert r.status_code == 200, r.text[:300]
             first = next(sse_events(r.iter_lines(decode_unicode=True)))
             assert first[0] == "message" and first[1]["content"], first
+
+
+def check_failed_chats(base: str) -> None:
+    """A chat the network fails: 502 with the error for ``/chat``; for a stream (already
+    answering 200) an ``event: error`` that names it, and nothing after it."""
+    failing = _messages("please [[fail]]")
+    r = requests.post(base + "/chat", json=failing, timeout=TIMEOUT)
+    assert r.status_code == 502, f"failed chat: {r.status_code} {r.text[:300]}"
+    assert r.json()["type"] == "ChatError", r.text
+    with requests.post(base + "/chat/stream", json=failing, stream=True, timeout=TIMEOUT) as r:
+        assert r.status_code == 200, r.text[:300]
+        events = list(sse_events(r.iter_lines(decode_unicode=True)))
+    assert events and events[-1][0] == "error" and events[-1][1]["error"], events
+    assert all(event == "message" for event, _ in events[:-1]), events

@@ -2,10 +2,11 @@
 
 Flask under gunicorn (2 workers x 8 gthreads; with and without ``--preload``), Django under
 gunicorn, FastAPI under uvicorn (2 workers). Every answer is checked (result URLs fetched, chat
-text as the emulator echoes it, SSE chunks joined into the full answer), bad bodies get 400, and
-streams the HTTP client leaves early are dropped quietly. The emulator's record of socket
-connections shows that no socket was taken over (4015), that each process had its own app id,
-and that every client closed its socket cleanly (1000) when its server stopped.
+text as the emulator echoes it, SSE chunks joined into the full answer); bad bodies get 400;
+chats the network fails get 502 (an ``error`` event in a stream); streams the HTTP client leaves
+early are dropped quietly. The emulator's record of socket connections shows that no socket was
+taken over (4015), that each process had its own app id, and that every client closed its socket
+cleanly (1000) when its server stopped.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.load import check_bad_input, fire, leave_streams_early
+from tests.web.load import check_bad_input, check_failed_chats, fire, leave_streams_early
 from tests.web.servers import Emulator, free_port, gunicorn_argv, serve, uvicorn_argv
 
 REQUESTS = 48
@@ -54,6 +55,7 @@ def _run(name: str, argv: list[str], port: int, emu: Emulator, tmp_path: pathlib
             print(f"\n{report.summary()}")
         assert not report.failures, "\n".join(report.failures) + "\n" + server.output()[-3000:]
         check_bad_input(server.url)
+        check_failed_chats(server.url)
         leave_streams_early(server.url)
         after = fire(f"{name} (after streams left early)", server.url, 6, 6)
         assert not after.failures, "\n".join(after.failures)
