@@ -1,10 +1,15 @@
-"""A simple batch: several prompts at once through one client, collected as they finish."""
+"""A batch job: prompts from a JSONL file, 8 at a time, files and a manifest in ./out/batch.
+
+Run it, press Ctrl-C half-way (the projects in flight are canceled), run it again: it
+resumes — completed items are skipped, and after a crash (even ``kill -9``) the projects that
+were in flight are recovered by their ids instead of being paid for twice.
+"""
 
 from __future__ import annotations
 
-from _demo import OUT, demo_client
+import json
 
-from sogni_sync.projects import as_completed
+from _demo import OUT, demo_client
 
 PROMPTS = [
     "A red bicycle leaning on a yellow wall",
@@ -15,18 +20,20 @@ PROMPTS = [
 
 
 def main() -> None:
+    OUT.mkdir(exist_ok=True)
+    items = OUT / "prompts.jsonl"
+    with open(items, "w", encoding="utf-8") as fh:
+        for prompt in PROMPTS:
+            fh.write(json.dumps({"type": "image", "model_id": "flux1-schnell-fp8",
+                                 "positive_prompt": prompt, "steps": 4}) + "\n")
+    out = OUT / "batch"
     with demo_client() as client:
-        projects = [
-            client.projects.create(type="image", model_id="flux1-schnell-fp8",
-                                   positive_prompt=prompt, steps=4, token_type="spark")
-            for prompt in PROMPTS
-        ]
-        for project in as_completed(projects, timeout=600):
-            if project.status != "completed":
-                print(f"{project.params['positive_prompt']!r}: {project.status} {project.error}")
-                continue
-            for job in project.jobs:
-                print(f"{project.params['positive_prompt']!r} -> {job.download(OUT)}")
+        summary = client.batch.run(
+            items, output_dir=out, concurrency=8, retries=2,
+            resume=(out / "manifest.jsonl").exists(),
+            on_result=lambda r: print(f"item {r.index}: {r.status} {[str(f) for f in r.files]}"))
+    print(f"{summary.completed} completed, {summary.skipped} already done, "
+          f"{summary.failed} failed in {summary.elapsed:.1f}s; manifest: {summary.manifest}")
 
 
 if __name__ == "__main__":

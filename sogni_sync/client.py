@@ -6,6 +6,7 @@ so ``import sogni_sync`` stays cheap and a client works for account calls alone.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 import os
@@ -20,6 +21,7 @@ from sogni_sync.auth import AuthManager
 from sogni_sync.errors import ValidationError
 
 if TYPE_CHECKING:
+    from sogni_sync.batch import BatchApi
     from sogni_sync.catalog import Catalog
     from sogni_sync.chat import ChatApi
     from sogni_sync.projects import ProjectsApi
@@ -166,6 +168,28 @@ class SogniClient:
             return module.WorkflowsApi(self.transport)
 
         return self._concern("creative_workflows", build)
+
+    @property
+    def batch(self) -> BatchApi:
+        """``sogni_sync.batch.BatchApi`` — many projects or chats with a cap, files, a
+        manifest and crash-safe resume; also on a Dask cluster."""
+
+        def build() -> BatchApi:
+            module = importlib.import_module("sogni_sync.batch")
+            return module.BatchApi(self, self._worker_factory)
+
+        return self._concern("batch", build)
+
+    def _worker_factory(self) -> Callable[..., SogniClient]:
+        """A picklable recipe for an equivalent client elsewhere (``factory(app_id=...)``):
+        same endpoints, network and API key — never this client itself."""
+        if self._auth.mode != "api_key":
+            raise ValidationError("running a batch on other processes needs API-key "
+                                  "authentication (set api_key=...)")
+        return functools.partial(
+            SogniClient, api_key=self._auth.api_key, network=self.options.network,
+            rest_endpoint=self.options.rest_endpoint,
+            socket_endpoint=self.options.socket_endpoint)
 
     # -- connection and auth ------------------------------------------------------------------
 

@@ -20,7 +20,8 @@
     ├── OutboxFullError                       too much unsent work; back off
     ├── ProjectError                          a project ended without results
     │   ├── ProjectFailed(error)
-    │   └── ProjectCanceled
+    │   ├── ProjectCanceled
+    │   └── ProjectNotFoundError             recover(): the server does not know the id
     ├── ChatError(code, message)              an LLM job failed
     └── MissingDependencyError (also ImportError) an optional extra is not installed
 """
@@ -44,6 +45,7 @@ __all__ = [
     "ProjectCanceled",
     "ProjectError",
     "ProjectFailed",
+    "ProjectNotFoundError",
     "RateLimitError",
     "RequestLostError",
     "ServerError",
@@ -191,6 +193,11 @@ class ProjectFailed(ProjectError):
 
 class ProjectCanceled(ProjectError):
     """The project was canceled before it finished."""
+
+
+class ProjectNotFoundError(ProjectError):
+    """``projects.recover(id)``: the server has no project of this account under that id (it
+    was never received, belongs to another account, or its record expired)."""
 
 
 class ChatError(SogniError):

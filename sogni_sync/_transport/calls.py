@@ -245,7 +245,9 @@ def _new_socket(conn: HTTPConnection) -> socket.socket:
     return sock
 
 
-class _GuardedHTTPConnection(HTTPConnection):
+class _Guarded(HTTPConnection):
+    """Attach the connection to the calling thread's call, so a cut reaches its socket."""
+
     def _new_conn(self) -> socket.socket:
         return _new_socket(self)
 
@@ -259,18 +261,12 @@ class _GuardedHTTPConnection(HTTPConnection):
         super().request(*args, **kw)
 
 
-class _GuardedHTTPSConnection(HTTPSConnection):
-    def _new_conn(self) -> socket.socket:
-        return _new_socket(self)
+class _GuardedHTTPConnection(_Guarded):
+    pass
 
-    def connect(self) -> None:
-        attach(self)
-        super().connect()
-        attach(self)  # a call cut while connecting cuts the new socket too
 
-    def request(self, *args: Any, **kw: Any) -> None:
-        attach(self)
-        super().request(*args, **kw)
+class _GuardedHTTPSConnection(_Guarded, HTTPSConnection):
+    pass
 
 
 class _GuardedHTTPPool(HTTPConnectionPool):

@@ -93,6 +93,11 @@ class AuthManager:
             return self._token is not None and not _expired(self._token_exp, 0)
 
     @property
+    def api_key(self) -> str | None:
+        with self._lock:
+            return self._api_key
+
+    @property
     def tokens(self) -> tuple[str | None, str | None]:
         """Current ``(token, refresh_token)`` so an application can persist the session."""
         with self._lock:

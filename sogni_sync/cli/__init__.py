@@ -3,15 +3,16 @@
 Subcommands register themselves in :data:`COMMANDS` (name -> (help, configure parser, run)):
 
 * ``image`` / ``video`` / ``music`` -- generate media, download it into ``--out``, print paths;
+* ``batch`` -- run a JSONL/CSV file of items (resumable); ``estimate`` -- price before running;
 * ``chat`` -- ask an LLM (streamed by default); ``models`` -- what is online; ``balance``;
 * ``emulator`` -- run :class:`sogni_sync.testing.LocalSupernet` in the foreground;
 * ``conformance`` -- the official JS and Python clients' scenarios against a local emulator.
 
 Network commands take ``--api-key`` (default ``$SOGNI_API_KEY``), ``--rest-endpoint``,
-``--socket-endpoint``, ``--network``, ``--timeout``, ``--local`` (an in-process emulator, also
-used when no API key is configured), ``-v`` and ``-q``. Results go to stdout, progress, notes
-and errors to stderr. Exit codes: 0 ok, 1 failure, 2 invalid input, 130 interrupted (a running
-project is canceled first).
+``--socket-endpoint``, ``--network``, ``--timeout``, ``--emulator`` (a throw-away emulator on
+127.0.0.1; without it and without an API key a command exits 2), ``-v`` and ``-q``. Results
+go to stdout, progress, notes and errors to stderr. Exit codes: 0 ok, 1 failure, 2 invalid
+input, 130 interrupted (a running project is canceled first).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from sogni_sync.cli import _conformance, _emulator, _info, _media
+from sogni_sync.cli import _batch, _conformance, _emulator, _info, _media
 
 __all__ = ["COMMANDS", "main"]
 
@@ -29,6 +30,10 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None],
     "image": ("generate images", _media.configure_image, _media.run_image),
     "video": ("generate a video", _media.configure_video, _media.run_video),
     "music": ("generate music", _media.configure_music, _media.run_music),
+    "batch": ("run a JSONL/CSV file of projects into a directory (resumable)",
+              _batch.configure_batch, _batch.run_batch),
+    "estimate": ("price a project or a whole batch file before running it",
+                 _batch.configure_estimate, _batch.run_estimate),
     "chat": ("ask an LLM", _info.configure_chat, _info.run_chat),
     "models": ("list the models with online workers", _info.configure_models, _info.run_models),
     "balance": ("show the account balance", _info.configure_balance, _info.run_balance),
@@ -43,8 +48,12 @@ examples:
   sogni-sync music "lo-fi beat" --duration 30 --format wav
   sogni-sync chat "Write a haiku about GPUs" --max-tokens 200
   sogni-sync models --kind llm
+  sogni-sync batch prompts.jsonl --out shots --concurrency 16   # then --resume after a crash
+  sogni-sync estimate prompts.jsonl
+  sogni-sync image "a fox" --emulator -o shots                 # no account needed
 
-Without an API key (--api-key or SOGNI_API_KEY) commands run against a local emulator.
+Commands need an API key (--api-key or SOGNI_API_KEY); --emulator runs any of them against
+a throw-away local emulator instead.
 exit codes: 0 ok, 1 failure, 2 invalid input, 130 interrupted"""
 
 

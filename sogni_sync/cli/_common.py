@@ -1,6 +1,7 @@
 """What the network subcommands share: option types, the common options, the client session
-(real Supernet, or an in-process emulator with ``--local`` / without an API key), logging and
-the mapping of failures to exit codes."""
+(the real Supernet, or a throw-away emulator on 127.0.0.1 with ``--emulator``), logging and
+the mapping of failures to exit codes. Without an API key and without ``--emulator`` a command
+that needs the network says so and exits 2: it never falls back to a fake Supernet."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ __all__ = [
     "EXIT_USAGE",
     "LOCAL_OPTIONS",
     "add_common",
+    "api_key_of",
     "guarded",
     "non_negative_float",
     "non_negative_int",
@@ -38,7 +40,7 @@ __all__ = [
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
-#: Options of the in-process emulator behind ``--local`` (tests set the delays to 0).
+#: Options of the in-process emulator behind ``--emulator`` (tests set the delays to 0).
 LOCAL_OPTIONS: dict[str, Any] = {"step_delay": 0.05, "token_delay": 0.02}
 
 
@@ -102,8 +104,7 @@ def add_common(parser: argparse.ArgumentParser) -> None:
     """The connection and output options every network subcommand takes."""
     group = parser.add_argument_group("connection options")
     group.add_argument("--api-key", default=None, metavar="KEY",
-                       help="Sogni API key (default: $SOGNI_API_KEY; without one the command "
-                            "runs against a local emulator)")
+                       help="Sogni API key (default: $SOGNI_API_KEY)")
     group.add_argument("--rest-endpoint", default=None, metavar="URL",
                        help="REST API base URL (default: $SOGNI_REST_ENDPOINT or "
                             "https://api.sogni.ai)")
@@ -114,8 +115,9 @@ def add_common(parser: argparse.ArgumentParser) -> None:
                        help="worker network (default: $SOGNI_NETWORK or fast)")
     group.add_argument("--timeout", type=positive_float, default=None, metavar="SECONDS",
                        help="give up (and cancel the project) after this many seconds")
-    group.add_argument("--local", action="store_true",
-                       help="run against an in-process emulated Supernet (synthetic results)")
+    group.add_argument("--emulator", "--local", dest="emulator", action="store_true",
+                       help="run against a throw-away local emulator on 127.0.0.1 "
+                            "(synthetic results, no API key needed)")
     out = parser.add_argument_group("output options")
     out.add_argument("-v", "--verbose", action="count", default=0,
                      help="log to stderr (-v info, -vv debug)")
@@ -135,28 +137,38 @@ def _local_supernet() -> Iterator[Any]:
         net = LocalSupernet(**LOCAL_OPTIONS)
     except ImportError:
         raise MissingDependencyError(
-            "emulator", "aiohttp", "The local emulator (--local, or no API key)") from None
+            "emulator", "aiohttp", "The local emulator (--emulator)") from None
     with net:
         yield net
 
 
+def api_key_of(args: argparse.Namespace) -> str:
+    """The API key to use; UsageError (exit 2) when there is none and no ``--emulator``."""
+    key = args.api_key if args.api_key is not None else os.environ.get("SOGNI_API_KEY", "")
+    key = key.strip()
+    if not key and not args.emulator:
+        raise UsageError("no API key: pass --api-key or set SOGNI_API_KEY (or --emulator to "
+                         "try it against a local emulator)")
+    return key
+
+
 @contextlib.contextmanager
-def open_client(args: argparse.Namespace) -> Iterator[SogniClient]:
+def open_client(args: argparse.Namespace, app_id: str | None = None) -> Iterator[SogniClient]:
     """A client for the command; closed (and a local emulator stopped) on the way out."""
     from sogni_sync.client import SogniClient
 
-    key = args.api_key if args.api_key is not None else os.environ.get("SOGNI_API_KEY", "")
-    key = key.strip()
+    key = api_key_of(args)
     with contextlib.ExitStack() as stack:
-        if args.local or not key:
-            why = "--local" if args.local else "no API key (--api-key or SOGNI_API_KEY)"
-            say(f"sogni-sync: {why}: using a local emulated Supernet; results are synthetic")
+        if args.emulator:
+            say("sogni-sync: --emulator: using a local emulated Supernet; results are synthetic")
             net = stack.enter_context(_local_supernet())
             client = SogniClient(api_key=net.api_key, rest_endpoint=net.rest_url,
-                                 socket_endpoint=net.socket_url, network=args.network)
+                                 socket_endpoint=net.socket_url, network=args.network,
+                                 app_id=app_id)
         else:
             client = SogniClient(api_key=key, rest_endpoint=args.rest_endpoint,
-                                 socket_endpoint=args.socket_endpoint, network=args.network)
+                                 socket_endpoint=args.socket_endpoint, network=args.network,
+                                 app_id=app_id)
         stack.enter_context(client)
         yield client
 

@@ -50,7 +50,7 @@ def _shared(parser: argparse.ArgumentParser, kind: str) -> None:
                         help="random seed, for repeatable results")
     parser.add_argument("--token-type", choices=("spark", "sogni"), default=None,
                         help="token to pay with (default: the account's)")
-    parser.add_argument("--out", default="out", metavar="DIR",
+    parser.add_argument("-o", "--out", default="out", metavar="DIR",
                         help="directory for the results (default: ./out)")
 
 

@@ -8,9 +8,10 @@ hold are the read-only :class:`Project`/:class:`Job` handles.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
+
+import attrs
 
 from sogni_sync.catalog import Catalog, CostEstimate
 from sogni_sync.errors import ClientClosedError, ValidationError
@@ -20,6 +21,7 @@ from sogni_sync.projects._events import ProjectEvent
 from sogni_sync.projects._followups import FollowUpIo
 from sogni_sync.projects._media import run_uploads, without_media
 from sogni_sync.projects._prepare import prepare_request
+from sogni_sync.projects._recover import Recovery, check_project_id, new_project_id
 from sogni_sync.projects._tracker import Tracker
 from sogni_sync.projects.params import (
     AudioParams,
@@ -35,8 +37,35 @@ from sogni_sync.projects.project import Project, Services, as_completed, wait_al
 __all__ = ["ProjectsApi", "as_completed", "wait_all"]
 
 log = logging.getLogger(__name__)
+_F = TypeVar("_F", bound=Callable[..., Any])
 #: ``on(kind, ...)`` kinds: project-level events, job-level events, available models
 LISTEN_KINDS = ("project", "job", "models")
+
+
+@attrs.frozen(kw_only=True)
+class _ImageCreation(ImageParams):
+    """``create_image``'s signature: the image parameters and the project's own id."""
+
+    project_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class _VideoCreation(VideoParams):
+    """``create_video``'s signature: the video parameters and the project's own id."""
+
+    project_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class _AudioCreation(AudioParams):
+    """``create_audio``'s signature: the music parameters and the project's own id."""
+
+    project_id: str | None = None
+
+
+def _project_id(kwargs: dict[str, Any]) -> str | None:
+    value = kwargs.pop("project_id", None)
+    return None if value is None else check_project_id(value)
 
 
 class ProjectsApi:
@@ -48,6 +77,7 @@ class ProjectsApi:
         self._tracker = Tracker(transport)
         self._follow = FollowUpIo(self._tracker, transport, catalog)
         self._services = Services(transport, self._follow, self.create, self.cancel)
+        self._recovery = Recovery(self._tracker, self._follow, transport, catalog)
 
     # -- timing knobs (the follow-ups own them) -----------------------------------------------
 
@@ -83,6 +113,7 @@ class ProjectsApi:
         positive_prompt: str | None = None,
         *,
         number_of_media: int | None = None,
+        project_id: str | None = None,
         **params: Any,
     ) -> Project:
         """The reference-shaped entry: ``create(type="image", model_id=..., ...)``.
@@ -92,11 +123,16 @@ class ProjectsApi:
         :meth:`create_image`, :meth:`create_video` and :meth:`create_audio`, which IDEs and
         mypy check. Parameters of another project type are ignored with a warning, as the
         reference ignores them; unknown names and bad values raise ValidationError.
-        """
-        typed = self._typed(type, model_id, positive_prompt, number_of_media, params)
-        return self._create(typed)
 
-    @same_parameters_as(ImageParams)
+        ``project_id`` (all four creators take it): your own id for the project, a UUID in the
+        reference's format (upper-cased); write it down before creating the project and a
+        later process can :meth:`recover` it. Default: a fresh upper-case UUID v4.
+        """
+        pid = None if project_id is None else check_project_id(project_id)
+        typed = self._typed(type, model_id, positive_prompt, number_of_media, params)
+        return self._create(typed, pid)
+
+    @same_parameters_as(_ImageCreation)
     def create_image(self, *args: Any, **kwargs: Any) -> Project:
         """Create an image project; the parameters are :class:`ImageParams`'s.
 
@@ -104,19 +140,22 @@ class ProjectsApi:
         before any upload or socket message (ValidationError naming the parameter). Returns
         as soon as the request is written: ``project.wait()`` gives the result URLs.
         """
-        return self._create(build_params(ImageParams, args, kwargs))
+        pid = _project_id(kwargs)
+        return self._create(build_params(ImageParams, args, kwargs), pid)
 
-    @same_parameters_as(VideoParams)
+    @same_parameters_as(_VideoCreation)
     def create_video(self, *args: Any, **kwargs: Any) -> Project:
         """Create a video project; the parameters are :class:`VideoParams`'s (checked as in
         :meth:`create_image`, reference media by their magic bytes)."""
-        return self._create(build_params(VideoParams, args, kwargs))
+        pid = _project_id(kwargs)
+        return self._create(build_params(VideoParams, args, kwargs), pid)
 
-    @same_parameters_as(AudioParams)
+    @same_parameters_as(_AudioCreation)
     def create_audio(self, *args: Any, **kwargs: Any) -> Project:
         """Create a music project; the parameters are :class:`AudioParams`'s (checked as in
         :meth:`create_image`)."""
-        return self._create(build_params(AudioParams, args, kwargs))
+        pid = _project_id(kwargs)
+        return self._create(build_params(AudioParams, args, kwargs), pid)
 
     def _typed(self, kind: str, model_id: str, positive_prompt: str | None,
                number_of_media: int | None, params: Mapping[str, Any]) -> ProjectParams:
@@ -128,11 +167,15 @@ class ProjectsApi:
                         ", ".join(sorted(ignored)), kind)
         return typed
 
-    def _create(self, params: ProjectParams) -> Project:
+    def _create(self, params: ProjectParams, project_id: str | None = None) -> Project:
         if self.transport.closing.is_set():
             raise ClientClosedError("the client is closed")
         options = self.catalog.model_options(params.model_id)
-        project_id = str(uuid.uuid4()).upper()
+        if project_id is None:
+            project_id = new_project_id()
+        elif self._tracker.get(project_id) is not None:
+            raise ValidationError(f"project_id {project_id} is already used by a project of "
+                                  "this client")
         app_source = (getattr(self.transport.options, "app_source", None) or "").strip() or None
         request, plan = prepare_request(project_id, params, options, app_source=app_source)
         run_uploads(self.transport.rest, self.transport.io, project_id, plan)
@@ -148,6 +191,22 @@ class ProjectsApi:
             raise
         self._follow.ensure_housekeeper()
         return project
+
+    def recover(self, project_id: str, *, timeout: float | None = None) -> Project:
+        """Re-attach to a project an earlier process created under ``project_id``.
+
+        Uses the server's records: the session's ``activeProjects`` (still running — live
+        events follow, so create this client with the same ``app_id`` as the process that
+        submitted it) and ``unclaimedCompletedProjects``, and the project record by id
+        (finished while we were away). Returns the tracked :class:`Project` — ``wait()``,
+        ``save()`` as usual. Raises ProjectNotFoundError when the server does not know the
+        id (it never arrived: submitting it again is safe), ProjectError when it runs under
+        another app id, ValidationError for a malformed id. ``timeout`` bounds connecting.
+        """
+        pid = check_project_id(project_id)
+        state = self._recovery.recover(pid, timeout, lambda s: Project(s, self._services))
+        handle: Project = state.handle
+        return handle
 
     # -- estimates: the words of create() -------------------------------------------------------
 

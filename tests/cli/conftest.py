@@ -1,5 +1,5 @@
 """Fixtures of the CLI suite: a clean environment (no ``SOGNI_*`` variables, a temporary working
-directory, an instant ``--local`` emulator) and ``remote``, the options that point a command at
+directory, an instant ``--emulator`` emulator) and ``remote``, the options that point a command at
 the session emulator (``tests/conftest.py``'s ``net``)."""
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ def test_chat_no_stream(net: LocalSupernet, remote: list[str],
 def test_chat_local_reads_stdin(monkeypatch: pytest.MonkeyPatch,
                                 capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO("from a pipe"))
-    assert main(["chat", "-", "--local"]) == 0
+    assert main(["chat", "-", "--emulator"]) == 0
     captured = capsys.readouterr()
     assert captured.out == "Echo: from a pipe\n"
     assert "local emulated Supernet" in captured.err

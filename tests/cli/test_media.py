@@ -46,20 +46,27 @@ def test_image(net: LocalSupernet, remote: list[str], capsys: pytest.CaptureFixt
 
 
 def test_image_local_default_out(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["image", "a fox", "--local", "-q"]) == 0
+    assert main(["image", "a fox", "--emulator", "-q"]) == 0
     captured = capsys.readouterr()
     (path,) = _paths(captured.out)
     assert path.parent == Path("out") and path.suffix == ".png"
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "--local: using a local emulated Supernet" in captured.err
+    assert "--emulator: using a local emulated Supernet" in captured.err
     assert "image:" not in captured.err  # -q: no progress
 
 
-def test_without_api_key_runs_locally(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["music", "lo-fi beat", "--duration", "10"]) == 0
+def test_without_api_key_says_so_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["music", "lo-fi beat", "--duration", "10"]) == 2
     captured = capsys.readouterr()
-    assert "no API key" in captured.err and "local emulated Supernet" in captured.err
-    (path,) = _paths(captured.out)
+    assert captured.out == ""
+    (line,) = captured.err.splitlines()  # one line, no fake Supernet, no traceback
+    assert "no API key" in line and "--emulator" in line and "emulated" not in line
+    assert not Path("out").exists()
+
+
+def test_music_with_emulator(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["music", "lo-fi beat", "--duration", "10", "--local"]) == 0  # old spelling
+    (path,) = _paths(capsys.readouterr().out)
     assert path.suffix == ".mp3" and path.exists()
 
 

@@ -71,7 +71,7 @@ def test_help(command: str | None, capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert out.startswith("usage: sogni-sync")
     if command not in (None, "emulator", "conformance"):  # these start their own emulator
-        assert "--api-key" in out and "--local" in out
+        assert "--api-key" in out and "--emulator" in out
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
