@@ -1,0 +1,1 @@
+"""A minimal Django project with ONE process-wide Sogni client (see ``views.py``)."""
