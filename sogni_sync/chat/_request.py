@@ -117,8 +117,7 @@ def validate_params(params: Mapping[str, Any]) -> None:
     if not messages:
         raise ValidationError("messages must not be empty")
     for index, message in enumerate(messages):
-        if not isinstance(message, Mapping) or not isinstance(message.get("role"), str):
-            raise ValidationError(f"messages[{index}] must be a mapping with a string 'role'")
+        _check_message(index, message)
     max_tokens = params.get("max_tokens")
     if max_tokens is not None and (isinstance(max_tokens, bool) or not isinstance(max_tokens, int)
                                    or max_tokens <= 0):
@@ -278,3 +277,27 @@ def estimate_max_output_tokens(
     else:
         value = 4096
     return value
+
+
+ROLES = ("system", "user", "assistant", "tool")
+
+
+def _check_message(index: int, message: Any) -> None:
+    """A message has one of the four roles and content the wire knows: text, a list of
+    content parts, or null where an assistant message carries only tool calls."""
+    if not isinstance(message, Mapping) or not isinstance(message.get("role"), str):
+        raise ValidationError(f"messages[{index}] must be a mapping with a string 'role'")
+    role = message["role"]
+    if role not in ROLES:
+        raise ValidationError(
+            f"messages[{index}].role must be one of {', '.join(ROLES)}, not {role!r}")
+    content = message.get("content")
+    if isinstance(content, str) or (isinstance(content, Sequence)
+                                    and not isinstance(content, (bytes, bytearray))):
+        return
+    if content is None and role == "assistant" and message.get("tool_calls"):
+        return
+    raise ValidationError(
+        f"messages[{index}].content must be a string or a list of content parts"
+        + (" (or null when the assistant message has tool_calls)" if role == "assistant" else "")
+        + f", not {type(content).__name__}")

@@ -86,6 +86,10 @@ def test_hosted_body_order() -> None:
     ({"messages": "hi"}, "messages"),
     ({"messages": []}, "must not be empty"),
     ({"messages": [{"content": "no role"}]}, r"messages\[0\] must be a mapping"),
+    ({"messages": [{"role": "x", "content": "hi"}]}, r"messages\[0\]\.role must be one of"),
+    ({"messages": [{"role": "user"}]}, r"messages\[0\]\.content must be a string"),
+    ({"messages": [{"role": "user", "content": 5}]}, "not int"),
+    ({"messages": [{"role": "assistant", "content": None}]}, "or null when"),
     ({"max_tokens": 0}, "max_tokens must be a positive integer"),
     ({"max_tokens": 1.5}, "max_tokens must be a positive integer"),
     ({"temperature": "hot"}, "temperature"),
@@ -102,6 +106,14 @@ def test_validation(params: dict[str, object], text: str) -> None:
     base: dict[str, object] = {"model": LLM, "messages": [{"role": "user", "content": "hi"}]}
     with pytest.raises(ValidationError, match=text):
         rq.validate_params({**base, **params})
+
+
+def test_assistant_tool_calls_may_have_null_content() -> None:
+    calls = [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]
+    rq.validate_params({"model": LLM, "messages": [
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": None, "tool_calls": calls},
+        {"role": "tool", "content": "{}", "tool_call_id": "c1"}]})
 
 
 def test_input_tokens_formula() -> None:
