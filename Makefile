@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-all lint bench conformance emulator clean
+.PHONY: install demo test test-all lint docs bench conformance emulator clean
 
 install: $(STAMP)
 
@@ -27,6 +27,10 @@ lint: install
 	$(VENV)/bin/ruff check sogni_sync tests examples
 	$(VENV)/bin/mypy
 
+# the API reference from the docstrings, into docs/_build/html; any Sphinx warning fails it
+docs: install
+	$(PY) -m sphinx -W --keep-going -q -b html docs docs/_build/html
+
 # `make bench BENCH_ONLY=stream,raw` runs some steps only (knobs: tests/bench/run_bench.py)
 bench: install
 	$(PY) tests/bench/run_bench.py $(if $(BENCH_ONLY),--only $(BENCH_ONLY))
@@ -38,4 +42,4 @@ emulator: install
 	$(VENV)/bin/sogni-sync emulator
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info out
+	rm -rf $(VENV) build dist *.egg-info out docs/_build
