@@ -20,12 +20,9 @@ from __future__ import annotations
 import atexit
 import json
 import os
-import pathlib
 import sys
 from collections.abc import Iterator
 from typing import Any
-
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
 from sogni_sync.chat import ChatStream
 from sogni_sync.client import SogniClient

@@ -8,8 +8,10 @@ were in flight are recovered by their ids instead of being paid for twice.
 from __future__ import annotations
 
 import json
+import os
+import pathlib
 
-from _demo import OUT, demo_client
+from sogni_sync import SogniClient
 
 PROMPTS = [
     "A red bicycle leaning on a yellow wall",
@@ -20,14 +22,14 @@ PROMPTS = [
 
 
 def main() -> None:
-    OUT.mkdir(exist_ok=True)
-    items = OUT / "prompts.jsonl"
+    out = pathlib.Path("out") / "batch"
+    out.mkdir(parents=True, exist_ok=True)
+    items = out / "prompts.jsonl"
     with open(items, "w", encoding="utf-8") as fh:
         for prompt in PROMPTS:
             fh.write(json.dumps({"type": "image", "model_id": "flux1-schnell-fp8",
                                  "positive_prompt": prompt, "steps": 4}) + "\n")
-    out = OUT / "batch"
-    with demo_client() as client:
+    with SogniClient() as client:
         summary = client.batch.run(
             items, output_dir=out, concurrency=8, retries=2,
             resume=(out / "manifest.jsonl").exists(),
@@ -37,4 +39,11 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if os.environ.get("SOGNI_API_KEY"):
+        main()
+    else:  # no key: a throw-away emulated Supernet on 127.0.0.1; SogniClient() reads its SOGNI_*
+        from sogni_sync.testing import LocalSupernet
+
+        print("SOGNI_API_KEY is not set: using a local emulated Supernet")
+        with LocalSupernet(media_max_side=512) as net, net.patched_env():
+            main()

@@ -7,14 +7,16 @@ else against a local emulator.
 
 from __future__ import annotations
 
-from _demo import demo_client
+import os
+
+from sogni_sync import SogniClient
 
 MODEL = "qwen3.6-35b-a3b-gguf-iq4xs"
 ASK = [{"role": "user", "content": "Generate an image of a lighthouse at dusk"}]
 
 
 def main() -> None:
-    with demo_client() as client:
+    with SogniClient() as client:
         planned = client.chat.hosted.create(MODEL, ASK, sogni_tools="creative-tools",
                                             sogni_tool_execution=False)
         for call in planned.tool_calls:
@@ -30,4 +32,11 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if os.environ.get("SOGNI_API_KEY"):
+        main()
+    else:  # no key: a throw-away emulated Supernet on 127.0.0.1; SogniClient() reads its SOGNI_*
+        from sogni_sync.testing import LocalSupernet
+
+        print("SOGNI_API_KEY is not set: using a local emulated Supernet")
+        with LocalSupernet(media_max_side=512) as net, net.patched_env():
+            main()

@@ -6,11 +6,13 @@ Runs against the real Sogni Supernet when SOGNI_API_KEY is set, else against a l
 
 from __future__ import annotations
 
-from _demo import demo_client
+import os
+
+from sogni_sync import SogniClient
 
 
 def main() -> None:
-    with demo_client() as client:
+    with SogniClient() as client:
         workflows = client.creative_workflows
         started = workflows.start_image_to_video(
             "A paper boat drifting on a calm lake at sunrise",
@@ -30,4 +32,11 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if os.environ.get("SOGNI_API_KEY"):
+        main()
+    else:  # no key: a throw-away emulated Supernet on 127.0.0.1; SogniClient() reads its SOGNI_*
+        from sogni_sync.testing import LocalSupernet
+
+        print("SOGNI_API_KEY is not set: using a local emulated Supernet")
+        with LocalSupernet(media_max_side=512) as net, net.patched_env():
+            main()

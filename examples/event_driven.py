@@ -6,16 +6,16 @@ that happened before a callback was registered are replayed to it, so nothing is
 
 from __future__ import annotations
 
+import os
 import threading
 
-from _demo import demo_client
-
-from sogni_sync.projects import Project, ProjectEvent
+from sogni_sync import SogniClient
+from sogni_sync.projects import JobProgressEvent, Project, ProjectEvent
 
 
 def main() -> None:
     finished = threading.Event()
-    with demo_client() as client:
+    with SogniClient() as client:
         project = client.projects.create(
             type="image",
             model_id="flux1-schnell-fp8",
@@ -30,10 +30,15 @@ def main() -> None:
             # (URLs are signed: print where they point, not their query strings)
             print(f"[{event.name}] job {getattr(event, 'job_id', '-')}")
 
-        project.on("progress", lambda e: print(f"  progress {e.project_progress}%"))
+        def progress(event: ProjectEvent) -> None:
+            if isinstance(event, JobProgressEvent):
+                print(f"  progress {event.project_progress}%")
+
+        project.on("progress", progress)
         project.on("preview", show)
         project.on("job_completed", show)
         project.on("failed", show)
+
         def done(p: Project) -> None:
             print("done:", p.status, len(p.result_urls), "results")
             finished.set()
@@ -43,4 +48,11 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if os.environ.get("SOGNI_API_KEY"):
+        main()
+    else:  # no key: a throw-away emulated Supernet on 127.0.0.1; SogniClient() reads its SOGNI_*
+        from sogni_sync.testing import LocalSupernet
+
+        print("SOGNI_API_KEY is not set: using a local emulated Supernet")
+        with LocalSupernet(media_max_side=512) as net, net.patched_env():
+            main()

@@ -5,9 +5,10 @@ Runs against the real Sogni Supernet when SOGNI_API_KEY is set, else against a l
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
-from _demo import demo_client
+from sogni_sync import SogniClient
 
 MODEL = "qwen3.6-35b-a3b-gguf-iq4xs"
 QUESTIONS = [
@@ -19,7 +20,7 @@ QUESTIONS = [
 
 def main() -> None:
     messages: list[dict[str, Any]] = [{"role": "system", "content": "You are friendly."}]
-    with demo_client() as client:
+    with SogniClient() as client:
         for question in QUESTIONS:
             messages.append({"role": "user", "content": question})
             answer = client.chat.complete(MODEL, messages, max_tokens=200, think=False)
@@ -29,4 +30,11 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if os.environ.get("SOGNI_API_KEY"):
+        main()
+    else:  # no key: a throw-away emulated Supernet on 127.0.0.1; SogniClient() reads its SOGNI_*
+        from sogni_sync.testing import LocalSupernet
+
+        print("SOGNI_API_KEY is not set: using a local emulated Supernet")
+        with LocalSupernet(media_max_side=512) as net, net.patched_env():
+            main()

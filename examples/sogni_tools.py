@@ -5,8 +5,9 @@ Runs against the real Sogni Supernet when SOGNI_API_KEY is set, else against a l
 
 from __future__ import annotations
 
-from _demo import demo_client
+import os
 
+from sogni_sync import SogniClient
 from sogni_sync.chat import SogniTools, ToolCall, ToolProgress
 
 MODEL = "qwen3.6-35b-a3b-gguf-iq4xs"
@@ -17,7 +18,7 @@ def progress(call: ToolCall, update: ToolProgress) -> None:
 
 
 def main() -> None:
-    with demo_client() as client:
+    with SogniClient() as client:
         answer = client.chat.complete(
             MODEL,
             [{"role": "user", "content": "Generate an image of a red fox in the snow"}],
@@ -35,4 +36,11 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if os.environ.get("SOGNI_API_KEY"):
+        main()
+    else:  # no key: a throw-away emulated Supernet on 127.0.0.1; SogniClient() reads its SOGNI_*
+        from sogni_sync.testing import LocalSupernet
+
+        print("SOGNI_API_KEY is not set: using a local emulated Supernet")
+        with LocalSupernet(media_max_side=512) as net, net.patched_env():
+            main()

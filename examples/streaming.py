@@ -5,13 +5,15 @@ Runs against the real Sogni Supernet when SOGNI_API_KEY is set, else against a l
 
 from __future__ import annotations
 
-from _demo import demo_client
+import os
+
+from sogni_sync import SogniClient
 
 MODEL = "qwen3.6-35b-a3b-gguf-iq4xs"
 
 
 def main() -> None:
-    with demo_client() as client, client.chat.stream(
+    with SogniClient() as client, client.chat.stream(
         MODEL,
         [{"role": "user", "content": "Write a haiku about GPUs sharing work."}],
         max_tokens=200,
@@ -26,4 +28,11 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if os.environ.get("SOGNI_API_KEY"):
+        main()
+    else:  # no key: a throw-away emulated Supernet on 127.0.0.1; SogniClient() reads its SOGNI_*
+        from sogni_sync.testing import LocalSupernet
+
+        print("SOGNI_API_KEY is not set: using a local emulated Supernet")
+        with LocalSupernet(media_max_side=512) as net, net.patched_env():
+            main()

@@ -5,7 +5,9 @@ Runs against the real Sogni Supernet when SOGNI_API_KEY is set, else against a l
 
 from __future__ import annotations
 
-from _demo import demo_client
+import os
+
+from sogni_sync import SogniClient
 
 MODEL = "qwen3.6-35b-a3b-gguf-iq4xs"
 
@@ -15,7 +17,7 @@ def main() -> None:
         {"role": "system", "content": "You are a concise assistant."},
         {"role": "user", "content": "Explain what a decentralised GPU network is."},
     ]
-    with demo_client() as client:
+    with SogniClient() as client:
         quote = client.chat.estimate_cost(MODEL, messages, max_tokens=256)
         print(f"estimate: {quote.input_tokens} input tokens, ~{quote.cost_in_usd} USD")
         # think=False + task_profile="general" selects the server's non-thinking preset
@@ -28,4 +30,11 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if os.environ.get("SOGNI_API_KEY"):
+        main()
+    else:  # no key: a throw-away emulated Supernet on 127.0.0.1; SogniClient() reads its SOGNI_*
+        from sogni_sync.testing import LocalSupernet
+
+        print("SOGNI_API_KEY is not set: using a local emulated Supernet")
+        with LocalSupernet(media_max_side=512) as net, net.patched_env():
+            main()

@@ -6,11 +6,13 @@ Writes the image(s) to ./out/ and prints where they are.
 
 from __future__ import annotations
 
-from _demo import OUT, demo_client
+import os
+
+from sogni_sync import SogniClient
 
 
 def main() -> None:
-    with demo_client() as client:
+    with SogniClient() as client:
         project = client.projects.create_image(
             model_id="flux1-schnell-fp8",
             positive_prompt="A lighthouse on a cliff at dusk, volumetric light",
@@ -23,9 +25,16 @@ def main() -> None:
         project.wait(timeout=300)
         for job in project.jobs:
             if job.has_result_media:
-                path = job.download(OUT)
+                path = job.download("out")
                 print(f"image written to {path.resolve()}")
 
 
 if __name__ == "__main__":
-    main()
+    if os.environ.get("SOGNI_API_KEY"):
+        main()
+    else:  # no key: a throw-away emulated Supernet on 127.0.0.1; SogniClient() reads its SOGNI_*
+        from sogni_sync.testing import LocalSupernet
+
+        print("SOGNI_API_KEY is not set: using a local emulated Supernet")
+        with LocalSupernet(media_max_side=512) as net, net.patched_env():
+            main()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from _demo import demo_client, save_results
+import os
+
+from sogni_sync import SogniClient
 
 
 def main() -> None:
-    with demo_client() as client:
+    with SogniClient() as client:
         options = client.catalog.model_options("ace_step_1.5_turbo")
         print("allowed samplers:", options.sampler.allowed)
         project = client.projects.create(
@@ -25,8 +27,17 @@ def main() -> None:
             token_type="spark",
         )
         project.wait(timeout=600)
-        save_results(project, "track")
+        for job in project.jobs:
+            if job.has_result_media:
+                print(f"track: {job.download('out')}")
 
 
 if __name__ == "__main__":
-    main()
+    if os.environ.get("SOGNI_API_KEY"):
+        main()
+    else:  # no key: a throw-away emulated Supernet on 127.0.0.1; SogniClient() reads its SOGNI_*
+        from sogni_sync.testing import LocalSupernet
+
+        print("SOGNI_API_KEY is not set: using a local emulated Supernet")
+        with LocalSupernet(media_max_side=512) as net, net.patched_env():
+            main()

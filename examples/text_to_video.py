@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
-from _demo import demo_client, save_results
+from sogni_sync import SogniClient
 
 
 def main() -> None:
-    with demo_client() as client:
+    with SogniClient() as client:
         params: dict[str, Any] = dict(
             model_id="wan_v2.2-14b-fp8_t2v_lightx2v",
             positive_prompt="A red fox trotting through fresh snow, tracking shot",
@@ -23,8 +24,17 @@ def main() -> None:
         print(f"estimated cost: {cost.spark} spark (${cost.usd})")
         project = client.projects.create_video(**params)
         project.wait(timeout=900)
-        save_results(project, "video")
+        for job in project.jobs:
+            if job.has_result_media:
+                print(f"video: {job.download('out')}")
 
 
 if __name__ == "__main__":
-    main()
+    if os.environ.get("SOGNI_API_KEY"):
+        main()
+    else:  # no key: a throw-away emulated Supernet on 127.0.0.1; SogniClient() reads its SOGNI_*
+        from sogni_sync.testing import LocalSupernet
+
+        print("SOGNI_API_KEY is not set: using a local emulated Supernet")
+        with LocalSupernet(media_max_side=512) as net, net.patched_env():
+            main()

@@ -5,9 +5,10 @@ Runs against the real Sogni Supernet when SOGNI_API_KEY is set, else against a l
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
-from _demo import demo_client
+from sogni_sync import SogniClient
 
 MODEL = "qwen3.6-35b-a3b-gguf-iq4xs"
 TOOLS = [{
@@ -32,7 +33,7 @@ def get_weather(args: dict[str, Any]) -> dict[str, Any]:
 def main() -> None:
     messages: list[dict[str, Any]] = [
         {"role": "user", "content": "What's the weather in Austin? Use the get_weather tool."}]
-    with demo_client() as client:
+    with SogniClient() as client:
         # 1) by hand: read the calls, run them, send the results back
         first = client.chat.complete(MODEL, messages, tools=TOOLS, tool_choice="auto")
         for call in first.tool_calls:
@@ -51,4 +52,11 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if os.environ.get("SOGNI_API_KEY"):
+        main()
+    else:  # no key: a throw-away emulated Supernet on 127.0.0.1; SogniClient() reads its SOGNI_*
+        from sogni_sync.testing import LocalSupernet
+
+        print("SOGNI_API_KEY is not set: using a local emulated Supernet")
+        with LocalSupernet(media_max_side=512) as net, net.patched_env():
+            main()

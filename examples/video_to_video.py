@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
-from _demo import demo_client, save_results
+from sogni_sync import SogniClient
 
 
 def main() -> None:
@@ -13,7 +14,7 @@ def main() -> None:
     source: str | bytes = (
         sys.argv[1] if len(sys.argv) > 1 else b"\x00\x00\x00\x18ftypisom" + b"\x00" * 52
     )
-    with demo_client() as client:
+    with SogniClient() as client:
         project = client.projects.create(
             type="video",
             model_id="ltx23-22b-fp8_v2v_distilled",
@@ -25,8 +26,17 @@ def main() -> None:
             token_type="spark",
         )
         project.wait(timeout=900)
-        save_results(project, "video")
+        for job in project.jobs:
+            if job.has_result_media:
+                print(f"video: {job.download('out')}")
 
 
 if __name__ == "__main__":
-    main()
+    if os.environ.get("SOGNI_API_KEY"):
+        main()
+    else:  # no key: a throw-away emulated Supernet on 127.0.0.1; SogniClient() reads its SOGNI_*
+        from sogni_sync.testing import LocalSupernet
+
+        print("SOGNI_API_KEY is not set: using a local emulated Supernet")
+        with LocalSupernet(media_max_side=512) as net, net.patched_env():
+            main()

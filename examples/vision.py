@@ -5,20 +5,22 @@ Runs against the real Sogni Supernet when SOGNI_API_KEY is set, else against a l
 
 from __future__ import annotations
 
+import os
+import pathlib
 import sys
 
-from _demo import demo_client, sample_image
+from sogni_sync import SogniClient
+from sogni_sync.chat import image_part_from_path, text_part
 
-from sogni_sync.chat import image_part_from_bytes, image_part_from_path, text_part
-
+MEDIA = pathlib.Path(__file__).parent / "media"  # sample inputs
 MODEL = "qwen3.6-35b-a3b-gguf-iq4xs"
 
 
 def main() -> None:
-    # pass a PNG/JPEG path on the command line, or use a generated sample
-    picture = image_part_from_path(sys.argv[1]) if len(sys.argv) > 1 else \
-        image_part_from_bytes(sample_image(), detail="low")
-    with demo_client() as client:
+    # pass a PNG/JPEG path on the command line, or use the sample
+    picture = image_part_from_path(sys.argv[1] if len(sys.argv) > 1 else MEDIA / "sample.png",
+                                   detail="low")
+    with SogniClient() as client:
         answer = client.chat.complete(
             MODEL,
             [{"role": "user", "content": [text_part("Describe this picture."), picture]}],
@@ -28,4 +30,11 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if os.environ.get("SOGNI_API_KEY"):
+        main()
+    else:  # no key: a throw-away emulated Supernet on 127.0.0.1; SogniClient() reads its SOGNI_*
+        from sogni_sync.testing import LocalSupernet
+
+        print("SOGNI_API_KEY is not set: using a local emulated Supernet")
+        with LocalSupernet(media_max_side=512) as net, net.patched_env():
+            main()
