@@ -42,4 +42,4 @@ emulator: install
 	$(VENV)/bin/sogni-sync emulator
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info out docs/_build
+	rm -rf $(VENV) .venv-* build dist *.egg-info out docs/_build
