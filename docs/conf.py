@@ -12,7 +12,7 @@ release = version = __version__
 extensions = ["sphinx.ext.autodoc", "sphinx.ext.napoleon", "sphinx.ext.viewcode"]
 autodoc_default_options = {"members": True, "show-inheritance": True}
 autodoc_member_order = "bysource"
-autodoc_typehints = "description"
+autodoc_typehints = "signature"
 autoclass_content = "both"
 napoleon_google_docstring = True
 napoleon_numpy_docstring = False
