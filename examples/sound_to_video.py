@@ -10,6 +10,7 @@ from sogni_sync import SogniClient
 
 MEDIA = pathlib.Path(__file__).parent / "media"  # sample inputs
 
+
 def main() -> None:
     image = sys.argv[1] if len(sys.argv) > 1 else str(MEDIA / "sample.png")
     audio = sys.argv[2] if len(sys.argv) > 2 else str(MEDIA / "sample.wav")
