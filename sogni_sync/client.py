@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 LIFECYCLE_EVENTS = frozenset(
-    {"connected", "authenticated", "disconnected", "closing", "request_lost"}
+    {"connected", "authenticated", "disconnected", "closing", "request_lost", "request_confirmed"}
 )
 _UPDATE_KEYS = ("subscriptions", "subscribe", "unsubscribe", "reset", "event", "enabled")
 
@@ -211,8 +211,9 @@ class SogniClient:
 
     def on(self, event: str, callback: Callable[[Any], Any]) -> Callable[[], None]:
         """Call ``callback(payload)`` on the ``sogni-callbacks`` thread for a lifecycle event
-        (``connected``, ``authenticated``, ``disconnected``, ``request_lost``, ``closing``)
-        or any socket event name; returns a function that removes the callback."""
+        (``connected``, ``authenticated``, ``disconnected``, ``request_lost``,
+        ``request_confirmed``, ``closing``) or any socket event name; returns a function that
+        removes the callback."""
         transport = self.transport
         if event in LIFECYCLE_EVENTS:
 

@@ -129,9 +129,12 @@ class ConnectionTakenOverError(ConnectionLostError):
 
 
 class RequestLostError(ConnectionLostError):
-    """A request was written before a drop and the server could not confirm it.
+    """A request in doubt after a drop that the server could not account for.
 
-    It is not re-sent a second time, so it is never charged twice.
+    Bytes of it may have left before the connection dropped, and after the reconnect the
+    server neither listed it nor (where it can be asked) confirmed or denied having it; so it
+    is not sent again and is never run or charged twice. Requests the server says it never
+    received are sent again instead (at most three writes in all).
     """
 
 

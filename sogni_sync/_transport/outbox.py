@@ -1,10 +1,13 @@
 """Requests between ``send()`` and the server's first word about them.
 
-An entry is QUEUED (never on the wire), SENDING (one thread is writing it), WRITTEN (on the wire
-of connection generation ``gen``, waiting for an event naming its id) or UNCERTAIN (written, then
-the connection dropped before any acknowledgement). Only UNCERTAIN entries need reconciliation,
-and each may be re-sent at most once, so the server never sees a request three times and never
-twice unless it had provably not seen it.
+An entry is QUEUED (provably never on the wire: not one byte of it left), SENDING (one thread
+is writing it), WRITTEN (bytes of it may have left on connection generation ``gen``; waiting
+for an event naming its id) or UNCERTAIN (written, then that connection dropped before any
+acknowledgement). A drop never declares anything lost: UNCERTAIN entries wait for the next
+authenticated connection, where :mod:`~sogni_sync._transport.reconcile` asks the server. An
+entry is written at most :data:`MAX_SENDS` times, and again only after the server said it
+does not have it; writes that provably did not leave are retried at most
+:data:`MAX_UNWRITTEN` times.
 
 The outbox has no lock of its own: the transport calls it with its state lock held.
 """
@@ -19,7 +22,12 @@ import attrs
 
 from sogni_sync.errors import OutboxFullError
 
-__all__ = ["Entry", "EntryState", "Outbox"]
+__all__ = ["MAX_SENDS", "MAX_UNWRITTEN", "Entry", "EntryState", "Outbox"]
+
+#: writes of one request that may have reached the server (each after the server said no)
+MAX_SENDS = 3
+#: attempts of one request that provably did not leave (no byte written) before it is given up
+MAX_UNWRITTEN = 20
 
 
 class EntryState(enum.Enum):
@@ -39,7 +47,12 @@ class Entry:
     request_id: str | None
     state: EntryState = EntryState.QUEUED
     gen: int = 0
-    resent: bool = False
+    #: writes of which bytes may have left (the server may have received each)
+    sends: int = 0
+    #: attempts that provably wrote nothing (the connection was gone or failed first)
+    unwritten: int = 0
+    #: a server lookup about this entry is under way
+    checking: bool = False
     #: a caller thread is still inside send() for this entry
     attached: bool = True
     #: an event named the id while the entry was being written
@@ -105,18 +118,15 @@ class Outbox:
     def uncertain(self) -> list[Entry]:
         return [e for e in self._entries.values() if e.state is EntryState.UNCERTAIN]
 
-    def connection_dropped(self, gen: int) -> list[Entry]:
-        """Mark what was written on ``gen`` uncertain; return entries that are now lost
-        (already re-sent once), removed from the outbox."""
-        lost: list[Entry] = []
-        for entry in list(self._entries.values()):
+    def connection_dropped(self, gen: int) -> int:
+        """Connection ``gen`` (or older) dropped: what was written on it becomes UNCERTAIN
+        until the server answers. Returns how many."""
+        count = 0
+        for entry in self._entries.values():
             if entry.state is EntryState.WRITTEN and entry.gen <= gen:
-                if entry.resent:
-                    self.remove(entry)
-                    lost.append(entry)
-                else:
-                    entry.state = EntryState.UNCERTAIN
-        return lost
+                entry.state = EntryState.UNCERTAIN
+                count += 1
+        return count
 
     def drain(self) -> Iterable[Entry]:
         """Remove and return everything (client close / terminal disconnect)."""

@@ -3,10 +3,12 @@
 The supervisor loop connects, serves the connection until it ends, asks its listener whether to
 reconnect, and sleeps the backoff on the ``closing`` Event (so ``close()`` cuts it short).
 
-websocket-client does the handshake and frames our writes (callers' threads; it serialises
-them). Reading is ours: one ``poll`` waits on the socket and on a wake-up pair, one large
-``recv`` takes whatever the kernel holds, and :class:`~.wsframes.FrameReader` hands every
-complete message in it to the listener as one batch. That loop also keeps the liveness rules:
+websocket-client does the handshake. Writes are framed as it frames them but sent by our own
+loop (callers' threads, serialised by its lock), so a write that failed before any byte left
+(:class:`NotWrittenError`) is told apart from one that may have reached the peer. Reading is
+ours: one ``poll`` waits on the socket and on a wake-up pair, one large ``recv`` takes
+whatever the kernel holds, and :class:`~.wsframes.FrameReader` hands every complete message
+in it to the listener as one batch. That loop also keeps the liveness rules:
 
 * a ping every ``ping_interval`` (websocket-client's ping thread is gone; the loop sends it
   when the write lock is free, so this thread never waits behind a caller's large send);
@@ -224,27 +226,36 @@ class SocketRunner:
             self._failures = 0
 
     def write(self, frame: str, gen: int) -> None:
-        """Write a text frame on connection ``gen``.
+        """Write a text frame on connection ``gen``, in our own send loop.
 
-        Raises :class:`NotWrittenError` when that connection is not open (nothing was sent);
-        any other exception means the write may have partly happened (the connection is then
-        aborted: a half-written frame would corrupt the stream).
+        Raises :class:`NotWrittenError` when not one byte of the frame left: that connection
+        is not open, or the first ``send`` failed (the connection is then aborted). Any other
+        exception means part of the frame may have left — the connection is aborted, since a
+        half-written frame corrupts the stream — so the server may have it.
         """
         with self._lock:
             conn = self._app if self._app_gen == gen else None
         sock = conn.sock if conn is not None else None
-        if conn is None or sock is None or not sock.connected:
+        raw = conn.raw if conn is not None else None
+        if conn is None or sock is None or raw is None or not sock.connected:
             raise NotWrittenError("socket is not open")
-        try:
-            sock.send(frame, websocket.ABNF.OPCODE_TEXT)
-        except websocket.WebSocketConnectionClosedException as exc:
-            if sock.sock is None:
-                raise NotWrittenError(str(exc)) from None
-            conn.abort()
-            raise
-        except BaseException:
-            conn.abort()
-            raise
+        data = memoryview(_frame_bytes(sock, frame.encode(), websocket.ABNF.OPCODE_TEXT))
+        sent = 0
+        with sock.lock:
+            if not sock.connected:
+                raise NotWrittenError("socket is closing")
+            try:
+                while sent < len(data):
+                    n = raw.send(data[sent:])
+                    if n <= 0:
+                        raise OSError(errno.EPIPE, "send accepted no bytes")
+                    sent += n
+            except BaseException as exc:
+                conn.abort()
+                if sent == 0:
+                    raise NotWrittenError(
+                        f"no byte written ({type(exc).__name__}: {exc})") from exc
+                raise
 
     def stop(self, timeout: float = 1.0, *, reason: str = "Client disconnected") -> None:
         """Close the current connection with 1000 and end the thread (never joins itself)."""
@@ -479,15 +490,20 @@ def _send_control(ws: websocket.WebSocket, raw: socket.socket, opcode: int,
     try:
         if not _writable(raw):
             return False
-        frame = websocket.ABNF.create_frame(payload, opcode)
-        if ws.get_mask_key is not None:
-            frame.get_mask_key = ws.get_mask_key
-        raw.sendall(frame.format())
+        raw.sendall(_frame_bytes(ws, payload, opcode))
     except (OSError, ValueError) as exc:
         log.debug("control frame %d not written: %s", opcode, type(exc).__name__)
     finally:
         ws.lock.release()
     return True
+
+
+def _frame_bytes(ws: websocket.WebSocket, payload: bytes, opcode: int) -> bytes:
+    """One masked client frame, exactly as websocket-client would frame it."""
+    frame = websocket.ABNF.create_frame(payload, opcode)
+    if ws.get_mask_key is not None:
+        frame.get_mask_key = ws.get_mask_key
+    return frame.format()
 
 
 def _writable(raw: socket.socket) -> bool:

@@ -3,6 +3,11 @@
 Connection state lives under ``self.lock`` (an RLock shared with the concerns' Conditions).
 Generations number connections; ``_ready_gen`` is the generation on which ``authenticated``
 arrived, so "ready" always means *this* connection, never a stale one.
+
+Delivery: requests sent with an id stay in the outbox (``outbox.py``) until the server names
+them. A write that provably left nothing is queued again; one that may have left is settled
+after the next ``authenticated`` by the server's own answer (``reconcile.py``), never at the
+drop. Concerns say how the server accounts for their requests with :meth:`Transport.track`.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ import builtins
 import logging
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -19,17 +24,16 @@ from sogni_sync._config import PROTOCOL_VERSION, ClientOptions
 from sogni_sync._sync import Deadline, Dispatcher, IoPool, wait_for
 from sogni_sync._transport.credentials import Anonymous, CredentialsProvider
 from sogni_sync._transport.envelope import FrameError, compact_json, decode_frame, encode_frame
-from sogni_sync._transport.outbox import Entry, EntryState, Outbox
+from sogni_sync._transport.outbox import MAX_UNWRITTEN, Entry, EntryState, Outbox
+from sogni_sync._transport.reconcile import Lookup, Reconciler
 from sogni_sync._transport.rest import RestClient
 from sogni_sync._transport.socket import CloseInfo, NotWrittenError, SocketRunner
 from sogni_sync._version import __version__
 from sogni_sync.errors import (
-    ApiError,
     AuthenticationError,
     ClientClosedError,
     ConnectionLostError,
     ConnectionTakenOverError,
-    RequestLostError,
     SogniError,
     TimeoutError,
     ValidationError,
@@ -43,8 +47,6 @@ Handler = Callable[[Any], None]
 ConnectionHandler = Callable[[str, Any], None]
 
 CLIENT_NAME = f"Sogni/{PROTOCOL_VERSION} (sogni-sync) {__version__}"
-_PROJECT_REQUESTS = frozenset({"jobRequest"})
-_LLM_REQUESTS = frozenset({"llmJobRequest"})
 # Events the server sends once per connection (or rarely) that describe current state: the last
 # payload is kept so a concern built after it arrived can still start from it.
 STICKY_EVENTS = frozenset({"swarmModels", "swarmLLMModels", "balanceUpdate"})
@@ -67,6 +69,9 @@ class Transport:
         self.dispatcher = Dispatcher(maxsize=options.dispatcher_queue_size)
         self._ready = threading.Condition(self.lock)
         self._outbox = Outbox(options.outbox_limit, options.outbox_max_bytes)
+        self._reconciler = Reconciler(self.lock, self._outbox, submit=self.io.submit,
+                                      emit=self._emit_connection, flush=self._flush,
+                                      closing=self.closing)
         self._handlers: dict[str, list[Handler]] = {}
         self._last: dict[str, Any] = {}
         self._conn_handlers: list[ConnectionHandler] = []
@@ -150,6 +155,20 @@ class Transport:
             handlers = self._handlers.get(event_type, [])
             if handler in handlers:
                 handlers.remove(handler)
+
+    def track(self, msg_type: str, *, listed_in: tuple[str, ...] = (),
+              lookup: Lookup | None = None) -> None:
+        """Say how the server accounts for ``msg_type`` requests sent with a ``request_id``
+        after a reconnect: the ``authenticated`` keys listing the ids it holds, and a
+        ``lookup(request_id) -> bool`` (run on the io pool) for ids it does not list.
+        Untracked requests in doubt are reported lost, never re-sent."""
+        self._reconciler.track(msg_type, listed_in=listed_in, lookup=lookup)
+
+    def awaiting(self, request_id: str) -> bool:
+        """The request is still in the outbox: not yet written, or not yet named or
+        confirmed by the server."""
+        with self.lock:
+            return self._outbox.get(request_id) is not None
 
     def on_connection(self, handler: ConnectionHandler) -> None:
         with self.lock:
@@ -287,7 +306,13 @@ class Transport:
         except NotWrittenError:
             with self.lock:
                 entry.state = EntryState.QUEUED
+                entry.unwritten += 1
+                give_up = not entry.attached and entry.unwritten >= MAX_UNWRITTEN
                 self._ready.notify_all()
+            if give_up:
+                self._reconciler.give_up(entry, (
+                    f"{entry.msg_type} {entry.request_id} could not be written in "
+                    f"{entry.unwritten} attempts (it never left this process)"))
             return False
         except Exception as exc:
             log.info("write of %s failed mid-way (%s)", entry.msg_type, type(exc).__name__)
@@ -299,24 +324,28 @@ class Transport:
                 return False
         log.debug("sent %s (%d bytes) on connection %d", entry.msg_type, len(entry.frame), gen)
         with self.lock:
-            lost = self._mark_written(entry, gen)
-        self._report_lost(lost)  # outside the lock: handlers may take their own locks
+            settle = self._mark_written(entry, gen)
+            payload = dict(self._auth_payload or {})
+            ready_gen = self._ready_gen
+        if settle:  # outside the lock: lookups are submitted, handlers may take their locks
+            self._reconciler.settle(ready_gen, payload)
         return True
 
-    def _mark_written(self, entry: Entry, gen: int) -> list[Entry]:
-        lost: list[Entry] = []
+    def _mark_written(self, entry: Entry, gen: int) -> bool:
+        """Lock held. True when the entry's connection already dropped and a newer one is
+        authenticated: the entry must be settled against that connection's payload now."""
+        entry.sends += 1
         if entry.acked or not entry.request_id:
             self._outbox.remove(entry)
-            return lost
+            return False
         entry.state = EntryState.WRITTEN
         entry.gen = gen
-        if gen != self._gen or not self._open:
-            # The connection died while we wrote: the drop was processed without this entry.
-            lost = self._outbox.connection_dropped(gen)
-            if self._is_ready() and self._auth_payload is not None:
-                self.io.submit(self._reconcile, dict(self._auth_payload))
         self._ready.notify_all()
-        return lost
+        if gen == self._gen and self._open:
+            return False
+        # The connection died while we wrote: the drop was processed without this entry.
+        self._outbox.connection_dropped(gen)
+        return self._is_ready() and self._auth_payload is not None
 
     def _flush(self) -> None:
         """Write detached QUEUED entries (resends) on the current connection (io thread)."""
@@ -421,7 +450,11 @@ class Transport:
             self._ready.notify_all()
         self._socket.reset_backoff()
         log.debug("socket authenticated (connection %d)", gen)
-        self._reconcile(self._auth_payload or {}, sync_in_io=True)
+        self._reconciler.settle(gen, payload if isinstance(payload, dict) else {})
+        with self.lock:
+            detached = any(not e.attached for e in self._outbox.queued())
+        if detached:
+            self.io.submit(self._flush)
         for handler in handlers:
             try:
                 handler(payload)
@@ -452,10 +485,10 @@ class Transport:
             if terminal:
                 self._terminal = error
                 self._last.clear()  # no connection, so no live model list or balance
-                lost: list[Entry] = []
                 self._outbox.drain()
             else:
-                lost = self._outbox.connection_dropped(gen)
+                # in doubt until the next authenticated connection asks the server
+                self._outbox.connection_dropped(gen)
             self._ready.notify_all()
         if info.opened or terminal:
             log.log(
@@ -470,7 +503,6 @@ class Transport:
                 self.on_auth_rejected()
             except Exception:
                 log.exception("auth rejection handler failed")
-        self._report_lost(lost)
         stops = terminal or deliberate
         if was_open or terminal:
             self._emit_connection(
@@ -527,86 +559,6 @@ class Transport:
                 return
             raise self._terminal
 
-    def _reconcile(self, payload: Mapping[str, Any], *, sync_in_io: bool = False) -> None:
-        """Decide the fate of UNCERTAIN entries after (re-)authentication."""
-        has_projects = "activeProjects" in payload or "unclaimedCompletedProjects" in payload
-        has_llm = "activeLLMJobIDs" in payload
-        known = _known_ids(payload)
-        need_sync = False
-        resend = lost = 0
-        lost_entries: list[Entry] = []
-        with self.lock:
-            for entry in self._outbox.uncertain():
-                rid = entry.request_id or ""
-                if rid in known:
-                    self._outbox.remove(entry)
-                elif entry.msg_type in _PROJECT_REQUESTS and not has_projects:
-                    need_sync = True
-                elif entry.msg_type in _LLM_REQUESTS and not has_llm:
-                    self._outbox.remove(entry)
-                    lost_entries.append(entry)
-                    lost += 1
-                else:
-                    entry.state = EntryState.QUEUED
-                    entry.resent = True
-                    entry.attached = False
-                    resend += 1
-        if resend or lost:
-            log.info("after reconnect: %d request(s) re-sent, %d lost", resend, lost)
-        self._report_lost(lost_entries)
-        if need_sync:
-            if sync_in_io:
-                self.io.submit(self._sync_projects)
-            else:
-                self._sync_projects()
-        with self.lock:
-            detached = any(not e.attached for e in self._outbox.queued())
-        if detached:
-            if sync_in_io:
-                self.io.submit(self._flush)
-            else:
-                self._flush()
-
-    def _sync_projects(self) -> None:
-        """Ask the socket host which projects it holds (later servers); else give up safely."""
-        try:
-            data = self.rest.get("/api/v1/artist/projects/sync", host="socket", idempotent=True)
-        except (ApiError, SogniError) as exc:
-            log.info("project sync unavailable (%s)", type(exc).__name__)
-            data = None
-        with self.lock:
-            pending = [
-                e for e in self._outbox.uncertain() if e.msg_type in _PROJECT_REQUESTS
-            ]
-            if not pending:
-                return
-        if isinstance(data, dict):
-            self._reconcile(
-                {
-                    "activeProjects": data.get("activeProjects") or [],
-                    "unclaimedCompletedProjects": data.get("unclaimedCompletedProjects") or [],
-                }
-            )
-            return
-        with self.lock:
-            for entry in pending:
-                self._outbox.remove(entry)
-        self._report_lost(pending)
-
-    def _report_lost(self, entries: list[Entry]) -> None:
-        for entry in entries:
-            if not entry.request_id:
-                continue
-            log.warning("request %s (%s) lost in a disconnect", entry.request_id, entry.msg_type)
-            error = RequestLostError(
-                f"{entry.msg_type} {entry.request_id} may not have reached the Supernet and was "
-                "not re-sent to avoid a duplicate"
-            )
-            self._emit_connection(
-                "request_lost",
-                {"request_id": entry.request_id, "type": entry.msg_type, "error": error},
-            )
-
     def _emit_connection(self, kind: str, payload: Any) -> None:
         with self.lock:
             handlers = list(self._conn_handlers)
@@ -628,15 +580,3 @@ class Transport:
             with self.lock:
                 self._subscriptions = {k: v for k, v in subs.items() if isinstance(v, bool)}
 
-
-def _known_ids(payload: Mapping[str, Any]) -> set[str]:
-    known: set[str] = set()
-    for key in ("activeProjects", "unclaimedCompletedProjects", "activeLLMJobIDs"):
-        items = payload.get(key)
-        if not isinstance(items, list):
-            continue
-        for item in items:
-            value = item.get("id") or item.get("jobID") if isinstance(item, dict) else item
-            if isinstance(value, str) and value:
-                known.add(value.upper())
-    return known

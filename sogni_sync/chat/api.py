@@ -67,6 +67,7 @@ class ChatApi:
         self._transport = transport
         self._lock: threading.RLock = transport.lock
         self._jobs: dict[str, ChatJob] = {}
+        self._written: set[str] = set()  # ids whose send() returned (pruned on reconnect)
         self._models: dict[str, LLMModel] = {}
         self._models_cond = threading.Condition(self._lock)
         self._models_version = 0
@@ -81,6 +82,9 @@ class ChatApi:
         # replays the last one.
         transport.subscribe("swarmLLMModels", self._on_models, replay_last=True)
         transport.on_connection(self._on_connection)
+        # A chat request in doubt after a reconnect is confirmed only by this listing; the
+        # server cannot be asked about others, so they are reported lost, never re-sent.
+        transport.track("llmJobRequest", listed_in=("activeLLMJobIDs",))
 
     # -- public API ------------------------------------------------------------------------
 
@@ -298,6 +302,10 @@ class ChatApi:
             with self._lock:
                 self._jobs.pop(job_id, None)
             raise
+        with self._lock:
+            self._written.add(job_id)
+            if len(self._written) > 2 * len(self._jobs) + 64:
+                self._written &= self._jobs.keys()
         return job
 
     def _run(self, request: Mapping[str, Any], timeout: float | None) -> ChatCompletion:
@@ -425,7 +433,9 @@ class ChatApi:
             self._emit("models_updated", dict(models))
 
     def _on_connection(self, kind: str, info: Any) -> None:
-        if kind == "request_lost" and isinstance(info, Mapping):
+        if kind == "authenticated" and isinstance(info, Mapping):
+            self._after_reconnect(info)
+        elif kind == "request_lost" and isinstance(info, Mapping):
             with self._lock:
                 job = self._jobs.pop(str(info.get("request_id") or ""), None)
                 if job is not None:
@@ -438,6 +448,27 @@ class ChatApi:
             reason = info.get("reason") or "Server disconnected"
             code = info.get("code")
             self._fail_all(lambda: ConnectionLostError(str(reason), code=code, reason=str(reason)))
+
+    def _after_reconnect(self, payload: Mapping[str, Any]) -> None:
+        """A new session lists the chat jobs the server still runs for us. A job it already
+        had (the transport no longer holds its request) that is not listed finished while the
+        connection was down; its reply went to the dead connection and never comes (the
+        server keeps no finished chat jobs): fail it now, not at its timeout."""
+        active = payload.get("activeLLMJobIDs")
+        if not isinstance(active, list):
+            return  # a server without recovery says nothing either way
+        listed = {item.upper() for item in active if isinstance(item, str)}
+        with self._lock:
+            self._written &= self._jobs.keys()
+            gone = [job_id for job_id in self._written if job_id.upper() not in listed
+                    and not self._transport.awaiting(job_id)]
+            for job_id in gone:
+                self._written.discard(job_id)
+                job = self._jobs.pop(job_id)
+                job.fail(ConnectionLostError(
+                    f"the reply to chat job {job_id} was lost in a disconnect: the Supernet "
+                    "finished it while the connection was down and keeps no finished chat "
+                    "jobs"))
 
     def _fail_all(self, make_error: Callable[[], BaseException]) -> None:
         with self._lock:

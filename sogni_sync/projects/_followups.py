@@ -63,6 +63,10 @@ class FollowUpIo:
         self._wake = threading.Event()
         tracker.attach(self)
         tracker.on_closing(self._wake.set)
+        # After a reconnect, a jobRequest in doubt is settled by the server's word: listed in
+        # the new session, or known to GET /v2/projects/{id} -- else it is sent again.
+        transport.track("jobRequest", listed_in=("activeProjects", "unclaimedCompletedProjects"),
+                        lookup=self.exists)
 
     # -- result and preview URLs -------------------------------------------------------------
 
@@ -132,6 +136,15 @@ class FollowUpIo:
         self.tracker.preview_minted(state, job_id, url)
 
     # -- server sync ----------------------------------------------------------------------------
+
+    def exists(self, project_id: str) -> bool:
+        """Whether the server has any record of the project, running or finished
+        (``GET /v2/projects/{id}``; 404: it never received the request)."""
+        try:
+            self.transport.rest.request("GET", f"/v2/projects/{quote(project_id, safe='')}")
+        except NotFoundError:
+            return False
+        return True
 
     def fetch(self, project_id: str) -> dict[str, Any]:
         """The server's record of a project (``GET /v1/projects/{id}``, id quoted)."""

@@ -347,8 +347,9 @@ class Tracker:
                 for state in list(self._projects.values()):
                     state.fail(DISCONNECTED)
         elif event == "request_lost" and isinstance(payload, Mapping):
-            # The jobRequest's fate is unknown after a drop and it was not re-sent (never
-            # charged twice): the project cannot finish, so wait() raises that error.
+            # The server could not confirm the jobRequest after a drop and it was not re-sent
+            # (never run twice), or it never left: the project cannot finish, so wait() raises
+            # that error.
             if payload.get("type") != "jobRequest":
                 return
             with self.lock:
@@ -358,6 +359,8 @@ class Tracker:
                 error = payload.get("error")
                 lost.fail(ErrorData(0, str(error or "Request lost")),
                           error if isinstance(error, BaseException) else None)
+        elif event == "request_confirmed" and isinstance(payload, Mapping):
+            self._confirmed(payload)
         elif event == "closing":
             for hook in self._closing_hooks:
                 hook()
@@ -366,6 +369,17 @@ class Tracker:
                     state.closing()
         elif event == "authenticated" and isinstance(payload, Mapping):
             self._after_authenticated(payload)
+
+    def _confirmed(self, payload: Mapping[str, Any]) -> None:
+        """The server has a jobRequest that was in doubt after a drop. Unless the new session
+        listed it (its events follow), it may have finished while the server still wrote to
+        the dead connection: ask for its record now rather than after the inactivity timeout."""
+        if payload.get("type") != "jobRequest" or payload.get("listed"):
+            return
+        with self.lock:
+            state = self._projects.get(str(payload.get("request_id", "")).upper())
+            if state is not None and not state.done:
+                self.schedule_sync(state, quiet=True)
 
     def _after_authenticated(self, payload: Mapping[str, Any]) -> None:
         """A (new) session: catch up with projects that ended while we were away, and ask

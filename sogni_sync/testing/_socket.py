@@ -230,12 +230,14 @@ async def _set_subscriptions(state: State, conn: Connection, data: Any) -> None:
 
 def authenticated_payload(state: State, conn: Connection) -> dict[str, Any]:
     active, unclaimed = scheduler_of(state).recovery(conn.app_id, conn.account)
+    llm_active = getattr(state.extras.get("llm"), "active", {})  # running chat: jobID -> appId
+    llm_jobs = [job for job, app in llm_active.items() if app == conn.app_id]
     acc = conn.account
     return {
         "id": f"conn-{conn.id}", "clientType": "artist", "username": acc.username,
         "address": acc.address, "SID": acc.sid, "clientSID": acc.sid, "addressSID": acc.sid,
         "balanceVersion": 2, "tokens": acc.balance_payload(), "activeProjects": active,
-        "unclaimedCompletedProjects": unclaimed, "activeLLMJobIDs": [], "isMainnet": True,
+        "unclaimedCompletedProjects": unclaimed, "activeLLMJobIDs": llm_jobs, "isMainnet": True,
         "accountWasMigrated": False, "hasUnclaimedAirdrop": False,
         "firstLoginAfterMigration": False,
     }
@@ -294,8 +296,12 @@ async def _dispatch(state: State, conn: Connection, raw: str | bytes) -> None:
     except FrameError as exc:
         log.debug("malformed client frame ignored: %s", exc)
         return
+    if conn.closed:
+        return  # replaced (4015) or closing: the server no longer reads this connection
+    # recorded once accepted: "received" means the server acted on it (a forget fault drops
+    # what it received, like a server that lost the message after reading it)
     state.recorder.frame("in", msg_type, payload, conn.app_id, conn.id)
-    if conn.closed or state.faults.take_forget(msg_type):
+    if state.faults.take_forget(msg_type):
         return
     handler = state.socket_handlers.get(msg_type)
     if handler is None:

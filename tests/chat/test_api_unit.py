@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -34,6 +35,12 @@ class FakeTransport:
 
     def on_connection(self, handler: Callable[[str, Any], None]) -> None:
         self.conn.append(handler)
+
+    def track(self, msg_type: str, **how: Any) -> None:
+        self.tracked = (msg_type, how)
+
+    def awaiting(self, request_id: str) -> bool:
+        return False
 
     def dispatch(self, fn: Callable[..., Any], *args: Any) -> None:
         fn(*args)
@@ -90,3 +97,36 @@ def test_lost_request_and_terminal_disconnect_fail_the_caller() -> None:
     stream = api.stream(LLM, [{"role": "user", "content": "x"}], timeout=5)
     with pytest.raises(ConnectionLostError, match="gone"):
         list(stream)
+
+
+def test_a_reply_that_finished_during_a_drop_fails_at_the_reconnect() -> None:
+    """The new session lists the chat jobs the server still runs; one it had (no longer in
+    the outbox) but does not list finished while we were away: fail it, do not hang."""
+    transport = FakeTransport()
+    api = ChatApi(transport)
+    sent: list[str] = []
+    transport.on_send = lambda body: sent.append(body["jobID"])
+    outcomes: list[Any] = []
+
+    def ask() -> None:
+        try:
+            outcomes.append(api.complete(LLM, [{"role": "user", "content": "x"}], timeout=5))
+        except Exception as exc:
+            outcomes.append(exc)
+
+    callers = [threading.Thread(target=ask) for _ in range(2)]
+    for t in callers:
+        t.start()
+    deadline = time.monotonic() + 5
+    while len(api._written) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    running, finished = sorted(api._written)
+    for handler in transport.conn:
+        handler("authenticated", {"activeLLMJobIDs": [running.lower()]})
+    transport.emit("llmJobResult", {"jobID": running, "usage": {}, "timeTaken": 0.1})
+    for t in callers:
+        t.join(5)
+    errors = [o for o in outcomes if isinstance(o, Exception)]
+    assert len(outcomes) == 2 and len(errors) == 1
+    assert isinstance(errors[0], ConnectionLostError)
+    assert f"chat job {finished} was lost in a disconnect" in str(errors[0])
