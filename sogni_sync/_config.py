@@ -42,6 +42,22 @@ def _check_positive(_inst: Any, attr: Any, value: float) -> None:
         raise ValidationError(f"{attr.name} must be positive, not {value!r}")
 
 
+def _check_optional_positive(inst: Any, attr: Any, value: float | None) -> None:
+    if value is not None:
+        _check_number(inst, attr, value)
+        _check_positive(inst, attr, value)
+
+
+def _check_number(_inst: Any, attr: Any, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValidationError(f"{attr.name} must be a number of seconds, not {value!r}")
+
+
+def _check_seconds(inst: Any, attr: Any, value: Any) -> None:
+    _check_number(inst, attr, value)
+    _check_positive(inst, attr, value)
+
+
 def _check_url(schemes: tuple[str, ...]) -> Any:
     def check(_inst: Any, attr: Any, value: str) -> None:
         parts = urlsplit(value)
@@ -80,14 +96,22 @@ class ClientOptions:
     )
     disable_socket: bool = False
     testnet: bool = False
-    #: REST timeout per call (seconds); hosted chat gets ``chat_timeout``.
-    request_timeout: float = attrs.field(default=30.0, validator=_check_positive)
-    chat_timeout: float = attrs.field(default=300.0, validator=_check_positive)
-    #: How long ``send()``/``connect()`` wait for an authenticated socket by default.
-    send_timeout: float = attrs.field(default=30.0, validator=_check_positive)
-    #: Bound on one WebSocket handshake (TCP connect excluded, which the OS bounds).
-    connect_timeout: float = attrs.field(default=30.0, validator=_check_positive)
-    ping_interval: float = attrs.field(default=15.0, validator=_check_positive)
+    #: Overall limit of one REST call in seconds: connect, every retry and its wait, and the
+    #: whole body (a drip-fed answer cannot stretch it); hosted chat gets ``chat_timeout``.
+    request_timeout: float = attrs.field(default=30.0, validator=_check_seconds)
+    chat_timeout: float = attrs.field(default=300.0, validator=_check_seconds)
+    #: How long a call that needs the socket (``create()``, ``chat``, ``connect()``,
+    #: ``switch_network``) waits for it to be authenticated before ``TimeoutError``; lower it
+    #: to fail fast while the network is down (``client.offline`` tells that state).
+    send_timeout: float = attrs.field(default=30.0, validator=_check_seconds)
+    #: Limit of one WebSocket connection attempt: TCP connect, TLS and the HTTP upgrade.
+    #: Failed attempts are retried with backoff until ``send_timeout`` runs out.
+    connect_timeout: float = attrs.field(default=30.0, validator=_check_seconds)
+    #: Seconds between WebSocket pings; a link is declared dead when a ping gets no pong
+    #: within ``pong_timeout`` (default two thirds of ``ping_interval``), mid-frame stalls
+    #: included, so a dead link is noticed within ``ping_interval + pong_timeout``.
+    ping_interval: float = attrs.field(default=15.0, validator=_check_seconds)
+    pong_timeout: float | None = attrs.field(default=None, validator=_check_optional_positive)
     reconnect_base_delay: float = attrs.field(default=1.0, validator=_check_positive)
     reconnect_max_delay: float = attrs.field(default=15.0, validator=_check_positive)
     #: Attempts (first try included) for idempotent REST calls; Retry-After is capped.

@@ -63,6 +63,13 @@ class SogniClient:
     ``SOGNI_API_KEY``/``SOGNI_APP_ID`` (``SOGNI_REST_ENDPOINT``/``SOGNI_SOCKET_ENDPOINT``)
     environment variables. With an API key the socket connects in the background right away
     (unless ``disable_socket``); any call that needs it waits for it.
+
+    Timeouts (``**advanced``, seconds; see :class:`~sogni_sync._config.ClientOptions`):
+    ``request_timeout`` (30) bounds each REST call as a whole, retries included;
+    ``send_timeout`` (30) is how long ``create()``/chat/``connect()`` wait for the socket;
+    ``connect_timeout`` (30) bounds one connection attempt; ``ping_interval`` (15) and
+    ``pong_timeout`` (two thirds of it) detect dead links. To fail fast while the network is
+    down, lower ``send_timeout`` or check :attr:`offline` first.
     """
 
     def __init__(
@@ -169,6 +176,19 @@ class SogniClient:
     @property
     def app_id(self) -> str:
         return self.options.app_id
+
+    @property
+    def connection_state(self) -> str:
+        """The socket: ``"connected"``, ``"connecting"``, ``"offline"`` (the last attempt
+        failed and none is up), ``"idle"`` (not needed yet) or ``"closed"``."""
+        return self.transport.connection_state
+
+    @property
+    def offline(self) -> bool:
+        """True while the last connection attempts failed and no socket is up: a call that
+        needs the socket would wait (up to ``send_timeout``) for the network to return.
+        Check it, or lower ``send_timeout``/``connect_timeout``, to fail fast."""
+        return self.transport.connection_state == "offline"
 
     @property
     def is_authenticated(self) -> bool:

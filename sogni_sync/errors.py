@@ -9,10 +9,12 @@
     │   ├── InsufficientFundsError            the server refused a job for lack of balance
     │   ├── NotFoundError                     404
     │   ├── RateLimitError(retry_after)       429
-    │   └── ServerError                       5xx
+    │   ├── ServerError                       5xx
+    │   └── UnexpectedResponseError(path)     a 2xx answer whose body has the wrong shape
     ├── ConnectionLostError                   transport failed and could not recover
     │   ├── ConnectionTakenOverError          socket close 4015 (same app id elsewhere)
-    │   └── RequestLostError                  a request's fate is unknown after a drop
+    │   ├── RequestLostError                  a request's fate is unknown after a drop
+    │   └── TLSError                          TLS failed (certificate not verified); terminal
     ├── ClientClosedError                     the client was closed while a call waited
     ├── TimeoutError (also builtins.TimeoutError)
     ├── OutboxFullError                       too much unsent work; back off
@@ -46,7 +48,9 @@ __all__ = [
     "RequestLostError",
     "ServerError",
     "SogniError",
+    "TLSError",
     "TimeoutError",
+    "UnexpectedResponseError",
     "ValidationError",
 ]
 
@@ -115,6 +119,20 @@ class ServerError(ApiError):
         self.retry_after = retry_after
 
 
+class UnexpectedResponseError(ApiError):
+    """A Sogni host answered with success, but the body is not what the API defines.
+
+    ``path`` is the request path (no query), ``detail`` what was wrong; nothing is guessed
+    from such an answer (an all-zero balance would be a silent lie).
+    """
+
+    def __init__(self, path: str, detail: str, *, status: int = 200, payload: Any = None) -> None:
+        super().__init__(f"unexpected answer from {path}: {detail}", status=status,
+                         payload=payload)
+        self.path = path
+        self.detail = detail
+
+
 class ConnectionLostError(SogniError):
     """The connection to the Supernet failed and could not be recovered."""
 
@@ -136,6 +154,11 @@ class RequestLostError(ConnectionLostError):
     is not sent again and is never run or charged twice. Requests the server says it never
     received are sent again instead (at most three writes in all).
     """
+
+
+class TLSError(ConnectionLostError):
+    """TLS could not be established, typically because the server's certificate failed
+    verification. Terminal: retrying cannot help, so it is raised at once, never retried."""
 
 
 class ClientClosedError(SogniError):

@@ -9,7 +9,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["FrameError", "compact_json", "decode_frame", "drop_none", "encode_frame"]
+__all__ = ["MAX_DEPTH", "FrameError", "compact_json", "decode_frame", "drop_none", "encode_frame",
+           "too_deep"]
 
 
 # The envelope as JSON encoders write it compactly: a type without escapes, plain base64 data.
@@ -17,6 +18,42 @@ __all__ = ["FrameError", "compact_json", "decode_frame", "drop_none", "encode_fr
 # both paths accept and reject exactly the same frames.
 _ENVELOPE = re.compile(rb'\{"type":"([ !#-\[\]-~]+)","data":"([A-Za-z0-9+/]+={0,2})"\}')
 _json_decode = json.JSONDecoder().decode  # json.loads(str) without its keyword handling
+
+
+#: Deepest JSON nesting accepted from a server. The C decoder recurses per level and is bounded
+#: only by ``sys.getrecursionlimit()``, which some libraries raise (py_ecc, pulled in by the
+#: wallet extra, sets 100000): a deep enough document would then overflow the C stack.
+MAX_DEPTH = 200
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+def too_deep(text: str) -> bool:
+    """True when ``text`` (JSON) nests arrays/objects deeper than :data:`MAX_DEPTH`.
+
+    Cheap for real documents: only one with more than ``MAX_DEPTH`` brackets is scanned, along
+    its bracket skeleton (strings removed), stopping at the first level too deep.
+    """
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return False
+    depth = 0
+    for bracket in _NOT_BRACKET.sub("", _STRING.sub("", text)):
+        if bracket in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
+def _loads(text: str, what: str) -> Any:
+    if too_deep(text):
+        raise FrameError(f"{what} is nested too deeply")
+    try:
+        return _json_decode(text)
+    except RecursionError:
+        raise FrameError(f"{what} is nested too deeply") from None
 
 
 class FrameError(ValueError):
@@ -61,7 +98,9 @@ def decode_frame(raw: str | bytes | bytearray) -> tuple[str, Any]:
     else:
         msg_type, data = _envelope(raw)
     try:
-        payload = _json_decode(binascii.a2b_base64(data).decode("utf-8"))
+        payload = _loads(binascii.a2b_base64(data).decode("utf-8"), f"{msg_type!r} frame data")
+    except FrameError:
+        raise
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise FrameError(f"{msg_type!r} frame data is not base64 JSON: {exc}") from None
     if isinstance(payload, dict):
@@ -76,7 +115,9 @@ def _envelope(raw: str | bytes | bytearray) -> tuple[str, str]:
     """The general path: any JSON spelling of ``{"type": str, "data": non-empty str}``."""
     try:
         text = raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw
-        outer = json.loads(text)
+        outer = _loads(text, "frame")
+    except FrameError:
+        raise
     except (UnicodeDecodeError, ValueError) as exc:
         raise FrameError(f"frame is not JSON: {exc}") from None
     if not isinstance(outer, dict) or not isinstance(outer.get("type"), str):

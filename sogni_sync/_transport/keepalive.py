@@ -17,6 +17,8 @@ import requests
 from requests.structures import CaseInsensitiveDict
 from requests.utils import DEFAULT_CA_BUNDLE_PATH
 
+from sogni_sync._transport.calls import attach, cancelled
+
 __all__ = ["KeepAlive"]
 
 
@@ -42,14 +44,18 @@ class KeepAlive:
             if conn is None:
                 conn = conns[key] = self._connect(parts.scheme, parts.netloc, timeout)
             conn.timeout = timeout
+            if conn.sock is not None:
+                conn.sock.settimeout(timeout)
+            attach(conn)  # the call's deadline and close() can cut this connection
             try:
                 conn.request("GET", target, headers=headers)
+                attach(conn)
                 raw = conn.getresponse()
                 body = raw.read()
             except (OSError, http.client.HTTPException):
                 self._discard(conns, key)
-                if reused:  # the server closed an idle keep-alive connection: safe to redo a GET
-                    continue
+                if reused and not cancelled():  # the server closed an idle keep-alive
+                    continue  # connection: safe to redo a GET
                 raise
             if raw.will_close:
                 self._discard(conns, key)

@@ -7,9 +7,6 @@ cookie jar refuses all cookies, so concurrent calls never write shared state.
 
 from __future__ import annotations
 
-import builtins
-import email.utils
-import http.client
 import logging
 import os
 import random
@@ -22,23 +19,33 @@ from urllib.parse import urlencode, urlsplit
 
 import requests
 import tenacity
-from requests.adapters import HTTPAdapter
 
 from sogni_sync._config import ClientOptions
-from sogni_sync._convert import js_number
+from sogni_sync._transport.calls import Call, CallGuard, GuardedAdapter
 from sogni_sync._transport.credentials import Anonymous, CredentialsProvider
+from sogni_sync._transport.envelope import too_deep
+from sogni_sync._transport.failures import (
+    TRANSPORT_ERRORS,
+    TransportFailure,
+    error_for_status,
+    failure_for,
+    never_sent,
+    parse_retry_after,
+)
 from sogni_sync._transport.keepalive import KeepAlive
+from sogni_sync._transport.paths import check_path, format_query, http_base, redact_url
 from sogni_sync._version import __version__
 from sogni_sync.errors import (
     ApiError,
-    AuthenticationError,
     ClientClosedError,
     ConnectionLostError,
-    InsufficientFundsError,
-    NotFoundError,
     RateLimitError,
     ServerError,
+    SogniError,
     TimeoutError,
+    TLSError,
+    UnexpectedResponseError,
+    ValidationError,
 )
 
 __all__ = ["RestClient", "format_query", "http_base", "parse_retry_after"]
@@ -52,103 +59,6 @@ _RETRY_STATUS = frozenset({502, 503, 504})
 _CHAT_PATH = "/v1/chat/completions"
 
 
-class _RedactQueryFilter(logging.Filter):
-    """urllib3 logs request lines (``GET /path?query``) at DEBUG; presigned storage URLs carry
-    their signature in the query, so those lines keep only the path."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple) and any(
-            isinstance(a, str) and "?" in a for a in record.args
-        ):
-            record.args = tuple(
-                a.split("?", 1)[0] + "?…" if isinstance(a, str) and "?" in a else a
-                for a in record.args
-            )
-        return True
-
-
-_urllib3_log = logging.getLogger("urllib3.connectionpool")
-if not any(isinstance(f, _RedactQueryFilter) for f in _urllib3_log.filters):
-    _urllib3_log.addFilter(_RedactQueryFilter())
-
-
-def http_base(endpoint: str) -> str:
-    """Origin for HTTP calls: scheme+host+port only, so any path prefix is dropped (§1.2);
-    ``ws`` → ``http``, ``wss`` (and anything else) → ``https``."""
-    parts = urlsplit(endpoint)
-    scheme = "http" if parts.scheme in ("ws", "http") else "https"
-    return f"{scheme}://{parts.netloc}"
-
-
-def _query_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return js_number(value)
-    if isinstance(value, (list, tuple)):
-        return ",".join("" if v is None else _query_value(v) for v in value)
-    return str(value)
-
-
-def format_query(params: Mapping[str, Any] | None) -> list[tuple[str, str]]:
-    """Query pairs in the caller's order with JS-style values; ``None`` values are skipped
-    (later reference versions do the same; the seed's literal ``undefined`` is a bug)."""
-    if not params:
-        return []
-    return [(str(k), _query_value(v)) for k, v in params.items() if v is not None]
-
-
-def parse_retry_after(value: Any, cap: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value: delta-seconds or an HTTP date."""
-    if value is None or value == "":
-        return None
-    seconds: float | None
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        try:
-            when = email.utils.parsedate_to_datetime(str(value))
-        except (TypeError, ValueError, IndexError):
-            return None
-        seconds = when.timestamp() - time.time()
-    if seconds != seconds:  # NaN
-        return None
-    seconds = max(0.0, seconds)
-    return min(seconds, cap) if cap is not None else seconds
-
-
-def _error_for(status: int, body: Any, headers: Mapping[str, str], text: str) -> ApiError:
-    message = ""
-    error_code: int | None = None
-    retry_hint: Any = headers.get("Retry-After")
-    if (isinstance(body, dict) and "message" not in body and body.get("status") != "error"
-            and isinstance(body.get("data"), dict)):
-        body = body["data"]  # some hosts (creative workflows) nest the error in data
-    if isinstance(body, dict):
-        if isinstance(body.get("message"), str):
-            message = body["message"]
-        code: Any = body.get("errorCode")
-        numeric = isinstance(code, (int, float)) and not isinstance(code, bool)
-        if numeric or (isinstance(code, str) and code.isdigit()):
-            error_code = int(code)
-        if retry_hint is None:
-            retry_hint = body.get("retryAfter")
-    if not message:
-        message = text.strip()[:200] if body is None and text.strip() else f"HTTP {status}"
-    kw: dict[str, Any] = {"status": status, "error_code": error_code, "payload": body}
-    if status == 401:
-        return AuthenticationError(message, **kw)
-    if status == 404:
-        return NotFoundError(message, **kw)
-    if status == 429:
-        return RateLimitError(message, retry_after=parse_retry_after(retry_hint), **kw)
-    if status >= 500:
-        return ServerError(message, retry_after=parse_retry_after(retry_hint), **kw)
-    if error_code == 123:
-        return InsufficientFundsError(message, **kw)
-    return ApiError(message, **kw)
-
-
 _USER_AGENT = f"sogni-sync/{__version__}"
 
 
@@ -158,15 +68,22 @@ def _proxied(url: str, proxies: Mapping[str, str]) -> bool:
 
 
 class _Transient(Exception):
-    """Wraps a connection failure so tenacity can tell it apart from API errors."""
+    """Wraps a transport failure a retry may cure; ``sent``: bytes of the request may have
+    left (a non-idempotent call is then never sent again)."""
 
-    def __init__(self, error: Exception) -> None:
+    def __init__(self, error: SogniError, *, sent: bool) -> None:
         super().__init__(str(error))
         self.error = error
+        self.sent = sent
 
 
 class RestClient:
-    """Synchronous REST calls with the reference's conventions plus bounded retries."""
+    """Synchronous REST calls with the reference's conventions plus bounded retries.
+
+    Every call has one overall deadline (``timeout``, else ``request_timeout``; downloads:
+    their ``timeout``) covering connect, every attempt, retry waits and the whole body, and
+    :meth:`interrupt` (``close()``) cuts calls in flight, which raise ``ClientClosedError``.
+    """
 
     def __init__(
         self,
@@ -190,8 +107,9 @@ class RestClient:
         session.verify = self._verify
         self._proxy_cache: dict[str, dict[str, str]] = {}
         self._keepalive = KeepAlive(self._verify)
+        self._guard = CallGuard()
         session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
+        adapter = GuardedAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         self._session = session
@@ -231,10 +149,15 @@ class RestClient:
     ) -> Any:
         """One API call; returns ``data`` of the REST envelope or the bare socket-host JSON.
 
-        ``hot`` marks a latency-critical GET (result URL minting): it runs on a keep-alive
-        connection owned by the calling thread (:mod:`.keepalive`) unless a proxy applies.
+        ``timeout`` (default ``request_timeout``, ``chat_timeout`` for hosted chat) bounds the
+        whole call, retries included. Idempotent calls are retried on transport failures,
+        429 and 502-504 while time is left; others only when nothing was sent. ``hot`` marks
+        a latency-critical GET (result URL minting): it runs on a keep-alive connection owned
+        by the calling thread (:mod:`.keepalive`) unless a proxy applies.
         """
         method = method.upper()
+        if not path.startswith(("http://", "https://")):
+            check_path(path)
         if envelope is None:
             envelope = host == "rest" and path != _CHAT_PATH
         if idempotent is None:
@@ -247,16 +170,18 @@ class RestClient:
             json = {}
         url = self.url(path, host)
         query = format_query(params)
+        hot = hot and method == "GET"
+        with self._guard.track(_deadline(timeout)) as call:
 
-        def attempt() -> Any:
-            response = self._send(method, url, query, json, timeout, auth, headers, direct=True,
-                                  hot=hot and method == "GET")
-            try:
-                return self._result(response, envelope)
-            finally:
-                response.close()
+            def attempt() -> Any:
+                response = self._send(method, url, query, json, call, auth, headers,
+                                      direct=True, hot=hot)
+                try:
+                    return self._result(response, envelope, call, method, url)
+                finally:
+                    response.close()
 
-        return self._with_retries(attempt, idempotent, method, path)
+            return self._with_retries(attempt, idempotent, method, path, call)
 
     def get(self, path: str, **kw: Any) -> Any:
         return self.request("GET", path, **kw)
@@ -267,29 +192,20 @@ class RestClient:
     def put_presigned(
         self, url: str, body: Body, content_type: str | None = None, timeout: float | None = None
     ) -> None:
-        """PUT raw bytes to a presigned storage URL: no Sogni auth header, files streamed."""
-        self._check_open()
+        """PUT raw bytes to a presigned storage URL: no Sogni auth header, files streamed.
+        ``timeout`` bounds the whole upload (default: none; a stall of 300 s fails it)."""
         headers = {"Content-Type": content_type} if content_type else {}
-        where = _redact_url(url)
-        try:
+        where = redact_url(url)
+        with self._guard.track(_deadline(timeout)) as call:
             if isinstance(body, (str, os.PathLike)):
                 with open(body, "rb") as fh:
-                    response = self._session.put(
-                        url, data=fh, headers=headers, timeout=self._long_timeout(timeout),
-                        proxies=self._proxies(url),
-                    )
+                    response = self._send_once("PUT", url, [], None, call, False, headers,
+                                               data=fh, idle=_IDLE)
             else:
                 data = bytes(body) if isinstance(body, (bytearray, memoryview)) else body
-                response = self._session.put(
-                    url, data=data, headers=headers, timeout=self._long_timeout(timeout),
-                    proxies=self._proxies(url),
-                )
-        except requests.Timeout:
-            raise TimeoutError(f"upload to {where} timed out") from None
-        except requests.RequestException as exc:
-            raise ConnectionLostError(f"upload to {where} failed: {type(exc).__name__}") from None
+                response = self._send_once("PUT", url, [], None, call, False, headers,
+                                           data=data, idle=_IDLE)
         with response:
-            log.debug("PUT %s -> %s", where, response.status_code)
             if not 200 <= response.status_code < 300:
                 raise ApiError(
                     f"Failed to upload to {where}",
@@ -299,31 +215,52 @@ class RestClient:
                 )
 
     def get_bytes(self, url: str, timeout: float | None = None) -> bytes:
-        """GET a (presigned) URL without auth headers and return the body."""
+        """GET a (presigned) URL without auth headers and return the body; ``timeout`` bounds
+        the whole download, retries included (default: none; a 300 s stall fails it)."""
+        with self._guard.track(_deadline(timeout)) as call:
 
-        def attempt() -> bytes:
-            response = self._send("GET", url, [], None, self._long_timeout(timeout), False, None)
-            with response:
-                self._raise_for_status(response)
-                return response.content
+            def attempt() -> bytes:
+                response = self._send("GET", url, [], None, call, False, None, stream=True,
+                                      idle=_IDLE)
+                with response:
+                    self._raise_for_status(response)
+                    return self._read_body(response, call, f"GET {redact_url(url)}", url)
 
-        result: bytes = self._with_retries(attempt, True, "GET", _redact_url(url))
-        return result
+            result: bytes = self._with_retries(attempt, True, "GET", redact_url(url), call)
+            return result
 
     def stream_to(self, url: str, fileobj: IO[bytes], timeout: float | None = None) -> int:
-        """Stream a (presigned) URL into ``fileobj``; returns the number of bytes written."""
-        response = self._send_once(
-            "GET", url, [], None, self._long_timeout(timeout), False, None, stream=True
-        )
-        written = 0
-        with response:
-            self._raise_for_status(response)
-            for chunk in response.iter_content(chunk_size=64 * 1024):
-                if self.closing.is_set():
-                    raise ClientClosedError("the client was closed during a download")
-                fileobj.write(chunk)
-                written += len(chunk)
-        return written
+        """Stream a (presigned) URL into ``fileobj``; returns the number of bytes written.
+
+        ``timeout`` bounds the whole download (default: none; a 300 s stall fails it). A
+        broken transfer is retried from the start when ``fileobj`` can seek back."""
+        start = fileobj.tell() if fileobj.seekable() else None
+        what = f"GET {redact_url(url)}"
+        with self._guard.track(_deadline(timeout)) as call:
+
+            def attempt() -> int:
+                if start is not None:
+                    fileobj.seek(start)
+                    fileobj.truncate()
+                response = self._send("GET", url, [], None, call, False, None, stream=True,
+                                      idle=_IDLE)
+                written = 0
+                with response:
+                    self._raise_for_status(response)
+                    try:
+                        for chunk in response.iter_content(chunk_size=64 * 1024):
+                            if self.closing.is_set():
+                                raise ClientClosedError("the client was closed during a download")
+                            fileobj.write(chunk)
+                            written += len(chunk)
+                    except TRANSPORT_ERRORS as exc:
+                        raise self._failure(exc, call, what, url, sent=True, body=True) from None
+                    if call.cut:
+                        raise self._failure(_Cut(), call, what, url, sent=True, body=True)
+                return written
+
+            result: int = self._with_retries(attempt, start is not None, "GET", what, call)
+            return result
 
     def stream_lines(
         self,
@@ -337,31 +274,44 @@ class RestClient:
         auth: bool = True,
         headers: Mapping[str, str] | None = None,
     ) -> Iterator[str]:
-        """Yield decoded lines of a streaming response (SSE) as soon as each line arrives."""
+        """Yield decoded lines of a streaming response (SSE) as soon as each line arrives.
+        ``timeout`` bounds the silence between reads (None: an idle stream may be quiet)."""
         method = method.upper()
-        read_timeout = timeout  # None: an idle SSE stream may be quiet for a long time
-        response = self._send_once(
-            method,
-            self.url(path, host),
-            format_query(params),
-            json if json is not None or method == "GET" else {},
-            (self.options.request_timeout, read_timeout),
-            auth,
-            headers,
-            stream=True,
-        )
-        if not 200 <= response.status_code < 300:
-            with response:
-                self._result(response, False)
-        return self._iter_lines(response)
+        check_path(path)
+        call = self._guard.open(None)
+        try:
+            with self._guard.bind(call):
+                response = self._send_once(
+                    method,
+                    self.url(path, host),
+                    format_query(params),
+                    json if json is not None or method == "GET" else {},
+                    call,
+                    auth,
+                    headers,
+                    stream=True,
+                    idle=timeout,
+                )
+            if not 200 <= response.status_code < 300:
+                with response:
+                    self._result(response, False, call, method, path)
+        except BaseException:
+            self._guard.finish(call)
+            raise
+        return self._iter_lines(response, call)
+
+    def interrupt(self) -> None:
+        """Cut every call in flight now: each raises ``ClientClosedError`` (``close()``)."""
+        self._guard.close()
 
     def close(self) -> None:
+        self._guard.close()
         self._session.close()
         self._keepalive.close()
 
     # -- internals --------------------------------------------------------------------------
 
-    def _iter_lines(self, response: requests.Response) -> Iterator[str]:
+    def _iter_lines(self, response: requests.Response, call: Call) -> Iterator[str]:
         raw = response.raw
         pending = b""
         try:
@@ -371,7 +321,9 @@ class RestClient:
                 except AttributeError:
                     chunk = raw.read(1, decode_content=True)
                 except Exception as exc:
-                    raise ConnectionLostError(f"stream broke: {type(exc).__name__}") from None
+                    if self.closing.is_set():
+                        return
+                    raise ConnectionLostError(f"stream broke: {type(exc).__name__}") from exc
                 if not chunk:
                     break
                 pending += chunk
@@ -385,13 +337,39 @@ class RestClient:
                 yield pending.decode("utf-8", errors="replace")
         finally:
             response.close()
+            self._guard.finish(call)
 
     def _check_open(self) -> None:
         if self.closing.is_set():
             raise ClientClosedError("the client is closed")
 
-    def _long_timeout(self, timeout: float | None) -> float | tuple[float, float]:
-        return timeout if timeout is not None else (self.options.request_timeout, 300.0)
+    def _timeouts(self, call: Call, idle: float | None, what: str
+                  ) -> tuple[float, float | None]:
+        """(connect, read) socket timeouts: never beyond the call's deadline."""
+        connect = self.options.request_timeout
+        left = call.remaining()
+        if left is not None:
+            if left <= 0:
+                raise TimeoutError(f"{what} did not finish in time")
+            connect = min(connect, left)
+            idle = left if idle is None else min(idle, left)
+        return connect, idle
+
+    def _failure(self, exc: BaseException, call: Call, what: str, url: str, *,
+                 sent: bool, body: bool = False) -> Exception:
+        """What to raise for a transport failure: ClientClosedError after close(), a
+        terminal error (deadline passed, TLS), or a :class:`_Transient` to retry."""
+        redact = "?" in url and url.startswith(("http://", "https://"))
+        if call.closed or self.closing.is_set():
+            closed = ClientClosedError(f"{what} was interrupted: the client was closed")
+            closed.__cause__ = TransportFailure(type(exc).__name__) if redact else exc
+            return closed
+        left = call.remaining()
+        timed_out = call.expired or (left is not None and left <= 0)
+        error = failure_for(exc, what, timed_out=timed_out, redact=redact, tls=not body)
+        if timed_out or isinstance(error, (TLSError, ValidationError)):
+            return error
+        return _Transient(error, sent=sent)
 
     def _send_direct(self, method: str, url: str, query: list[tuple[str, str]], json: Any,
                      headers: dict[str, str], timeout: Any) -> requests.Response:
@@ -403,18 +381,18 @@ class RestClient:
                             proxies=self._proxies(url))
 
     def _send_hot(self, url: str, query: list[tuple[str, str]], headers: dict[str, str],
-                  timeout: Any) -> requests.Response:
+                  timeout: tuple[float, float | None]) -> requests.Response:
         if query:
             url = f"{url}{'&' if '?' in url else '?'}{urlencode(query)}"
-        read = timeout[-1] if isinstance(timeout, tuple) else timeout
-        return self._keepalive.get(url, {"User-Agent": _USER_AGENT, **headers}, float(read))
+        read = timeout[1] if timeout[1] is not None else self.options.request_timeout
+        return self._keepalive.get(url, {"User-Agent": _USER_AGENT, **headers}, read)
 
     def _send_once(self, *args: Any, **kw: Any) -> requests.Response:
         """``_send`` outside the retry loop: failures surface as our own errors, unwrapped."""
         try:
             return self._send(*args, **kw)
         except _Transient as exc:
-            raise exc.error from None
+            raise exc.error from exc.error.__cause__
 
     def _send(
         self,
@@ -422,26 +400,31 @@ class RestClient:
         url: str,
         query: list[tuple[str, str]],
         json: Any,
-        timeout: Any,
+        call: Call,
         auth: bool,
         headers: Mapping[str, str] | None,
         *,
         stream: bool = False,
         direct: bool = False,
         hot: bool = False,
+        idle: float | None = None,
+        data: Any = None,
     ) -> requests.Response:
         """Send once, and once more with fresh credentials after a 401 if auth can refresh.
 
         ``direct`` (API calls): straight to the connection pool, skipping requests' session
         layer (redirects, cookies, environment merging) that an API call never needs; it is
-        half the client-side cost of a call such as minting a result URL.
+        half the client-side cost of a call such as minting a result URL. ``idle`` bounds
+        one socket read when the call has no deadline.
         """
         self._check_open()
-        where = _redact_url(url)
+        where = redact_url(url)
+        what = f"{method} {where}"
         for retry_auth in (True, False):
             call_headers = dict(headers or {})
             if auth:
                 call_headers.update(self.credentials.rest_headers())
+            timeout = self._timeouts(call, idle, what)
             started = time.monotonic()
             try:
                 if hot and not _proxied(url, self._proxies(url)):
@@ -454,17 +437,14 @@ class RestClient:
                         url,
                         params=query or None,
                         json=json,
+                        data=data,
                         headers=call_headers,
                         timeout=timeout,
                         stream=stream,
                         proxies=self._proxies(url),
                     )
-            except (requests.Timeout, builtins.TimeoutError) as exc:
-                raise _Transient(TimeoutError(f"{method} {where} timed out")) from exc
-            except (requests.RequestException, OSError, http.client.HTTPException) as exc:
-                raise _Transient(
-                    ConnectionLostError(f"{method} {where} failed: {type(exc).__name__}")
-                ) from exc
+            except TRANSPORT_ERRORS as exc:
+                raise self._failure(exc, call, what, url, sent=not never_sent(exc)) from None
             log.debug(
                 "%s %s -> %s (%.0f ms)",
                 method,
@@ -479,10 +459,15 @@ class RestClient:
             return response
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _result(self, response: requests.Response, envelope: bool) -> Any:
+    def _result(self, response: requests.Response, envelope: bool, call: Call, method: str,
+                url: str) -> Any:
+        self._read_body(response, call, f"{method} {redact_url(url)}", url)
         text = response.text
         body: Any = None
         parsed = False
+        if too_deep(text):  # the decoder's recursion could overflow the C stack
+            raise UnexpectedResponseError(redact_url(url), "the body is nested too deeply",
+                                          status=response.status_code)
         if text.strip():
             try:
                 body = response.json()
@@ -491,21 +476,35 @@ class RestClient:
                 parsed = False
         ok = 200 <= response.status_code < 300
         if not ok:
-            raise _error_for(response.status_code, body if parsed else None, response.headers, text)
+            raise error_for_status(response.status_code, body if parsed else None,
+                                   response.headers, text)
         if not parsed:
             if not text.strip():
                 return None
-            raise ApiError("Failed to parse response", status=response.status_code)
+            raise UnexpectedResponseError(redact_url(url), "Failed to parse response: the "
+                                          "body is not JSON", status=response.status_code)
         if envelope and isinstance(body, dict):
             return body.get("data")
         return body
 
+    def _read_body(self, response: requests.Response, call: Call, what: str, url: str) -> bytes:
+        """The whole body; a reset mid-body, or a call cut by its deadline or ``close()``
+        (whose read may end early without an error), raises."""
+        try:
+            content = response.content
+        except TRANSPORT_ERRORS as exc:
+            raise self._failure(exc, call, what, url, sent=True, body=True) from None
+        if call.cut:
+            raise self._failure(_Cut(), call, what, url, sent=True, body=True)
+        return content
+
     def _raise_for_status(self, response: requests.Response) -> None:
         if not 200 <= response.status_code < 300:
-            raise _error_for(response.status_code, None, response.headers, "")
+            raise error_for_status(response.status_code, None, response.headers, "")
 
-    def _with_retries(self, fn: Any, idempotent: bool, method: str, path: str) -> Any:
-        attempts = max(1, self.options.retry_attempts) if idempotent else 1
+    def _with_retries(self, fn: Any, idempotent: bool, method: str, path: str,
+                      call: Call) -> Any:
+        attempts = max(1, self.options.retry_attempts)
 
         def before_sleep(state: tenacity.RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
@@ -519,10 +518,16 @@ class RestClient:
                 state.upcoming_sleep,
             )
 
+        def stop(state: tenacity.RetryCallState) -> bool:
+            if state.attempt_number >= attempts:
+                return True
+            left = call.remaining()  # a wait that ends past the deadline is not worth it
+            return left is not None and state.upcoming_sleep >= left
+
         retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(attempts),
+            stop=stop,
             wait=self._wait,
-            retry=tenacity.retry_if_exception(_retryable),
+            retry=tenacity.retry_if_exception(lambda exc: _retryable(exc, idempotent)),
             sleep=self._sleep,
             before_sleep=before_sleep,
             reraise=True,
@@ -530,7 +535,7 @@ class RestClient:
         try:
             return retrying(fn)
         except _Transient as exc:
-            raise exc.error from None
+            raise exc.error from exc.error.__cause__
 
     def _wait(self, state: tenacity.RetryCallState) -> float:
         exc = _unwrap(state.outcome.exception() if state.outcome else None)
@@ -546,13 +551,30 @@ class RestClient:
             raise ClientClosedError("the client was closed while waiting to retry")
 
 
+class _Cut(OSError):
+    """Stands for "the call's sockets were shut down" when the read itself did not fail."""
+
+
+_IDLE = 300.0  # seconds a download may stall (no byte at all) when it has no timeout
+
+
+def _deadline(timeout: float | None) -> float | None:
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise ValidationError(f"timeout must be a positive number of seconds, not {timeout!r}")
+    return time.monotonic() + float(timeout)
+
+
 def _unwrap(exc: BaseException | None) -> BaseException | None:
     return exc.error if isinstance(exc, _Transient) else exc
 
 
-def _retryable(exc: BaseException) -> bool:
+def _retryable(exc: BaseException, idempotent: bool) -> bool:
     if isinstance(exc, _Transient):
-        return True
+        return idempotent or not exc.sent
+    if not idempotent:
+        return False
     if isinstance(exc, RateLimitError):
         return True
     return isinstance(exc, ServerError) and exc.status in _RETRY_STATUS
@@ -567,10 +589,3 @@ def _line_end(buf: bytes) -> tuple[int, int] | None:
             return None  # wait: the next chunk may start with \n
         return (cr, cr + 2) if buf[cr + 1 : cr + 2] == b"\n" else (cr, cr + 1)
     return (lf, lf + 1) if lf >= 0 else None
-
-
-def _redact_url(url: str) -> str:
-    """Scheme, host and path only: presigned query strings are credentials."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}{parts.path}" if parts.netloc else parts.path
-

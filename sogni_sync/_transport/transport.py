@@ -24,6 +24,7 @@ from sogni_sync._config import PROTOCOL_VERSION, ClientOptions
 from sogni_sync._sync import Deadline, Dispatcher, IoPool, wait_for
 from sogni_sync._transport.credentials import Anonymous, CredentialsProvider
 from sogni_sync._transport.envelope import FrameError, compact_json, decode_frame, encode_frame
+from sogni_sync._transport.failures import tls_failure
 from sogni_sync._transport.outbox import MAX_UNWRITTEN, Entry, EntryState, Outbox
 from sogni_sync._transport.reconcile import Lookup, Reconciler
 from sogni_sync._transport.rest import RestClient
@@ -83,6 +84,7 @@ class Transport:
         self._auth_payload: dict[str, Any] | None = None
         self._terminal: SogniError | None = None
         self._last_failure = ""
+        self._offline = False  # the last connection attempt failed (and none is up)
         self._restarting = False
         self._pid = os.getpid()
         self._closed = False
@@ -91,6 +93,7 @@ class Transport:
             self,
             self.closing,
             ping_interval=options.ping_interval,
+            pong_timeout=options.pong_timeout,
             base_delay=options.reconnect_base_delay,
             max_delay=options.reconnect_max_delay,
             connect_timeout=options.connect_timeout,
@@ -115,6 +118,22 @@ class Transport:
         """The socket is open and ``authenticated`` arrived on this very connection."""
         with self.lock:
             return self._is_ready()
+
+    @property
+    def connection_state(self) -> str:
+        """``"connected"`` (socket authenticated), ``"connecting"``, ``"offline"`` (the last
+        connection attempt failed, and no socket is up), ``"idle"`` (no socket wanted yet,
+        disconnected on purpose, or stopped by an error such as rejected credentials) or
+        ``"closed"``."""
+        running = self._socket.running
+        with self.lock:
+            if self.closing.is_set():
+                return "closed"
+            if self._is_ready():
+                return "connected"
+            if self._offline and not self._open:
+                return "offline"
+            return "connecting" if running and self._terminal is None else "idle"
 
     @property
     def socket_event_subscriptions(self) -> dict[str, bool]:
@@ -237,6 +256,7 @@ class Transport:
             self._outbox.drain()
             self._ready.notify_all()
         self._emit_connection("closing", None)
+        self.rest.interrupt()  # REST calls in flight raise ClientClosedError now
         self._socket.stop()
         self.dispatcher.stop()
         self.io.shutdown()
@@ -394,6 +414,7 @@ class Transport:
             self._open = True
             self._ready_gen = 0
             self._last_failure = ""
+            self._offline = False
             network = self._network
         log.debug("socket open (connection %d)", gen)
         self._emit_connection("connected", {"network": network})
@@ -477,6 +498,8 @@ class Transport:
                 # the type only: handshake errors may quote response headers (cookies)
                 self._last_failure = type(info.error).__name__
             deliberate = self.closing.is_set() or info.deliberate
+            self._offline = self._offline or not (
+                info.opened or deliberate or isinstance(error, AuthenticationError))
             follows = deliberate and self._restarting and not self.closing.is_set()
             # A deliberate stop is never an error, except that losing the credentials while
             # (re)connecting must still reach the waiters as AuthenticationError.
@@ -518,6 +541,8 @@ class Transport:
         code = info.code
         if isinstance(info.error, AuthenticationError):
             return info.error  # e.g. the session could not be refreshed before connecting
+        if info.error is not None and (tls := tls_failure(info.error)) is not None:
+            return tls  # a certificate that failed verification will not pass on a retry
         if info.handshake_status in (401, 403) or code == 4021:
             return AuthenticationError(
                 "the Supernet rejected the credentials (socket "

@@ -9,12 +9,11 @@ from __future__ import annotations
 import decimal
 import logging
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
 
-from sogni_sync._convert import converter
 from sogni_sync._sync import Deadline, wait_for
 from sogni_sync._transport import Transport
 from sogni_sync.account._models import (
@@ -28,12 +27,20 @@ from sogni_sync.account._models import (
     UsernameCheck,
     WalletBalance,
     balances_from_wire,
+    describe,
     reward_from_wire,
+    structure,
     tx_from_wire,
 )
 from sogni_sync.auth import AuthManager, Wallet, eip712_domain
 from sogni_sync.auth._wallet import AUTHENTICATION_TYPES, SIGNUP_TYPES
-from sogni_sync.errors import ApiError, ClientClosedError, TimeoutError, ValidationError
+from sogni_sync.errors import (
+    ApiError,
+    ClientClosedError,
+    TimeoutError,
+    UnexpectedResponseError,
+    ValidationError,
+)
 
 __all__ = ["AccountApi", "StatsApi"]
 
@@ -117,8 +124,12 @@ class AccountApi:
             self._update(username=payload.get("username"), wallet_address=payload.get("address"))
 
     def _on_balance(self, payload: Any) -> None:
-        if isinstance(payload, dict):
-            self._update(balance=balances_from_wire(payload))
+        try:
+            balance = balances_from_wire(payload, "socket event balanceUpdate")
+        except UnexpectedResponseError as exc:
+            log.warning("ignored a malformed balanceUpdate: %s", exc.detail)
+            return
+        self._update(balance=balance)
 
     def _on_change_network(self, payload: Any) -> None:
         network = payload.get("network") if isinstance(payload, dict) else payload
@@ -153,7 +164,8 @@ class AccountApi:
         data = self._rest.post("/v1/account/nonce", json={"walletAddress": address})
         nonce = data.get("nonce") if isinstance(data, dict) else None
         if not isinstance(nonce, str):
-            raise ApiError("the server returned no nonce", status=0, error_code=0)
+            raise UnexpectedResponseError("/v1/account/nonce", "the server returned no nonce "
+                                          f"(got {describe(data)})", payload=data)
         return nonce
 
     def login(
@@ -223,7 +235,8 @@ class AccountApi:
 
     def _adopt_tokens(self, data: Any, username: str) -> LoginResult:
         if not isinstance(data, dict) or not isinstance(data.get("token"), str):
-            raise ApiError("the server returned no token", status=0, error_code=0)
+            raise UnexpectedResponseError("/v1/account/login", "the server returned no token "
+                                          f"(got {describe(data)})")
         self._auth.set_tokens(data["token"], data.get("refreshToken"))
         return LoginResult(
             username=data.get("username") or username,
@@ -245,7 +258,7 @@ class AccountApi:
 
     def me(self) -> Me:
         data = self._rest.get("/v1/account/me")
-        me = converter.structure(data if isinstance(data, dict) else {}, Me)
+        me = structure(data, Me, "/v1/account/me")
         self._update(username=me.username, email=me.current_email, wallet_address=me.wallet_address)
         return me
 
@@ -265,7 +278,10 @@ class AccountApi:
         data = self._rest.get(
             "/v2/wallet/balance", params={"walletAddress": address, "provider": _provider(provider)}
         )
-        return converter.structure(data if isinstance(data, dict) else {}, WalletBalance)
+        if not isinstance(data, dict) or not {"sogni", "spark", "ether"} & data.keys():
+            raise UnexpectedResponseError("/v2/wallet/balance", "expected {sogni, spark, ether}, "
+                                          f"got {describe(data)}", payload=data)
+        return structure(data, WalletBalance, "/v2/wallet/balance")
 
     def validate_username(self, username: str) -> UsernameCheck:
         _require_str("username", username)
@@ -317,8 +333,11 @@ class AccountApi:
         if provider:
             query["provider"] = _provider(provider)
         data = self._rest.get("/v1/transactions/list", params=query)
-        data = data if isinstance(data, dict) else {}
-        entries = tuple(tx_from_wire(tx) for tx in data.get("transactions") or [])
+        rows = data.get("transactions") if isinstance(data, dict) else None
+        if not isinstance(rows, list):
+            raise UnexpectedResponseError("/v1/transactions/list", "expected {transactions: "
+                                          f"[...], next}}, got {describe(data)}", payload=data)
+        entries = tuple(tx_from_wire(tx) for tx in rows)
         nxt = data.get("next")
         more = isinstance(nxt, (int, float)) and not isinstance(nxt, bool) and nxt > 0
         return TransactionPage(entries, int(nxt) if more and nxt else None)
@@ -327,7 +346,10 @@ class AccountApi:
         query = {"provider": _provider(provider)} if provider else None
         data = self._rest.get("/v4/account/rewards", params=query)
         raw = data.get("rewards") if isinstance(data, dict) else None
-        return [reward_from_wire(r, provider or "base") for r in raw or []]
+        if not isinstance(raw, list):
+            raise UnexpectedResponseError("/v4/account/rewards", "expected {rewards: [...]}, "
+                                          f"got {describe(data)}", payload=data)
+        return [reward_from_wire(r, provider or "base") for r in raw]
 
     def claim_rewards(
         self,
@@ -357,7 +379,8 @@ class AccountApi:
     def _sign_permit(self, wallet: Wallet, path: str, body: dict[str, Any]) -> tuple[str, Any]:
         permit = self._rest.post(path, json=body)
         if not isinstance(permit, dict) or not {"domain", "types", "message"} <= permit.keys():
-            raise ApiError("the server returned no permit to sign", status=0, error_code=0)
+            raise UnexpectedResponseError(path, "the server returned no permit to sign "
+                                          f"(got {describe(permit)})")
         signature = wallet.sign_typed_data(permit["domain"], permit["types"], permit["message"])
         return signature, permit["message"]
 
@@ -452,10 +475,7 @@ class StatsApi:
             "page": page, "limit": limit, "date": date, "address": address,
         }  # fmt: skip
         data = self._rest.get("/v1/leaderboard/", params=params)
-        return [converter.structure(row, LeaderboardEntry) for row in _rows(data)]
-
-
-def _rows(data: Any) -> Iterable[Any]:
-    if isinstance(data, list):
-        return [row for row in data if isinstance(row, dict)]
-    return []
+        if not isinstance(data, list):
+            raise UnexpectedResponseError("/v1/leaderboard/", "expected a list of rows, got "
+                                          f"{describe(data)}", payload=data)
+        return [structure(row, LeaderboardEntry, "/v1/leaderboard/") for row in data]

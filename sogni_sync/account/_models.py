@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
-from sogni_sync._convert import converter
+from sogni_sync._convert import converter, to_decimal
+from sogni_sync.errors import UnexpectedResponseError
+
+T = TypeVar("T")
 
 __all__ = [
     "Balances",
@@ -195,12 +198,53 @@ def _ms(value: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(value / 1000, tz=dt.timezone.utc)
 
 
-def balances_from_wire(data: Any) -> Balances:
-    return converter.structure(data if isinstance(data, dict) else {}, Balances)
+_BALANCE_FIELDS = ("settled", "credit", "debit", "net")
+_DECIMAL_KEYS = frozenset(
+    {*_BALANCE_FIELDS, "premiumCredit", "relaxedUnclaimed", "fastUnclaimed"})
 
 
-def tx_from_wire(data: Any) -> TxHistoryEntry:
-    raw = converter.structure(data, _TxRaw)
+def balances_from_wire(data: Any, path: str = "/v4/account/balance") -> Balances:
+    """``FullBalances`` (T§7.2); anything else raises UnexpectedResponseError, never zeros."""
+    tokens = ("sogni", "spark")
+    if not isinstance(data, dict) or not all(
+        isinstance(data.get(t), dict) and any(f in data[t] for f in _BALANCE_FIELDS)
+        for t in tokens
+    ):
+        raise UnexpectedResponseError(
+            path, f"expected balances {{sogni: {{settled, net, ...}}, spark: {{...}}}}, "
+            f"got {describe(data)}", payload=data)
+    for token in tokens:
+        bad = sorted(k for k, v in data[token].items()
+                     if k in _DECIMAL_KEYS and v is not None and to_decimal(v) is None)
+        if bad:
+            raise UnexpectedResponseError(
+                path, f"{token} {', '.join(bad)} is not a decimal number", payload=data)
+    return structure(data, Balances, path)
+
+
+def describe(data: Any) -> str:
+    """A short description of an answer's shape for error messages (no values)."""
+    if isinstance(data, dict):
+        keys = ", ".join(sorted(map(str, data))[:8])
+        return f"an object with keys [{keys}]" if keys else "an empty object"
+    return "null" if data is None else f"a {type(data).__name__}"
+
+
+def structure(data: Any, cls: type[T], path: str) -> T:
+    """``converter.structure`` whose failures are UnexpectedResponseError naming ``path``."""
+    if not isinstance(data, dict):
+        raise UnexpectedResponseError(path, f"expected an object, got {describe(data)}",
+                                      payload=data)
+    try:
+        return converter.structure(data, cls)
+    except Exception as exc:  # cattrs wraps field errors in several exception types
+        raise UnexpectedResponseError(
+            path, f"{cls.__name__} fields have the wrong type ({type(exc).__name__})",
+            payload=data) from exc
+
+
+def tx_from_wire(data: Any, path: str = "/v1/transactions/list") -> TxHistoryEntry:
+    raw = structure(data, _TxRaw, path)
     return TxHistoryEntry(
         id=raw.id,
         address=raw.address,
@@ -217,8 +261,8 @@ def tx_from_wire(data: Any) -> TxHistoryEntry:
     )
 
 
-def reward_from_wire(data: Any, provider: str) -> Reward:
-    raw = converter.structure(data, _RewardRaw)
+def reward_from_wire(data: Any, provider: str, path: str = "/v4/account/rewards") -> Reward:
+    raw = structure(data, _RewardRaw, path)
     last = raw.last_claim_timestamp
     next_claim = None
     if last and raw.claim_reset_frequency_sec > -1:

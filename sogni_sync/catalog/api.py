@@ -13,10 +13,10 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import quote
 
 from sogni_sync._convert import js_number
 from sogni_sync._sync import Deadline, wait_for
+from sogni_sync._transport import quote_segment
 from sogni_sync.catalog._families import (
     VIDEO_WORKFLOW_ASSETS,
     calculate_video_frames,
@@ -54,8 +54,8 @@ def _segment(value: Any) -> str:
 
 
 def _component(value: Any) -> str:
-    """``encodeURIComponent`` of a segment."""
-    return quote(_segment(value), safe="-_.!~*'()")
+    """``encodeURIComponent`` of a segment (dot segments refused)."""
+    return quote_segment(_segment(value), "estimate path segment")
 
 
 class _Cached:
@@ -147,7 +147,8 @@ class Catalog:
         with self._presets_lock:
             cached = self._presets.get(key)
         if cached is None or force_refresh or not cached.fresh(SIZE_PRESETS_TTL):
-            data = self._get(f"/api/v1/size-presets/network/{network}/model/{model_id}")
+            data = self._get(f"/api/v1/size-presets/network/{quote_segment(network, 'network')}"
+                             f"/model/{quote_segment(model_id, 'model_id')}")
             cached = _Cached(
                 [SizePreset.from_wire(p) for p in data or [] if isinstance(p, Mapping)])
             with self._presets_lock:
@@ -186,7 +187,8 @@ class Catalog:
     def fetch_available_models(self, network: str | None = None) -> list[AvailableModel]:
         """Ask the status endpoint for worker counts instead of waiting for ``swarmModels``."""
         network = network or self._transport.network
-        counts = self._get(f"/api/v1/status/network/{network}/models") or {}
+        segment = quote_segment(network, "network")
+        counts = self._get(f"/api/v1/status/network/{segment}/models") or {}
         by_sid = {m.get("SID"): m for m in self._raw_models()}
         result = []
         for sid, workers in counts.items():
@@ -359,6 +361,7 @@ class Catalog:
             segments.append(context_images or 0)
         query = {"gptImageQuality": gpt_image_quality or None,
                  "outputFormat": output_format or None}
+        # not escaped, as in the reference (T§9.1); check_path still refuses dot segments
         path = "/".join("" if s is None else _segment(s) for s in segments)
         return CostEstimate.from_wire(self._get(f"/api/v{version}/job/estimate/{path}", query))
 

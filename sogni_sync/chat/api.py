@@ -11,11 +11,11 @@ import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
-from urllib.parse import quote
 
 import attrs
 
 from sogni_sync._sync import Deadline, wait_for
+from sogni_sync._transport import quote_segment
 from sogni_sync.chat import _request as rq
 from sogni_sync.chat._executor import ChatToolsApi, ToolHandler
 from sogni_sync.chat._job import ChatJob, chunk_from_wire
@@ -241,7 +241,8 @@ class ChatApi:
             max_tokens, think=think, task_profile=task_profile, model_limits=limits
         )
         segments = (token_type, model, str(input_tokens), _num(output_tokens))
-        path = "/api/v1/job-llm/estimate/" + "/".join(quote(s, safe="-_.!~*'()") for s in segments)
+        path = "/api/v1/job-llm/estimate/" + "/".join(quote_segment(s, "estimate path segment")
+                                                    for s in segments)
         body = self._transport.rest.request("GET", path, host="socket", timeout=timeout)
         return ChatCostEstimate.from_wire(body)
 

@@ -16,8 +16,8 @@ import threading
 import time
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote
 
+from sogni_sync._transport import quote_segment
 from sogni_sync.errors import ApiError, NotFoundError, ProjectFailed, SogniError
 from sogni_sync.projects._events import ErrorData
 from sogni_sync.projects._state import RAW_JOB_STATUS, JobState, ProjectState
@@ -148,7 +148,8 @@ class FollowUpIo:
 
     def fetch(self, project_id: str) -> dict[str, Any]:
         """The server's record of a project (``GET /v1/projects/{id}``, id quoted)."""
-        data = self.transport.rest.request("GET", f"/v1/projects/{quote(project_id, safe='')}")
+        data = self.transport.rest.request(
+            "GET", f"/v1/projects/{quote_segment(project_id, 'project_id')}")
         project = data.get("project") if isinstance(data, Mapping) else None
         if not isinstance(project, Mapping):
             raise ApiError(f"no project in the response for {project_id}", status=0)

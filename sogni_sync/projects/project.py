@@ -50,6 +50,12 @@ URL_REFRESH_AFTER = 25 * 60.0
 _JOB_END = frozenset({"job_completed", "job_failed"})
 
 
+def _left(deadline: Deadline) -> float | None:
+    """What is left of ``deadline`` for a download (a spent one still fails, not hangs)."""
+    left = deadline.remaining()
+    return None if left is None else max(left, 0.001)
+
+
 def check_timeout(timeout: Any, name: str = "timeout") -> float | None:
     """``None`` (wait forever) or a number of seconds ≥ 0; anything else is a ValidationError
     before anything waits (``"5"``, ``True``, NaN, -1)."""
@@ -243,7 +249,8 @@ class Job:
         if not self.has_result_media:
             raise ProjectError("No result media available", project=self._project)
         rest = self._project._services.transport.rest
-        return bytes(self._retry_fresh(lambda url: rest.get_bytes(url, timeout=timeout)))
+        deadline = Deadline(timeout)
+        return bytes(self._retry_fresh(lambda url: rest.get_bytes(url, timeout=_left(deadline))))
 
     def read(self, timeout: float | None = None) -> bytes:
         """The result's bytes, waiting for the job first (``timeout`` covers both)."""
@@ -256,14 +263,18 @@ class Job:
         return default_filename(self.project_id, self.id, self._project.type,
                                 str(params.get("output_format") or ""))
 
-    def download(self, path: str | os.PathLike[str] = ".") -> pathlib.Path:
+    def download(self, path: str | os.PathLike[str] = ".", *,
+                 timeout: float | None = None) -> pathlib.Path:
         """Stream the result to ``path``; returns the file written.
 
         ``path`` is a directory (existing, ending with a separator, or without a file
         extension — it is created) to get the safe default name ``<project>_<job>.<ext>``,
         or a file path. Written to a temporary file first and renamed, so a failed download
-        leaves nothing half-written behind.
+        leaves nothing half-written behind. ``timeout`` bounds the whole download in seconds
+        (TimeoutError); without one, only a transfer stalled for 300 s fails. ``close()``
+        interrupts it (ClientClosedError).
         """
+        deadline = Deadline(check_timeout(timeout))
         if not self.has_result_media:
             raise ProjectError("No result media available", project=self._project)
         target = resolve_target(path, self.default_filename())
@@ -273,7 +284,7 @@ class Job:
             def fetch(url: str) -> None:
                 fh.seek(0)
                 fh.truncate()
-                rest.stream_to(url, fh)
+                rest.stream_to(url, fh, timeout=_left(deadline))
 
             self._retry_fresh(fetch)
 
@@ -444,8 +455,8 @@ class Project:
         returns the files written, one per job with media. Raises as :meth:`wait`."""
         deadline = Deadline(check_timeout(timeout))
         self.wait(deadline.remaining())
-        return [job.download(pathlib.Path(directory) / "") for job in self.jobs
-                if job.has_result_media]
+        return [job.download(pathlib.Path(directory) / "", timeout=_left(deadline))
+                for job in self.jobs if job.has_result_media]
 
     def cancel(self) -> bool:
         """Ask the network to stop this project; it ends ``canceled``.

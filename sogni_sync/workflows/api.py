@@ -11,10 +11,10 @@ import builtins
 import logging
 from collections.abc import Iterator, Mapping
 from typing import Any
-from urllib.parse import quote
 
 import attrs
 
+from sogni_sync._transport import quote_segment
 from sogni_sync.errors import (
     ApiError,
     ClientClosedError,
@@ -118,7 +118,7 @@ def _field(data: Any, key: str) -> Any:
 def _id_path(workflow_id: str, suffix: str = "") -> str:
     if not isinstance(workflow_id, str) or not workflow_id:
         raise ValidationError("workflow_id must be a non-empty string")
-    return f"{BASE}/{quote(workflow_id, safe='')}{suffix}"
+    return f"{BASE}/{quote_segment(workflow_id, 'workflow_id')}{suffix}"
 
 
 class WorkflowsApi:

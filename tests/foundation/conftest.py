@@ -38,7 +38,7 @@ def our_threads() -> set[threading.Thread]:
     return {
         t
         for t in threading.enumerate()
-        if t.name.startswith(("sogni-socket", "sogni-callbacks", "sogni-io"))
+        if t.name.startswith(("sogni-socket", "sogni-callbacks", "sogni-io", "sogni-rest"))
         or "_send_ping" in t.name
     }
 

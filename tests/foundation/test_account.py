@@ -10,9 +10,10 @@ import attrs
 import pytest
 import responses
 
+from sogni_sync._transport.envelope import encode_frame
 from sogni_sync.account import Balances, CurrentAccount, LeaderboardEntry, Reward
 from sogni_sync.client import SogniClient, normalize_subscription_update
-from sogni_sync.errors import ApiError, ValidationError
+from sogni_sync.errors import ApiError, UnexpectedResponseError, ValidationError
 
 
 def test_me_and_balances(make_client: Any, sogni_supernet: Any) -> None:
@@ -241,3 +242,55 @@ def test_rest_from_many_threads(make_client: Any) -> None:
     with ThreadPoolExecutor(16) as pool:
         names = list(pool.map(lambda _: client.account.me().username, range(64)))
     assert len(set(names)) == 1 and names[0]
+
+
+GOOD_TOKEN = {"settled": "1", "credit": "0", "debit": "0", "net": "1"}
+
+
+@pytest.mark.parametrize("data", [
+    {"balance": "5"}, [], None, "1000", {"sogni": {}, "spark": {}},
+    {"sogni": GOOD_TOKEN}, {"sogni": GOOD_TOKEN, "spark": "0"},
+    {"sogni": {**GOOD_TOKEN, "net": "lots"}, "spark": GOOD_TOKEN},
+])
+@responses.activate
+def test_a_balance_of_the_wrong_shape_raises_instead_of_zeros(data: Any) -> None:
+    responses.get(REST + "/v4/account/balance", json={"status": "success", "data": data})
+    client = SogniClient(app_id="x", rest_endpoint=REST, disable_socket=True)
+    try:
+        with pytest.raises(UnexpectedResponseError, match="/v4/account/balance") as info:
+            client.account.account_balance()
+        assert isinstance(info.value, ApiError) and info.value.path == "/v4/account/balance"
+    finally:
+        client.close()
+
+
+@responses.activate
+def test_other_malformed_answers_raise_unexpected_response() -> None:
+    responses.get(REST + "/v1/account/me", json={"data": ["not", "an", "object"]})
+    responses.get(REST + "/v2/wallet/balance", json={"data": {"unrelated": 1}})
+    responses.get(REST + "/v1/transactions/list", json={"data": {"next": 0}})
+    responses.get(REST + "/v4/account/rewards", json={"data": {"rewards": "none"}})
+    responses.get(REST + "/v1/leaderboard/", json={"data": {"rows": []}})
+    client = SogniClient(app_id="x", rest_endpoint=REST, disable_socket=True)
+    try:
+        calls = [client.account.me,
+                 lambda: client.account.wallet_balance("0xabc"),
+                 lambda: client.account.transaction_history(address="0xabc"),
+                 client.account.rewards,
+                 lambda: client.stats.leaderboard("tokenVolume")]
+        for call in calls:
+            with pytest.raises(UnexpectedResponseError):
+                call()
+    finally:
+        client.close()
+
+
+def test_a_malformed_balance_update_is_ignored_not_applied() -> None:
+    client = SogniClient(app_id="x", rest_endpoint=REST, disable_socket=True)
+    try:
+        good = {"sogni": GOOD_TOKEN, "spark": GOOD_TOKEN}
+        client.transport.on_frames(0, [encode_frame("balanceUpdate", good).encode(),
+                                       encode_frame("balanceUpdate", {"oops": 1}).encode()])
+        assert client.account.current_account.balance.sogni.net == 1
+    finally:
+        client.close()

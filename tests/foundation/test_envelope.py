@@ -65,3 +65,40 @@ def test_nested_ids_untouched() -> None:
     inner = base64.b64encode(b'{"x":{"jobID":"abc"},"jobID":"def"}').decode()
     _, payload = decode_frame(json.dumps({"type": "t", "data": inner}))
     assert payload == {"x": {"jobID": "abc"}, "jobID": "DEF"}
+
+
+def test_absurd_nesting_is_a_frame_error_not_a_recursion_error() -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    framed = json.dumps({"type": "x", "data": base64.b64encode(deep.encode()).decode()})
+    for raw in (framed, framed.encode(), deep):  # fast path, general path, bare
+        with pytest.raises(FrameError, match="nested too deeply"):
+            decode_frame(raw)
+
+
+def test_nesting_limit_is_exact_and_ignores_brackets_in_strings() -> None:
+    from sogni_sync._transport.envelope import MAX_DEPTH, too_deep
+
+    assert not too_deep("[" * MAX_DEPTH + "]" * MAX_DEPTH)
+    assert too_deep("[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1))
+    assert too_deep('{"a":' * 300 + "1" + "}" * 300)
+    wide = json.dumps([{"a": [1, {"b": "[[[[{{{{"}]} for _ in range(2000)])
+    assert not too_deep(wide)  # many brackets, shallow: fine
+    assert decode_frame(encode_frame("x", json.loads(wide)))[1] == json.loads(wide)
+
+
+def test_a_deeply_nested_frame_is_dropped_and_the_socket_keeps_working(
+        caplog: pytest.LogCaptureFixture) -> None:
+    from sogni_sync._config import resolve_options
+    from sogni_sync._transport import Transport
+
+    transport = Transport(resolve_options(app_id="nesting", disable_socket=True))
+    seen: list[object] = []
+    transport.subscribe("toast", seen.append)
+    deep = ("{\"a\":" * 50_000) + "1" + "}" * 50_000
+    bad = json.dumps({"type": "toast", "data": base64.b64encode(deep.encode()).decode()})
+    try:
+        transport.on_frames(0, [bad.encode(), encode_frame("toast", {"ok": 1}).encode()])
+    finally:
+        transport.close()
+    assert seen == [{"ok": 1}]
+    assert "nested too deeply" in caplog.text

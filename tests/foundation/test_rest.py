@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import email.utils
 import io
+import socket
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import requests
 import responses
 from responses import matchers
 
 from sogni_sync._config import resolve_options
+from sogni_sync._transport import check_path, quote_segment
 from sogni_sync._transport.rest import RestClient, format_query, http_base, parse_retry_after
 from sogni_sync.errors import (
     ApiError,
@@ -23,6 +27,9 @@ from sogni_sync.errors import (
     NotFoundError,
     RateLimitError,
     ServerError,
+    TimeoutError,
+    UnexpectedResponseError,
+    ValidationError,
 )
 
 REST = "https://rest.example"
@@ -169,8 +176,6 @@ def test_retries_are_bounded_and_post_opt_in(monkeypatch: pytest.MonkeyPatch) ->
 
 @responses.activate
 def test_connection_errors_retry_then_map(monkeypatch: pytest.MonkeyPatch) -> None:
-    import requests
-
     responses.get(REST + "/v1/c", body=requests.ConnectionError("refused"))
     rest = make()
     monkeypatch.setattr(rest, "_sleep", lambda s: None)
@@ -183,12 +188,24 @@ def test_connection_errors_retry_then_map(monkeypatch: pytest.MonkeyPatch) -> No
 def test_close_cuts_retry_wait_short() -> None:
     responses.get(REST + "/v1/r", status=429, json={"message": "x"},
                   headers={"Retry-After": "50"})
-    rest = make()
+    rest = make(request_timeout=100)  # the 50 s wait fits in the call's deadline
     threading.Timer(0.1, rest.closing.set).start()
     started = time.monotonic()
     with pytest.raises(ClientClosedError):
         rest.get("/v1/r")
     assert time.monotonic() - started < 1.0
+
+
+@responses.activate
+def test_a_retry_wait_past_the_deadline_raises_at_once() -> None:
+    """The overall deadline covers retries: waiting 50 s with 30 s left would only fail later."""
+    responses.get(REST + "/v1/r", status=429, json={"message": "x"},
+                  headers={"Retry-After": "50"})
+    started = time.monotonic()
+    with pytest.raises(RateLimitError):
+        make(retry_max_wait=60).get("/v1/r")
+    assert time.monotonic() - started < 1.0
+    assert len(responses.calls) == 1
 
 
 @responses.activate
@@ -218,7 +235,12 @@ def test_timeouts_default_and_chat(monkeypatch: pytest.MonkeyPatch) -> None:
     rest.get("/v1/t")
     assert rest.post("/v1/chat/completions", json={}) == {"id": "c"}  # bare, not enveloped
     rest.get("/v1/t", timeout=3)
-    assert seen == [30.0, 300.0, 3]
+    # (connect, read): both bounded by what is left of the call's overall deadline
+    connects = [c for c, _ in seen]
+    reads = [r for _, r in seen]
+    assert connects == pytest.approx([30.0, 30.0, 3], abs=0.5)
+    assert reads == pytest.approx([30.0, 300.0, 3], abs=0.5)
+    assert all(r <= limit for r, limit in zip(reads, [30.0, 300.0, 3], strict=True))
 
 
 @responses.activate
@@ -231,13 +253,13 @@ def test_presigned_put_streams_file_without_auth(
     path.write_bytes(b"x" * 100_000)
     rest = make()
     bodies: list[Any] = []
-    real_put = rest._session.put
+    real_request = rest._session.request
 
-    def spy(url: str, **kw: Any) -> Any:
+    def spy(method: str, url: str, **kw: Any) -> Any:
         bodies.append(kw["data"])
-        return real_put(url, **kw)
+        return real_request(method, url, **kw)
 
-    monkeypatch.setattr(rest._session, "put", spy)
+    monkeypatch.setattr(rest._session, "request", spy)
     rest.put_presigned(target, path, "image/png")
     rest.put_presigned(target, str(path), None)
     rest.put_presigned(target, io.BytesIO(b"abc"), "image/png")
@@ -331,3 +353,206 @@ def test_error_nested_in_data_is_read() -> None:
     with pytest.raises(ApiError, match="workflow already finished") as info:
         make().get("/v1/creative-agent/workflows/w1")
     assert info.value.error_code == 7 and info.value.status == 409
+
+
+# -- ids in paths (issue 11 D10) ------------------------------------------------------------------
+
+
+def test_quote_segment_keeps_a_value_in_one_segment() -> None:
+    assert quote_segment("a/b?c#d e") == "a%2Fb%3Fc%23d%20e"
+    assert quote_segment("ABC-123_x.y~") == "ABC-123_x.y~"
+    assert quote_segment("%2e%2e.") == "%252e%252e."  # not a dot segment once quoted
+    for bad in (".", "..", "%2e", "%2E%2e"):
+        with pytest.raises(ValidationError, match="dot segment"):
+            quote_segment(bad, "project_id")
+    with pytest.raises(ValidationError, match="project_id must be a string"):
+        quote_segment(5, "project_id")
+
+
+@pytest.mark.parametrize("path", ["/v1/a/../b", "/v1/./b", "/v1/%2E%2e/b", "/v1/x?y=1",
+                                  "/v1/x#y", "/v1/x\\..\\y", "/v1/x y", "/v1/x\r\nHost: evil"])
+@responses.activate
+def test_unsafe_paths_are_refused_before_any_request(path: str) -> None:
+    rest = make()
+    with pytest.raises(ValidationError):
+        rest.get(path)
+    with pytest.raises(ValidationError):
+        list(rest.stream_lines("GET", path))
+    assert len(responses.calls) == 0
+    assert check_path("/v1/leaderboard/") == "/v1/leaderboard/"
+
+
+# -- transport failures (issue 11 D7) ------------------------------------------------------------
+
+
+def test_a_post_that_never_connected_is_retried_one_that_was_sent_is_not(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    rest = RestClient(resolve_options(rest_endpoint="http://127.0.0.1:9"), credentials=KeyCreds())
+    monkeypatch.setattr(rest, "_sleep", lambda s: None)
+    sent: list[str] = []
+    real = rest._send_direct
+
+    def spy(*a: Any) -> Any:
+        sent.append(a[0])
+        return real(*a)
+
+    monkeypatch.setattr(rest, "_send_direct", spy)
+    with pytest.raises(ConnectionLostError) as info:
+        rest.post("/v1/p", json={})
+    assert sent == ["POST"] * 3  # connection refused: no byte left, so safe to try again
+    assert isinstance(info.value.__cause__, requests.ConnectionError)
+
+
+@responses.activate
+def test_mid_body_failures_are_sogni_errors_with_the_cause(monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead")
+    responses.post(REST + "/v1/p", body=broken)
+    responses.get(REST + "/v1/g", body=requests.exceptions.ContentDecodingError("bad gzip"))
+    rest = make()
+    monkeypatch.setattr(rest, "_sleep", lambda s: None)
+    with pytest.raises(ConnectionLostError) as info:
+        rest.post("/v1/p", json={})
+    assert info.value.__cause__ is broken
+    assert len(responses.calls) == 1  # the request was sent: never again
+    with pytest.raises(ConnectionLostError):
+        rest.get("/v1/g")
+    assert len(responses.calls) == 4  # an idempotent GET: retried, bounded
+
+
+@responses.activate
+def test_signed_urls_stay_out_of_failure_causes(monkeypatch: pytest.MonkeyPatch) -> None:
+    url = "https://cdn.example/r.png?X-Signature=topsecret"
+    responses.get(url, body=requests.ConnectionError(f"failed for {url}"))
+    rest = make()
+    monkeypatch.setattr(rest, "_sleep", lambda s: None)
+    with pytest.raises(ConnectionLostError) as info:
+        rest.get_bytes(url)
+    assert "topsecret" not in str(info.value) and "topsecret" not in str(info.value.__cause__)
+
+
+@responses.activate
+def test_a_200_that_is_not_json_is_an_unexpected_response() -> None:
+    responses.get(REST + "/v1/c", body="<html>portal</html>", status=200)
+    with pytest.raises(UnexpectedResponseError, match="/v1/c") as info:
+        make().get("/v1/c")
+    assert isinstance(info.value, ApiError) and info.value.path.endswith("/v1/c")
+
+
+@responses.activate
+def test_a_header_that_cannot_be_sent_is_a_validation_error() -> None:
+    rest = make()
+    with pytest.raises(ValidationError, match="cannot be sent"):
+        rest.get("/v1/x", headers={"X-Bad": "a\nb"})
+    assert len(responses.calls) == 0
+
+
+def test_bad_timeouts_are_validation_errors() -> None:
+    rest = make()
+    for bad in (0, -1, "5", True):
+        with pytest.raises(ValidationError):
+            rest.get("/v1/x", timeout=bad)
+
+
+# -- overall deadline and close() (issue 11 D8), against a hostile loopback server -------------
+
+
+class DripServer:
+    """Answers every request with headers, then one body byte per ``delay`` seconds, forever."""
+
+    def __init__(self, delay: float = 0.05) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.server.settimeout(0.1)
+        self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}"
+        self.delay = delay
+        self.accepted = 0
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._accept, daemon=True)]
+        self._threads[0].start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                continue
+            self.accepted += 1
+            thread = threading.Thread(target=self._drip, args=(conn,), daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    def _drip(self, conn: socket.socket) -> None:
+        with conn:
+            try:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                             b"Content-Length: 100000\r\n\r\n")
+                while not self._stop.wait(self.delay):
+                    conn.sendall(b" ")
+            except OSError:
+                return
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(2)
+        self.server.close()
+
+
+@pytest.fixture
+def drip() -> Iterator[DripServer]:
+    server = DripServer()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_drip_fed_body_ends_at_the_deadline(drip: DripServer) -> None:
+    rest = RestClient(resolve_options(rest_endpoint=drip.url, request_timeout=0.5),
+                      credentials=KeyCreds())
+    for call in (lambda: rest.get("/v1/x"), lambda: rest.get("/v1/x", hot=True),
+                 lambda: rest.get_bytes(drip.url + "/f", timeout=0.5),
+                 lambda: rest.stream_to(drip.url + "/f", io.BytesIO(), timeout=0.5)):
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            call()
+        assert time.monotonic() - started < 1.0
+    rest.close()
+
+
+def _deadline_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name == "sogni-rest-deadline"}
+
+
+@pytest.mark.parametrize("kind", ["get", "hot", "bytes", "stream", "lines"])
+def test_close_interrupts_every_kind_of_call(drip: DripServer, kind: str) -> None:
+    before = _deadline_threads()
+    rest = RestClient(resolve_options(rest_endpoint=drip.url), credentials=KeyCreds())
+    run = {
+        "get": lambda: rest.get("/v1/x"),
+        "hot": lambda: rest.get("/v1/x", hot=True),
+        "bytes": lambda: rest.get_bytes(drip.url + "/f"),
+        "stream": lambda: rest.stream_to(drip.url + "/f", io.BytesIO()),
+        "lines": lambda: list(rest.stream_lines("GET", "/v1/sse")),
+    }[kind]
+    out: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            out["value"] = run()
+        except BaseException as exc:
+            out["error"] = exc
+        out["at"] = time.monotonic()
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    time.sleep(0.3)
+    closed = time.monotonic()
+    rest.closing.set()
+    rest.close()
+    thread.join(3)
+    assert not thread.is_alive()
+    assert out["at"] - closed < 1.0
+    if kind != "lines":  # an SSE stream ends quietly on close, as before
+        assert isinstance(out.get("error"), ClientClosedError), out
+    assert _deadline_threads() - before == set()  # close() ends the client's thread

@@ -1,0 +1,167 @@
+"""What went wrong with an HTTP call, as one of our errors: error answers and transport failures.
+
+Every exception a REST call can meet on the way — ``requests``' and urllib3's exceptions, a reset
+in the middle of a body (``ChunkedEncodingError``), ``OSError``, ``http.client`` errors, TLS
+failures — leaves the REST client as a :class:`~sogni_sync.errors.SogniError` subclass, with
+the original kept as ``__cause__`` (its text redacted when the URL carries a signed query).
+"""
+
+from __future__ import annotations
+
+import builtins
+import email.utils
+import http.client
+import ssl
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import requests
+import urllib3.exceptions
+
+from sogni_sync.errors import (
+    ApiError,
+    AuthenticationError,
+    ConnectionLostError,
+    InsufficientFundsError,
+    NotFoundError,
+    RateLimitError,
+    ServerError,
+    SogniError,
+    TimeoutError,
+    TLSError,
+    ValidationError,
+)
+
+__all__ = ["TransportFailure", "error_for_status", "failure_for", "parse_retry_after"]
+
+#: what a transport failure can be raised as (anything else is a bug and propagates)
+TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
+    requests.RequestException, urllib3.exceptions.HTTPError, http.client.HTTPException, OSError,
+)
+
+
+#: raised before any byte leaves: the URL or a header is unusable (never worth a retry)
+_REFUSED_LOCALLY = (
+    requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
+    requests.exceptions.MissingSchema, requests.exceptions.InvalidHeader,
+    urllib3.exceptions.LocationParseError,
+)
+
+
+class TransportFailure(Exception):
+    """Stands in as ``__cause__`` for a failure whose text quoted a signed URL."""
+
+
+def parse_retry_after(value: Any, cap: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value: delta-seconds or an HTTP date."""
+    if value is None or value == "":
+        return None
+    seconds: float | None
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        try:
+            when = email.utils.parsedate_to_datetime(str(value))
+        except (TypeError, ValueError, IndexError):
+            return None
+        seconds = when.timestamp() - time.time()
+    if seconds != seconds:  # NaN
+        return None
+    seconds = max(0.0, seconds)
+    return min(seconds, cap) if cap is not None else seconds
+
+
+def error_for_status(status: int, body: Any, headers: Mapping[str, str], text: str) -> ApiError:
+    """The error for a non-2xx answer (message and ``errorCode`` from the body when present)."""
+    message = ""
+    error_code: int | None = None
+    retry_hint: Any = headers.get("Retry-After")
+    if (isinstance(body, dict) and "message" not in body and body.get("status") != "error"
+            and isinstance(body.get("data"), dict)):
+        body = body["data"]  # some hosts (creative workflows) nest the error in data
+    if isinstance(body, dict):
+        if isinstance(body.get("message"), str):
+            message = body["message"]
+        code: Any = body.get("errorCode")
+        numeric = isinstance(code, (int, float)) and not isinstance(code, bool)
+        if numeric or (isinstance(code, str) and code.isdigit()):
+            error_code = int(code)
+        if retry_hint is None:
+            retry_hint = body.get("retryAfter")
+    if not message:
+        message = text.strip()[:200] if body is None and text.strip() else f"HTTP {status}"
+    kw: dict[str, Any] = {"status": status, "error_code": error_code, "payload": body}
+    if status == 401:
+        return AuthenticationError(message, **kw)
+    if status == 404:
+        return NotFoundError(message, **kw)
+    if status == 429:
+        return RateLimitError(message, retry_after=parse_retry_after(retry_hint), **kw)
+    if status >= 500:
+        return ServerError(message, retry_after=parse_retry_after(retry_hint), **kw)
+    if error_code == 123:
+        return InsufficientFundsError(message, **kw)
+    return ApiError(message, **kw)
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc``, its causes/contexts and the reasons urllib3 and requests wrap inside args."""
+    seen: list[BaseException] = []
+    todo = [exc]
+    while todo and len(seen) < 16:
+        item = todo.pop()
+        if any(item is s for s in seen):
+            continue
+        seen.append(item)
+        todo.extend(e for e in (item.__cause__, item.__context__, getattr(item, "reason", None))
+                    if isinstance(e, BaseException))
+        todo.extend(a for a in item.args if isinstance(a, BaseException))
+    return seen
+
+
+def never_sent(exc: BaseException) -> bool:
+    """True when the failure happened before a connection existed, so no byte left."""
+    return any(isinstance(e, (urllib3.exceptions.NewConnectionError,
+                              urllib3.exceptions.ConnectTimeoutError, requests.ConnectTimeout))
+               for e in _chain(exc))
+
+
+def tls_failure(exc: BaseException) -> TLSError | None:
+    """A :class:`TLSError` when ``exc`` is a failed TLS handshake (terminal), else None."""
+    chain = _chain(exc)
+    if any(isinstance(e, ssl.SSLCertVerificationError) for e in chain):
+        detail = next(str(e.verify_message) for e in chain
+                      if isinstance(e, ssl.SSLCertVerificationError))
+        return TLSError(f"the server's TLS certificate failed verification ({detail}); check "
+                        "the endpoint, or the CA bundle (REQUESTS_CA_BUNDLE for REST, "
+                        "WEBSOCKET_CLIENT_CA_BUNDLE for the socket)")
+    if any(isinstance(e, requests.exceptions.SSLError) for e in chain):
+        inner = next((e for e in chain if isinstance(e, ssl.SSLError)), exc)
+        return TLSError(f"TLS could not be negotiated with the server ({type(inner).__name__})")
+    return None
+
+
+def failure_for(exc: BaseException, what: str, *, timed_out: bool, redact: bool,
+                tls: bool = True) -> SogniError:
+    """Our error for a transport failure of ``what`` (``"GET https://h/path"``).
+
+    ``timed_out``: the call's own deadline cut it; ``tls``: a TLS error here is a failed
+    handshake (False while reading a body: TLS errors there are broken transfers). The
+    original is kept as ``__cause__`` (a :class:`TransportFailure` with its type only when
+    ``redact``: signed URLs in the text).
+    """
+    error: SogniError
+    if isinstance(exc, _REFUSED_LOCALLY):
+        error = ValidationError(f"{what} cannot be sent: {type(exc).__name__}")
+    elif timed_out:
+        error = TimeoutError(f"{what} did not finish in time")
+    elif tls and (failed := tls_failure(exc)) is not None:
+        error = failed
+    elif isinstance(exc, (requests.Timeout, builtins.TimeoutError,
+                          urllib3.exceptions.TimeoutError)):
+        error = TimeoutError(f"{what} timed out ({type(exc).__name__})")
+    else:
+        error = ConnectionLostError(f"{what} failed: {type(exc).__name__}")
+    error.__cause__ = TransportFailure(type(exc).__name__) if redact else exc
+    return error
