@@ -141,7 +141,8 @@ class FollowUpIo:
         """Whether the server has any record of the project, running or finished
         (``GET /v2/projects/{id}``; 404: it never received the request)."""
         try:
-            self.transport.rest.request("GET", f"/v2/projects/{quote(project_id, safe='')}")
+            self.transport.rest.request(
+                "GET", f"/v2/projects/{quote_segment(project_id, 'project_id')}")
         except NotFoundError:
             return False
         return True
