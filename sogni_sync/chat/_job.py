@@ -6,7 +6,8 @@ moment ``llmJobResult`` arrives instead of polling like the reference.
 
 A stream's text-only token frames take the short way (:meth:`ChatJob.fold_wire`): the socket
 thread folds their text and queues the payload itself; the reader turns it into a
-:class:`ChatChunk` (:func:`as_chunk`), so the event thread builds no object per token.
+:class:`ChatChunk` (:func:`as_chunk`), so the event thread builds no chunk per token (unless a
+``token`` listener needs it there).
 """
 
 from __future__ import annotations
