@@ -9,6 +9,10 @@ enabled in each thread of this process, and prints the top K functions by own ti
 ``--split`` streams without a profiler instead and prints where the client's CPU goes per 1,000
 tokens: the whole process, the socket thread, the consuming thread, and the socket reads'
 frames (the per-read cost — poll, recv, a reader wake-up — weighs in when reads are small).
+
+``--offline`` needs no emulator or socket: it hands N prebuilt token frames to
+``Transport.on_frames`` in reads of 1,700 (one 256 KiB recv) and then drains a ``ChatStream``, and
+prints the best-of-7 CPU per frame of each side — the per-frame cost alone, steady under load.
 """
 
 from __future__ import annotations
@@ -106,6 +110,42 @@ def split(chars: int) -> int:
     return 0
 
 
+def offline(n: int) -> int:
+    """Per-frame CPU of the socket side (decode, route, fold) and of the reader, no I/O."""
+    from sogni_sync._config import resolve_options
+    from sogni_sync._transport import Transport
+    from sogni_sync._transport.envelope import encode_frame
+    from sogni_sync.chat.api import ChatApi
+    from sogni_sync.chat._job import ChatJob
+    from sogni_sync.chat.stream import ChatStream
+
+    job_id = "0B1C2D3E-4F50-4617-8283-94A5B6C7D8E9"
+    frames = [encode_frame("jobTokens", {"jobID": job_id, "content": "abcd"}).encode()] * n
+    frames.append(encode_frame("llmJobResult", {"jobID": job_id}).encode())
+    transport = Transport(resolve_options(app_id="bench-offline", disable_socket=True))
+    chat = ChatApi(transport)
+    runs = []
+    try:
+        for _ in range(7):
+            job = ChatJob(job_id, LLM_MODEL, transport.lock, keep_chunks=True)
+            chat._jobs[job_id] = job
+            stream = ChatStream(job, timeout=60, on_close=lambda _job: None)
+            t0 = time.thread_time()
+            for i in range(0, len(frames), 1700):
+                transport.on_frames(0, frames[i:i + 1700])
+            t1 = time.thread_time()
+            chars = sum(len(chunk.content) for chunk in stream)
+            t2 = time.thread_time()
+            if chars != 4 * n:
+                raise RuntimeError(f"{chars} characters streamed, not {4 * n}")
+            runs.append(((t1 - t0) / n * 1e6, (t2 - t1) / n * 1e6))
+    finally:
+        transport.close()
+    print(f"{n} token frames, best of 7: socket side {min(r[0] for r in runs):.2f} us/frame, "
+          f"reader {min(r[1] for r in runs):.2f} us/chunk")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chars", type=int, default=200000)
@@ -113,7 +153,11 @@ def main() -> int:
     parser.add_argument("--out", default="out/profile")
     parser.add_argument("--split", action="store_true",
                         help="no profiler: CPU per 1,000 tokens by thread, frames per read")
+    parser.add_argument("--offline", action="store_true",
+                        help="no emulator: per-frame CPU of on_frames and of the reader")
     args = parser.parse_args()
+    if args.offline:
+        return offline(args.chars // 4)
     if args.split:
         return split(args.chars)
     out = Path(args.out)
