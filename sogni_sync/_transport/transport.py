@@ -121,6 +121,7 @@ class Transport:
         self._handlers: dict[str, list[Handler]] = {}
         self._last: dict[str, Any] = {}
         self._conn_handlers: list[ConnectionHandler] = []
+        self._deferred: dict[Callable[[], None], None] = {}
         self._network = options.network
         self._subscriptions: dict[str, bool] = dict(options.socket_event_subscriptions)
         self._gen = 0
@@ -517,6 +518,7 @@ class Transport:
 
     def on_frame(self, gen: int, raw: str | bytes) -> None:
         self.on_frames(gen, [raw])
+        self.on_burst_end(gen)
 
     def on_frames(self, gen: int, frames: list[bytes] | list[str | bytes]) -> None:
         """Handle one read's frames in order. Runs of frames share one hold of the lock (at
@@ -552,6 +554,23 @@ class Transport:
                         except Exception:
                             log.exception("handler for %s failed", msg_type)
 
+    def defer_wake(self, wake: Callable[[], None]) -> None:
+        """Socket thread, lock held: run ``wake`` (under the lock) once the current burst of
+        reads ends, instead of now — for waiters that gain nothing from waking per read (a
+        stream's reader). At most a couple of milliseconds later; each callable runs once."""
+        self._deferred[wake] = None
+
+    def on_burst_end(self, gen: int) -> None:
+        if not self._deferred:  # only the socket thread adds entries
+            return
+        with self.lock:
+            wakes, self._deferred = self._deferred, {}
+            for wake in wakes:
+                try:
+                    wake()
+                except Exception:
+                    log.exception("deferred wake-up failed")
+
     def _route(self, msg_type: str, payload: Any) -> list[Handler]:
         """Bookkeeping for one frame (lock held); returns its handlers."""
         if isinstance(payload, dict):
@@ -586,6 +605,7 @@ class Transport:
         self._emit_connection("authenticated", payload)
 
     def on_closed(self, gen: int, info: CloseInfo) -> bool:
+        self.on_burst_end(gen)  # what the last reads delivered is not held back
         error = self._classify(info)
         with self.lock:
             was_open = self._open and self._gen == gen

@@ -13,7 +13,7 @@ thread folds their text and queues the payload itself; the reader turns it into 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sogni_sync._sync import Deadline
@@ -76,9 +76,12 @@ class ChatJob:
     """Accumulated text, tool calls, usage and outcome of one ``llmJobRequest``."""
 
     def __init__(
-        self, job_id: str, model: str, lock: threading.RLock, *, keep_chunks: bool
+        self, job_id: str, model: str, lock: threading.RLock, *, keep_chunks: bool,
+        defer: Callable[[Callable[[], None]], None] | None = None,
     ) -> None:
         self.job_id = job_id
+        #: hands the reader's wake-up to the end of the socket's burst of reads (None: now)
+        self._defer = defer
         self.model = model
         self.cond = threading.Condition(lock)
         self.keep_chunks = keep_chunks
@@ -158,7 +161,10 @@ class ChatJob:
             self.chunks.append(payload)
             if self._reader_waits:
                 self._reader_waits = False
-                self.cond.notify_all()
+                if self._defer is None:
+                    self.cond.notify_all()
+                else:
+                    self._defer(self.cond.notify_all)
 
     def wait_chunks(self, deadline: Deadline) -> bool:
         """Lock held: block until chunks are queued, the job ended or failed, or the deadline

@@ -290,7 +290,8 @@ class ChatApi:
     ) -> ChatJob:
         job_id = rq.new_job_id()
         body = self._body(job_id, request)
-        job = ChatJob(job_id, request["model"], self._lock, keep_chunks=keep_chunks)
+        job = ChatJob(job_id, request["model"], self._lock, keep_chunks=keep_chunks,
+                      defer=self._transport.defer_wake)
         with self._lock:
             if self._transport.closing.is_set():
                 raise ClientClosedError("the client is closed")

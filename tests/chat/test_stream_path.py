@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from sogni_sync._sync import Deadline
 from sogni_sync.chat import ChatApi
 from sogni_sync.chat._job import ChatJob, as_chunk, chunk_from_wire
 from sogni_sync.errors import ChatError
@@ -130,3 +131,52 @@ def test_leaving_early_drops_what_is_queued() -> None:
     with stream:
         assert next(stream).content == "a"
     assert list(stream) == [] and job.chunks == [] and job.done
+
+
+def test_a_reader_is_woken_at_the_end_of_the_socket_burst() -> None:
+    """With a transport that defers, tokens queued during a burst of reads wake the reader
+    once, when the socket has nothing more waiting — not once per read."""
+    lock = threading.RLock()
+    deferred: list[Any] = []
+    job = ChatJob("J", LLM, lock, keep_chunks=True, defer=deferred.append)
+    woke = threading.Event()
+
+    def read() -> None:
+        with lock:
+            job.wait_chunks(Deadline(5))
+        woke.set()
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    while not job._reader_waits:
+        threading.Event().wait(0.001)
+    for _ in range(3):  # three reads of one burst
+        with lock:
+            job.fold_wire({"jobID": "J", "content": "x"})
+    assert not woke.wait(0.2) and len(deferred) == 1  # one wake-up, held back
+    with lock:
+        deferred.pop()()  # the transport's on_burst_end
+    reader.join(5)
+    assert woke.is_set() and len(job.chunks) == 3
+
+
+def test_the_transport_runs_deferred_wakes_at_burst_end_and_on_close() -> None:
+    from sogni_sync._config import resolve_options
+    from sogni_sync._transport.socket import CloseInfo
+    from sogni_sync._transport.transport import Transport
+
+    transport = Transport(resolve_options(disable_socket=True))
+    try:
+        ran: list[str] = []
+        with transport.lock:
+            transport.defer_wake(lambda: ran.append("a"))
+            transport.defer_wake(lambda: ran.append("b"))
+        transport.on_burst_end(0)
+        transport.on_burst_end(0)  # each runs once
+        assert ran == ["a", "b"]
+        with transport.lock:
+            transport.defer_wake(lambda: ran.append("c"))
+        transport.on_closed(0, CloseInfo())
+        assert ran == ["a", "b", "c"]
+    finally:
+        transport.close()
