@@ -524,11 +524,13 @@ class Transport:
         ``authenticated`` is handled on its own, as before (it reconciles and notifies
         connection handlers outside the lock)."""
         decoded: list[tuple[str, Any]] = []
+        keep = decoded.append
         for raw in frames:
             try:
-                decoded.append(decode_frame(raw))
+                keep(decode_frame(raw))
             except FrameError as exc:
                 log.warning("dropped a socket frame: %s", exc)
+        route = self._route
         i, n = 0, len(decoded)
         while i < n:
             if decoded[i][0] == "authenticated":
@@ -539,10 +541,12 @@ class Transport:
             with self.lock:
                 if gen != self._gen:
                     return
-                while i < end and decoded[i][0] != "authenticated":
+                while i < end:
                     msg_type, payload = decoded[i]
+                    if msg_type == "authenticated":
+                        break
                     i += 1
-                    for handler in self._route(msg_type, payload):
+                    for handler in route(msg_type, payload):
                         try:
                             handler(payload)
                         except Exception:
@@ -550,9 +554,11 @@ class Transport:
 
     def _route(self, msg_type: str, payload: Any) -> list[Handler]:
         """Bookkeeping for one frame (lock held); returns its handlers."""
-        job_id = payload.get("jobID") if isinstance(payload, dict) else None
-        if isinstance(job_id, str) and job_id:
-            self._outbox.ack(job_id)
+        if isinstance(payload, dict):
+            job_id = payload.get("jobID")
+            # an empty outbox (a stream's tokens, once its request was named) has nothing to ack
+            if job_id and isinstance(job_id, str) and self._outbox:
+                self._outbox.ack(job_id)
         if msg_type in STICKY_EVENTS:
             self._last[msg_type] = payload
         return list(self._handlers.get(msg_type, ()))

@@ -386,11 +386,15 @@ class ChatApi:
                 self._emit("job_state", {k: payload.get(k) for k in keys})
 
     def _on_tokens(self, payload: Any) -> None:
-        if not isinstance(payload, Mapping):
+        # the hottest handler (one call per token): a dict is checked before the ABC
+        if not isinstance(payload, dict) and not isinstance(payload, Mapping):
             return
         with self._lock:
             job = self._jobs.get(str(payload.get("jobID") or ""))
             if job is None:
+                return
+            if not self._listeners["token"]:
+                job.fold_wire(payload)  # the reader builds the chunk, if there is one
                 return
             chunk = chunk_from_wire(payload)
             if job.fold(chunk):
