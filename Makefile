@@ -35,11 +35,12 @@ docs: install
 bench: install
 	$(PY) tests/bench/run_bench.py $(if $(BENCH_ONLY),--only $(BENCH_ONLY))
 
+# `make conformance CONFORMANCE_ARGS="--client py --only login"` runs a part only
 conformance: install
-	$(VENV)/bin/sogni-sync conformance
+	$(PY) -m tests.conformance.run $(CONFORMANCE_ARGS)
 
 emulator: install
-	$(VENV)/bin/sogni-sync emulator
+	$(PY) -m sogni_sync.testing
 
 clean:
 	rm -rf $(VENV) .venv-* build dist *.egg-info out docs/_build

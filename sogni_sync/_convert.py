@@ -125,7 +125,7 @@ def to_decimal(value: Any) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-def _wire_name(field: attrs.Attribute) -> str:
+def _wire_name(field: attrs.Attribute[Any]) -> str:
     alias = field.metadata.get("wire")
     if alias:
         return str(alias)

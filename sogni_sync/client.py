@@ -7,7 +7,6 @@ so ``import sogni_sync`` stays cheap and a client works for account calls alone.
 from __future__ import annotations
 
 import functools
-import importlib
 import logging
 import os
 import threading
@@ -125,7 +124,7 @@ class SogniClient:
         self.account = AccountApi(self.transport, self._auth)
         self.stats = StatsApi(self.transport)
         self._lazy_lock = threading.RLock()
-        self._lazy: dict[str, Any] = {}
+        self._lazy: dict[type, object] = {}  # concern class -> the one instance
         self._close_lock = threading.Lock()
         self._closed = False
         self._auth.add_listener(self._on_auth_changed)
@@ -154,63 +153,49 @@ class SogniClient:
 
     # -- concerns (lazy) ----------------------------------------------------------------------
 
-    def _concern(self, name: str, build: Callable[[], T]) -> T:
+    def _concern(self, kind: type[T], build: Callable[[], T]) -> T:
         with self._lazy_lock:
-            if name not in self._lazy:
-                self._lazy[name] = build()
-            return self._lazy[name]
+            found = self._lazy.get(kind)
+            if not isinstance(found, kind):
+                found = self._lazy[kind] = build()
+            return found
 
     @property
     def catalog(self) -> Catalog:
         """``sogni_sync.catalog.Catalog`` — models, options, size presets, availability and
         prices. Built once; projects and chat use this same catalogue."""
+        from sogni_sync.catalog import Catalog
 
-        def build() -> Catalog:
-            module = importlib.import_module("sogni_sync.catalog")
-            return module.Catalog(self.transport)
-
-        return self._concern("catalog", build)
+        return self._concern(Catalog, lambda: Catalog(self.transport))
 
     @property
     def projects(self) -> ProjectsApi:
         """``sogni_sync.projects.ProjectsApi`` — images, video and audio projects."""
+        from sogni_sync.projects import ProjectsApi
 
-        def build() -> ProjectsApi:
-            module = importlib.import_module("sogni_sync.projects")
-            return module.ProjectsApi(self.transport, self.catalog)
-
-        return self._concern("projects", build)
+        return self._concern(ProjectsApi, lambda: ProjectsApi(self.transport, self.catalog))
 
     @property
     def chat(self) -> ChatApi:
         """``sogni_sync.chat.ChatApi`` — LLM chat over the socket and hosted chat."""
+        from sogni_sync.chat import ChatApi
 
-        def build() -> ChatApi:
-            module = importlib.import_module("sogni_sync.chat")
-            return module.ChatApi(self.transport, self.projects, self.catalog)
-
-        return self._concern("chat", build)
+        return self._concern(ChatApi, lambda: ChatApi(self.transport, self.projects, self.catalog))
 
     @property
     def creative_workflows(self) -> WorkflowsApi:
         """``sogni_sync.workflows.WorkflowsApi`` — hosted creative-agent workflows."""
+        from sogni_sync.workflows import WorkflowsApi
 
-        def build() -> WorkflowsApi:
-            module = importlib.import_module("sogni_sync.workflows")
-            return module.WorkflowsApi(self.transport)
-
-        return self._concern("creative_workflows", build)
+        return self._concern(WorkflowsApi, lambda: WorkflowsApi(self.transport))
 
     @property
     def batch(self) -> BatchApi:
         """``sogni_sync.batch.BatchApi`` — many projects or chats with a cap, files, a
         manifest and crash-safe resume; also on a Dask cluster."""
+        from sogni_sync.batch import BatchApi
 
-        def build() -> BatchApi:
-            module = importlib.import_module("sogni_sync.batch")
-            return module.BatchApi(self, self._worker_factory)
-
-        return self._concern("batch", build)
+        return self._concern(BatchApi, lambda: BatchApi(self, self._worker_factory))
 
     def _worker_factory(self) -> Callable[..., SogniClient]:
         """A picklable recipe for an equivalent client elsewhere (``factory(app_id=...)``):

@@ -41,9 +41,7 @@ LAYERS: dict[str, int] = {
 #: the emulator is a separate world: it shares names (the wire constants), never logic.
 TESTING_MAY_IMPORT = {"testing", "_wire", "errors", "_version"}
 #: the pytest plugin's client fixture builds a client (lazily, inside the fixture).
-TESTING_EXCEPTIONS = {("sogni_sync.testing.pytest_plugin", "sogni_sync.client"),
-                      # ``python -m sogni_sync.testing`` is the CLI's ``emulator`` command
-                      ("sogni_sync.testing.__main__", "sogni_sync.cli")}
+TESTING_EXCEPTIONS = {("sogni_sync.testing.pytest_plugin", "sogni_sync.client")}
 #: private writes into third-party objects, each with its reason
 FOREIGN_WRITES_ALLOWED = {
     # a raw http.client body handed back as a requests.Response (no public setter exists)

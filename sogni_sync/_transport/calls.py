@@ -33,7 +33,6 @@ from urllib3 import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 from urllib3.util.connection import allowed_gai_family
-from urllib3.util.timeout import _DEFAULT_TIMEOUT
 
 __all__ = ["Call", "CallGuard", "GuardedAdapter", "attach", "cancelled", "open_socket"]
 
@@ -231,9 +230,8 @@ def open_socket(address: tuple[str, int], timeout: float | None = None,
 
 def _new_socket(conn: HTTPConnection) -> socket.socket:
     """urllib3's ``_new_conn`` (same errors) on :func:`open_socket`."""
-    timeout = None if conn.timeout is _DEFAULT_TIMEOUT else conn.timeout
-    try:
-        sock = open_socket((conn._dns_host.strip("[]"), conn.port), timeout,
+    try:  # urllib3 resolved the connection's default timeout when it built ``conn``
+        sock = open_socket((conn._dns_host.strip("[]"), conn.port), conn.timeout,
                            conn.source_address, family=allowed_gai_family(),
                            options=conn.socket_options or ())
     except socket.gaierror as exc:

@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 __all__ = ["MAX_DEPTH", "FrameError", "compact_json", "decode_frame", "drop_none", "encode_frame",
@@ -17,7 +17,12 @@ __all__ = ["MAX_DEPTH", "FrameError", "compact_json", "decode_frame", "drop_none
 # Anything else (spaces, key order, escapes, other keys) takes the general json.loads path, so
 # both paths accept and reject exactly the same frames.
 _ENVELOPE = re.compile(rb'\{"type":"([ !#-\[\]-~]+)","data":"([A-Za-z0-9+/]+={0,2})"\}')
-_json_decode = json.JSONDecoder().decode  # json.loads(str) without its keyword handling
+_DECODER = json.JSONDecoder()
+_json_decode = _DECODER.decode  # json.loads(str) without its keyword handling
+# The decoder's own scanner: ``decode`` is it plus two whitespace regex matches; a frame's JSON as
+# encoders write it has no surrounding whitespace, so one call reads it (anything else, including
+# every malformed document, goes on to ``decode``, which accepts and rejects as before).
+_scan_once: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
 
 
 #: Deepest JSON nesting accepted from a server. The C decoder recurses per level and is bounded
@@ -47,13 +52,25 @@ def too_deep(text: str) -> bool:
     return False
 
 
-def _loads(text: str, what: str) -> Any:
-    if too_deep(text):
-        raise FrameError(f"{what} is nested too deeply")
+def _loads(text: str, msg_type: str | None) -> Any:
+    """``text`` decoded; ``msg_type`` names the frame whose data it is (``None``: the frame)."""
+    # No more brackets than characters: short documents (token frames) skip the count.
+    if len(text) > MAX_DEPTH and too_deep(text):
+        raise FrameError(f"{_what(msg_type)} is nested too deeply")
     try:
+        try:
+            value, end = _scan_once(text, 0)
+            if end == len(text):
+                return value
+        except StopIteration:
+            pass
         return _json_decode(text)
     except RecursionError:
-        raise FrameError(f"{what} is nested too deeply") from None
+        raise FrameError(f"{_what(msg_type)} is nested too deeply") from None
+
+
+def _what(msg_type: str | None) -> str:
+    return "frame" if msg_type is None else f"{msg_type!r} frame data"
 
 
 class FrameError(ValueError):
@@ -92,13 +109,14 @@ def decode_frame(raw: str | bytes | bytearray) -> tuple[str, Any]:
     matching must not depend on the server's spelling.
     """
     fast = _ENVELOPE.fullmatch(raw) if isinstance(raw, (bytes, bytearray)) else None
+    data: Any
     if fast is not None:
-        msg_type = fast[1].decode("ascii")
-        data: Any = fast[2]
+        name, data = fast.group(1, 2)
+        msg_type = name.decode("ascii")
     else:
         msg_type, data = _envelope(raw)
     try:
-        payload = _loads(binascii.a2b_base64(data).decode("utf-8"), f"{msg_type!r} frame data")
+        payload = _loads(binascii.a2b_base64(data).decode("utf-8"), msg_type)
     except FrameError:
         raise
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
@@ -106,7 +124,7 @@ def decode_frame(raw: str | bytes | bytearray) -> tuple[str, Any]:
     if isinstance(payload, dict):
         for key in ("jobID", "imgID"):
             value = payload.get(key)
-            if isinstance(value, str) and value:
+            if value and isinstance(value, str):
                 payload[key] = value.upper()
     return msg_type, payload
 
@@ -115,7 +133,7 @@ def _envelope(raw: str | bytes | bytearray) -> tuple[str, str]:
     """The general path: any JSON spelling of ``{"type": str, "data": non-empty str}``."""
     try:
         text = raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw
-        outer = _loads(text, "frame")
+        outer = _loads(text, None)
     except FrameError:
         raise
     except (UnicodeDecodeError, ValueError) as exc:

@@ -554,7 +554,7 @@ class RestClient:
         cap = self.options.retry_max_wait
         if isinstance(hint, (int, float)):
             return min(float(hint), cap)
-        backoff = 0.5 * 2 ** (state.attempt_number - 1)
+        backoff = 0.5 * 2.0 ** (state.attempt_number - 1)
         return min(backoff * (0.8 + 0.4 * random.random()), cap)
 
     def _sleep(self, seconds: float) -> None:

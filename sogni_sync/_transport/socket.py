@@ -64,6 +64,10 @@ _POLLIN = getattr(select, "POLLIN", 1) | getattr(select, "POLLPRI", 2)
 _POLLOUT = getattr(select, "POLLOUT", 4)
 
 
+#: longest a burst of reads may defer the wake-ups that can wait (seconds)
+_BURST = 0.002
+
+
 class NotWrittenError(Exception):
     """The frame provably did not leave the process (no open socket of that generation)."""
 
@@ -107,6 +111,10 @@ class SocketListener(Protocol):
 
     def on_frames(self, gen: int, frames: list[bytes]) -> None:
         """Every complete message one read produced, in order (never empty)."""
+        ...
+
+    def on_burst_end(self, gen: int) -> None:
+        """No more bytes are waiting after the last read (or the burst ran long enough)."""
         ...
 
     def on_closed(self, gen: int, info: CloseInfo) -> bool:
@@ -396,6 +404,8 @@ class SocketRunner:
         listener, gen = self._listener, conn.gen
         reader = FrameReader()
         poller = _Poller(raw, conn.wake_r)
+        burst_started: float | None = None
+        pending = _Peek(raw)
         tls = raw if isinstance(raw, ssl.SSLSocket) else None  # may hold decrypted bytes
         interval, pong_timeout = self._ping_interval, self._pong_timeout
         now = time.monotonic()
@@ -446,6 +456,17 @@ class SocketRunner:
                             listener.on_frames(gen, frames)
                         except Exception:
                             log.exception("frame handler failed")
+                        # Wake-ups that can wait (a stream's reader) are given at the end of a
+                        # burst: while more bytes already wait, read them first (bounded).
+                        now = time.monotonic()
+                        if burst_started is None:
+                            burst_started = now
+                        if now - burst_started >= _BURST or not pending():
+                            burst_started = None
+                            try:
+                                listener.on_burst_end(gen)
+                            except Exception:
+                                log.exception("burst handler failed")
                     if reader.close is not None:
                         info.code, info.reason = parse_close(reader.close)
                         if not close_sent:  # answer it; a failed reply keeps the code
@@ -516,6 +537,27 @@ def _writable(raw: socket.socket) -> bool:
         return bool(select.select([], [raw], [], 0)[1])
     except (OSError, ValueError):
         return True  # a closed socket: let the write report it
+
+
+class _Peek:
+    """Are bytes already waiting to be read? (never waits)"""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._tls = sock if isinstance(sock, ssl.SSLSocket) else None  # may hold decrypted bytes
+        self._poll = select.poll() if hasattr(select, "poll") else None
+        if self._poll is not None:
+            self._poll.register(sock.fileno(), _POLLIN)
+
+    def __call__(self) -> bool:
+        if self._tls is not None and self._tls.pending():
+            return True
+        try:
+            if self._poll is not None:
+                return bool(self._poll.poll(0))
+            return bool(select.select([self._sock], [], [], 0)[0])  # pragma: no cover
+        except (OSError, ValueError):
+            return False
 
 
 class _Poller:

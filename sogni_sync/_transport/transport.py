@@ -121,6 +121,7 @@ class Transport:
         self._handlers: dict[str, list[Handler]] = {}
         self._last: dict[str, Any] = {}
         self._conn_handlers: list[ConnectionHandler] = []
+        self._deferred: dict[Callable[[], None], None] = {}
         self._network = options.network
         self._subscriptions: dict[str, bool] = dict(options.socket_event_subscriptions)
         self._gen = 0
@@ -517,6 +518,7 @@ class Transport:
 
     def on_frame(self, gen: int, raw: str | bytes) -> None:
         self.on_frames(gen, [raw])
+        self.on_burst_end(gen)
 
     def on_frames(self, gen: int, frames: list[bytes] | list[str | bytes]) -> None:
         """Handle one read's frames in order. Runs of frames share one hold of the lock (at
@@ -524,11 +526,13 @@ class Transport:
         ``authenticated`` is handled on its own, as before (it reconciles and notifies
         connection handlers outside the lock)."""
         decoded: list[tuple[str, Any]] = []
+        keep = decoded.append
         for raw in frames:
             try:
-                decoded.append(decode_frame(raw))
+                keep(decode_frame(raw))
             except FrameError as exc:
                 log.warning("dropped a socket frame: %s", exc)
+        route = self._route
         i, n = 0, len(decoded)
         while i < n:
             if decoded[i][0] == "authenticated":
@@ -539,20 +543,41 @@ class Transport:
             with self.lock:
                 if gen != self._gen:
                     return
-                while i < end and decoded[i][0] != "authenticated":
+                while i < end:
                     msg_type, payload = decoded[i]
+                    if msg_type == "authenticated":
+                        break
                     i += 1
-                    for handler in self._route(msg_type, payload):
+                    for handler in route(msg_type, payload):
                         try:
                             handler(payload)
                         except Exception:
                             log.exception("handler for %s failed", msg_type)
 
+    def defer_wake(self, wake: Callable[[], None]) -> None:
+        """Socket thread, lock held: run ``wake`` (under the lock) once the current burst of
+        reads ends, instead of now — for waiters that gain nothing from waking per read (a
+        stream's reader). At most a couple of milliseconds later; each callable runs once."""
+        self._deferred[wake] = None
+
+    def on_burst_end(self, gen: int) -> None:
+        if not self._deferred:  # only the socket thread adds entries
+            return
+        with self.lock:
+            wakes, self._deferred = self._deferred, {}
+            for wake in wakes:
+                try:
+                    wake()
+                except Exception:
+                    log.exception("deferred wake-up failed")
+
     def _route(self, msg_type: str, payload: Any) -> list[Handler]:
         """Bookkeeping for one frame (lock held); returns its handlers."""
-        job_id = payload.get("jobID") if isinstance(payload, dict) else None
-        if isinstance(job_id, str) and job_id:
-            self._outbox.ack(job_id)
+        if isinstance(payload, dict):
+            job_id = payload.get("jobID")
+            # an empty outbox (a stream's tokens, once its request was named) has nothing to ack
+            if job_id and isinstance(job_id, str) and self._outbox:
+                self._outbox.ack(job_id)
         if msg_type in STICKY_EVENTS:
             self._last[msg_type] = payload
         return list(self._handlers.get(msg_type, ()))
@@ -580,6 +605,7 @@ class Transport:
         self._emit_connection("authenticated", payload)
 
     def on_closed(self, gen: int, info: CloseInfo) -> bool:
+        self.on_burst_end(gen)  # what the last reads delivered is not held back
         error = self._classify(info)
         with self.lock:
             was_open = self._open and self._gen == gen

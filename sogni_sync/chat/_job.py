@@ -3,14 +3,20 @@
 Every method that mutates state is called with ``transport.lock`` held (by the socket thread's
 handlers or by a caller thread) and ends by notifying the job's Condition, so waiters wake the
 moment ``llmJobResult`` arrives instead of polling like the reference.
+
+A stream's text-only token frames take the short way (:meth:`ChatJob.fold_wire`): the socket
+thread folds their text and queues the payload itself; the reader turns it into a
+:class:`ChatChunk` (:func:`as_chunk`), so the event thread builds no chunk per token (unless a
+``token`` listener needs it there).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from sogni_sync._sync import Deadline
 from sogni_sync.chat.types import (
     ChatChunk,
     ChatCompletion,
@@ -21,7 +27,10 @@ from sogni_sync.chat.types import (
     Usage,
 )
 
-__all__ = ["ChatJob", "chunk_from_wire"]
+__all__ = ["ChatJob", "Pending", "as_chunk", "chunk_from_wire"]
+
+#: What a stream's reader receives: a chunk, or the payload of a text-only frame (see as_chunk).
+Pending = ChatChunk | Mapping[str, Any]
 
 
 def _deltas(raw: Any) -> tuple[ToolCallDelta, ...]:
@@ -58,17 +67,29 @@ def chunk_from_wire(payload: Mapping[str, Any]) -> ChatChunk:
     )
 
 
+def as_chunk(item: Pending) -> ChatChunk:
+    """The chunk a queued item stands for (built on the reader's thread)."""
+    return item if isinstance(item, ChatChunk) else chunk_from_wire(item)
+
+
 class ChatJob:
     """Accumulated text, tool calls, usage and outcome of one ``llmJobRequest``."""
 
     def __init__(
-        self, job_id: str, model: str, lock: threading.RLock, *, keep_chunks: bool
+        self, job_id: str, model: str, lock: threading.RLock, *, keep_chunks: bool,
+        defer: Callable[[Callable[[], None]], None] | None = None,
     ) -> None:
         self.job_id = job_id
+        #: hands the reader's wake-up to the end of the socket's burst of reads (None: now)
+        self._defer = defer
         self.model = model
         self.cond = threading.Condition(lock)
         self.keep_chunks = keep_chunks
-        self.chunks: list[ChatChunk] = []
+        #: received, not yet taken by the stream's reader (who swaps the list out)
+        self.chunks: list[Pending] = []
+        #: a reader is blocked until more chunks arrive (set by wait_chunks, cleared by the
+        #: first chunk after it: one wake-up per run of frames, not one per frame)
+        self._reader_waits = False
         self._parts: list[str] = []
         self.role: str | None = None
         self.finish_reason: str | None = None
@@ -116,6 +137,44 @@ class ChatJob:
             # it per token run would only make it contend for the lock the socket thread holds.
             self.chunks.append(chunk)
             self.cond.notify_all()
+        return True
+
+    def fold_wire(self, payload: Mapping[str, Any]) -> None:
+        """:meth:`fold` of ``chunk_from_wire(payload)`` for a frame no one needs as a chunk on
+        the socket thread: a text-only one is folded straight from the payload, which is queued
+        as it is (:func:`as_chunk` builds the same chunk on the reader's side)."""
+        if payload.get("usage") or payload.get("tool_calls"):
+            self.fold(chunk_from_wire(payload))  # rare: the last frame, tool-call deltas
+            return
+        if self.done:
+            return
+        content = payload.get("content")
+        if content and isinstance(content, str):
+            self._parts.append(content)
+        role = payload.get("role")
+        if role:
+            self.role = role
+        finish = payload.get("finishReason")
+        if finish:
+            self.finish_reason = finish
+        if self.keep_chunks:
+            self.chunks.append(payload)
+            if self._reader_waits:
+                self._reader_waits = False
+                if self._defer is None:
+                    self.cond.notify_all()
+                else:
+                    self._defer(self.cond.notify_all)
+
+    def wait_chunks(self, deadline: Deadline) -> bool:
+        """Lock held: block until chunks are queued, the job ended or failed, or the deadline
+        passed (False)."""
+        while not (self.chunks or self.done or self.error):
+            remaining = deadline.remaining()
+            if remaining is not None and remaining <= 0:
+                return False
+            self._reader_waits = True
+            self.cond.wait(remaining)
         return True
 
     def note_worker(self, name: Any) -> None:

@@ -10,7 +10,7 @@ import json
 import math
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 from sogni_sync.chat._media import normalize_messages
 from sogni_sync.errors import ValidationError
@@ -253,7 +253,7 @@ def count_input_tokens(messages: Sequence[Any]) -> int:
     return math.ceil(len(text.encode("utf-16-le")) // 2 / 4)
 
 
-def _finite(value: Any) -> bool:
+def _finite(value: Any) -> TypeGuard[int | float]:
     return _is_number(value) and math.isfinite(value)
 
 

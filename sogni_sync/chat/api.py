@@ -290,7 +290,8 @@ class ChatApi:
     ) -> ChatJob:
         job_id = rq.new_job_id()
         body = self._body(job_id, request)
-        job = ChatJob(job_id, request["model"], self._lock, keep_chunks=keep_chunks)
+        job = ChatJob(job_id, request["model"], self._lock, keep_chunks=keep_chunks,
+                      defer=self._transport.defer_wake)
         with self._lock:
             if self._transport.closing.is_set():
                 raise ClientClosedError("the client is closed")
@@ -386,11 +387,15 @@ class ChatApi:
                 self._emit("job_state", {k: payload.get(k) for k in keys})
 
     def _on_tokens(self, payload: Any) -> None:
-        if not isinstance(payload, Mapping):
+        # the hottest handler (one call per token): a dict is checked before the ABC
+        if not isinstance(payload, dict) and not isinstance(payload, Mapping):
             return
         with self._lock:
             job = self._jobs.get(str(payload.get("jobID") or ""))
             if job is None:
+                return
+            if not self._listeners["token"]:
+                job.fold_wire(payload)  # the reader builds the chunk, if there is one
                 return
             chunk = chunk_from_wire(payload)
             if job.fold(chunk):

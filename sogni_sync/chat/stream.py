@@ -1,8 +1,9 @@
 """``ChatStream``: a blocking iterator over one LLM job's token chunks.
 
-The socket thread appends chunks to the job; the iterator is a cursor over that list plus the
-job's Condition, so a reader wakes per chunk without polling. Like ``openai.Stream`` it is also a
-context manager; leaving early only stops local delivery (the protocol has no chat cancel).
+The socket thread queues chunks on the job; the iterator takes everything queued at once under
+the job's Condition (waking once per run of frames, never polling) and hands the chunks out one by
+one without the lock. Like ``openai.Stream`` it is also a context manager; leaving early only
+stops local delivery (the protocol has no chat cancel).
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import logging
 from collections.abc import Callable, Iterator
 from types import TracebackType
 
-from sogni_sync._sync import Deadline, wait_for
-from sogni_sync.chat._job import ChatJob
+from sogni_sync._sync import Deadline
+from sogni_sync.chat._job import ChatJob, Pending, as_chunk
 from sogni_sync.chat.types import ChatChunk, ChatCompletion, LLMJobCost, ToolCall
 from sogni_sync.errors import TimeoutError
 
@@ -40,8 +41,7 @@ class ChatStream:
         on_close: Callable[[ChatJob], None],
     ) -> None:
         self._job = job
-        self._cursor = 0
-        self._ahead: collections.deque[ChatChunk] = collections.deque()
+        self._ahead: collections.deque[Pending] = collections.deque()
         self._deadline = Deadline(timeout)
         self._timeout = timeout
         self._on_close = on_close
@@ -86,23 +86,20 @@ class ChatStream:
         job = self._job
         ahead = self._ahead
         if ahead and job.error is None:  # taken under the lock by an earlier call
-            return ahead.popleft()
+            return as_chunk(ahead.popleft())
         with job.cond:
-            ready = wait_for(
-                job.cond, lambda: job.error or self._cursor < len(job.chunks) or job.done,
-                self._deadline,
-            )
+            ready = job.wait_chunks(self._deadline)
             if job.error is not None:
                 raise job.error
-            cursor = self._cursor
-            if ahead or cursor < len(job.chunks):
+            if job.chunks:
                 # Everything that arrived so far in one go: the socket thread delivers runs
                 # of frames, so the next calls need neither the lock nor a wake-up.
-                ahead.extend(job.chunks[cursor:])
-                self._cursor = len(job.chunks)
-                return ahead.popleft()
-            if ready:
-                raise StopIteration
+                ahead.extend(job.chunks)
+                job.chunks = []
+        if ahead:
+            return as_chunk(ahead.popleft())
+        if ready:
+            raise StopIteration
         self.close()
         raise TimeoutError(
             f"Chat stream timed out after {self._timeout:g}s (jobID: {job.job_id})"

@@ -5,8 +5,8 @@ Subcommands register themselves in :data:`COMMANDS` (name -> (help, configure pa
 * ``image`` / ``video`` / ``music`` -- generate media, download it into ``--out``, print paths;
 * ``batch`` -- run a JSONL/CSV file of items (resumable); ``estimate`` -- price before running;
 * ``chat`` -- ask an LLM (streamed by default); ``models`` -- what is online; ``balance``;
-* ``emulator`` -- run :class:`sogni_sync.testing.LocalSupernet` in the foreground;
-* ``conformance`` -- the official JS and Python clients' scenarios against a local emulator.
+* ``emulator`` -- run :class:`sogni_sync.testing.LocalSupernet` in the foreground (the same
+  entry as ``python -m sogni_sync.testing``: :func:`sogni_sync.testing.main`).
 
 Network commands take ``--api-key`` (default ``$SOGNI_API_KEY``), ``--rest-endpoint``,
 ``--socket-endpoint``, ``--network``, ``--timeout``, ``--emulator`` (a throw-away emulator on
@@ -21,7 +21,8 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from sogni_sync.cli import _batch, _conformance, _emulator, _info, _media
+from sogni_sync import testing
+from sogni_sync.cli import _batch, _info, _media
 
 __all__ = ["COMMANDS", "main"]
 
@@ -37,9 +38,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None],
     "chat": ("ask an LLM", _info.configure_chat, _info.run_chat),
     "models": ("list the models with online workers", _info.configure_models, _info.run_models),
     "balance": ("show the account balance", _info.configure_balance, _info.run_balance),
-    "emulator": ("run a local Sogni Supernet emulator", _emulator.configure, _emulator.run),
-    "conformance": ("run the official clients' scenarios against a local emulator",
-                    _conformance.configure, _conformance.run),
+    "emulator": ("run a local Sogni Supernet emulator", testing.add_arguments, testing.serve),
 }
 
 EPILOG = """\

@@ -9,13 +9,16 @@ the request leaves a value to the server (steps, sizes, fps, duration from the t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sogni_sync.catalog._options import ModelOptions, NumRange
 from sogni_sync.catalog._types import CostEstimate
 from sogni_sync.errors import ValidationError
 from sogni_sync.projects._validate import truthy
 from sogni_sync.projects.params import AudioParams, ImageParams, ProjectParams, VideoParams
+
+if TYPE_CHECKING:
+    from sogni_sync.catalog import Catalog
 
 __all__ = ["estimate_project"]
 
@@ -24,7 +27,7 @@ def _default(rng: NumRange | None, fallback: float | None = None) -> Any:
     return rng.default if rng is not None else fallback
 
 
-def _image(catalog: Any, p: ImageParams, options: ModelOptions, network: str) -> CostEstimate:
+def _image(catalog: Catalog, p: ImageParams, options: ModelOptions, network: str) -> CostEstimate:
     strength = None
     if truthy(p.starting_image):  # the request's strength is 1 - (value || 0.5)
         strength = p.starting_image_strength or 0.5
@@ -50,7 +53,7 @@ def _image(catalog: Any, p: ImageParams, options: ModelOptions, network: str) ->
     )
 
 
-def _video(catalog: Any, p: VideoParams, options: ModelOptions) -> CostEstimate:
+def _video(catalog: Catalog, p: VideoParams, options: ModelOptions) -> CostEstimate:
     fps = p.fps
     if fps is None:
         fps = options.fps.default if options.fps is not None and options.fps.default else 24
@@ -70,7 +73,7 @@ def _video(catalog: Any, p: VideoParams, options: ModelOptions) -> CostEstimate:
     )
 
 
-def _audio(catalog: Any, p: AudioParams, options: ModelOptions) -> CostEstimate:
+def _audio(catalog: Catalog, p: AudioParams, options: ModelOptions) -> CostEstimate:
     duration = p.duration if p.duration is not None else _default(options.duration, 30)
     steps = p.steps if p.steps is not None else _default(options.steps)
     if steps is None:
@@ -81,7 +84,7 @@ def _audio(catalog: Any, p: AudioParams, options: ModelOptions) -> CostEstimate:
     )
 
 
-def estimate_project(catalog: Any, params: ProjectParams, options: ModelOptions, *,
+def estimate_project(catalog: Catalog, params: ProjectParams, options: ModelOptions, *,
                      network: str) -> CostEstimate:
     """Quote checked parameters (``check_options`` already passed) through the catalogue's
     estimate endpoints. ``network`` is the connection's, used when the params name none."""

@@ -314,17 +314,21 @@ def build_job_request(
     return _strip_undefined(request)
 
 
-def _strip_undefined(value: Any) -> Any:
+def _strip_undefined(value: dict[str, Any]) -> dict[str, Any]:
     """Drop keys the builder set to JS ``undefined`` (None for optional inputs) and normalise
     numbers; the template's explicit nulls survive because they are never overwritten."""
+    return {
+        k: _strip_value(v)
+        for k, v in value.items()
+        if v is not _UNDEFINED and not (v is None and k in _OPTIONAL_KEYS)
+    }
+
+
+def _strip_value(value: Any) -> Any:
     if isinstance(value, dict):
-        return {
-            k: _strip_undefined(v)
-            for k, v in value.items()
-            if v is not _UNDEFINED and not (v is None and k in _OPTIONAL_KEYS)
-        }
+        return _strip_undefined(value)
     if isinstance(value, list):
-        return [_strip_undefined(v) for v in value]
+        return [_strip_value(v) for v in value]
     return wire_value(value)
 
 

@@ -138,7 +138,10 @@ def _validate_seedance(params: Mapping[str, Any]) -> None:
     _check_url_array(params.get("reference_image_urls"), "referenceImageUrls")
     _check_url_array(params.get("reference_video_urls"), "referenceVideoUrls")
     _check_url_array(params.get("reference_audio_urls"), "referenceAudioUrls")
-    has = lambda key: 1 if truthy(params.get(key)) else 0  # noqa: E731
+
+    def has(key: str) -> int:
+        return 1 if truthy(params.get(key)) else 0
+
     images = (has("reference_image") + has("reference_image_end")
               + len(_reference_urls(params.get("reference_image_urls"))))
     videos = has("reference_video") + len(_reference_urls(params.get("reference_video_urls")))

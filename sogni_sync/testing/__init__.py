@@ -32,16 +32,18 @@ marker, ``rest_error``, ``drop_after``, ``close_after``, ``close_at``, ``delay``
 variables for code that builds its own client).
 
 pytest: fixtures ``sogni_supernet`` / ``sogni_client`` / ``sogni_env`` and marker
-``@pytest.mark.sogni(...)`` (:mod:`.pytest_plugin`). Standalone: ``sogni-sync emulator`` or
-``python -m sogni_sync.testing``. Official-client conformance:
-``sogni-sync conformance``.
+``@pytest.mark.sogni(...)`` (:mod:`.pytest_plugin`). Standalone: ``python -m sogni_sync.testing``
+(or ``sogni-sync emulator``, the same entry): :func:`main` parses a command line and runs the
+emulator until SIGINT/SIGTERM; :func:`add_arguments` + :func:`serve` are its two halves, for a
+program that embeds the options in its own parser.
 
 Module map: ``_server`` (LocalSupernet, extension hooks for ``_llm``/``_hosted``/``_workflows``),
 ``_socket`` (WebSocket endpoint), ``_jobs`` (media scheduler, job error codes), ``_auth``
 (wallet/EIP-712/JWT), ``_rest`` (REST host routes, storage), ``_api`` (socket-host ``/api``
 routes), ``_catalog`` (catalogue, price formula), ``_media`` (result files: PNG/JPEG/WebP via
 ``_images``, H.264 MP4 via ``_video``, MP3/WAV/FLAC via ``_audio``, drawn by ``_raster``),
-``_faults``, ``_recorder``, ``_state`` (shared state and helpers), ``_wire`` (envelope codec).
+``_faults``, ``_recorder``, ``_main`` (command line), ``_state`` (shared state and helpers),
+``_wire`` (envelope codec).
 """
 
 from __future__ import annotations
@@ -49,12 +51,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sogni_sync.testing._faults import Faults
+from sogni_sync.testing._main import add_arguments, main, serve
 from sogni_sync.testing._recorder import Frame, RestCall
 
 if TYPE_CHECKING:
     from sogni_sync.testing._server import LocalSupernet
 
-__all__ = ["Faults", "Frame", "LocalSupernet", "RestCall"]
+__all__ = ["Faults", "Frame", "LocalSupernet", "RestCall", "add_arguments", "main", "serve"]
 
 
 def __getattr__(name: str) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from sogni_sync.cli import main
+from sogni_sync.testing._main import main
 
 if __name__ == "__main__":
-    sys.exit(main(["emulator", *sys.argv[1:]]))
+    sys.exit(main())

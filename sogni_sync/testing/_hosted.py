@@ -10,7 +10,6 @@ the answer lists it in ``creative_workflows`` plus ``sogni_tool_results``.
 from __future__ import annotations
 
 import asyncio
-import copy
 import json
 import secrets
 import time
@@ -37,7 +36,7 @@ def _error(status: int, message: str, code: int = 0) -> web.Response:
 def hosted_tools() -> list[dict[str, Any]]:
     """The server-side family: the manifest's tools under their flat names."""
     text = resources.files("sogni_sync").joinpath("data/hosted_tools.json").read_text("utf-8")
-    tools = copy.deepcopy(json.loads(text)["tools"])
+    tools: list[dict[str, Any]] = json.loads(text)["tools"]
     for tool in tools:
         tool["function"]["name"] = tool["function"]["name"].removeprefix("sogni_")
     return tools

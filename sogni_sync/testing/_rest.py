@@ -124,7 +124,8 @@ def add_routes(app: web.Application, state: State) -> None:
                     "country": "", "value": str(len(a.transactions)), "role": "artist"}
                    for i, a in enumerate(rows[:limit])])
 
-    async def upload_url(request: web.Request, allowed: set[str], id_key: str | None) -> Any:
+    async def upload_url(request: web.Request, allowed: set[str],
+                         id_key: str | None) -> web.Response:
         job_id, slot = _q(request, "jobId"), _q(request, "type")
         if not job_id or slot not in allowed or (id_key and not _q(request, id_key)):
             return error(400, "jobId, type and id are required and type must be valid", 101)

@@ -42,6 +42,12 @@ class FakeTransport:
     def awaiting(self, request_id: str) -> bool:
         return False
 
+    def in_doubt(self, request_id: str) -> bool:
+        return False
+
+    def defer_wake(self, wake: Callable[[], None]) -> None:
+        wake()  # no socket bursts here: wake at once (the lock is held, as in the transport)
+
     def dispatch(self, fn: Callable[..., Any], *args: Any) -> None:
         fn(*args)
 

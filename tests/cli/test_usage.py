@@ -70,7 +70,7 @@ def test_help(command: str | None, capsys: pytest.CaptureFixture[str]) -> None:
     assert main([command, "--help"] if command else ["--help"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("usage: sogni-sync")
-    if command not in (None, "emulator", "conformance"):  # these start their own emulator
+    if command not in (None, "emulator"):  # it starts its own emulator
         assert "--api-key" in out and "--emulator" in out
 
 

@@ -65,7 +65,7 @@ MODELS = {
 }
 FAIL_MARKER = "[[fail]]"
 TIMEOUT = 30.0  # per wait; the runners' scenario timeout is 60 s
-#: the official runners' step delay (``sogni-sync conformance``)
+#: the official runners' step delay (``make conformance``, :mod:`tests.conformance.run`)
 CANCEL_STEP_DELAY = 0.005
 
 

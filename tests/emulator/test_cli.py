@@ -92,18 +92,28 @@ def test_fixed_ports() -> None:
     raise AssertionError("emulator did not start on fixed ports")
 
 
-def test_conformance_driver_parses_runner_output(tmp_path, capsys) -> None:
-    from sogni_sync.cli import main
+def test_console_command_is_the_module_entry(capsys: pytest.CaptureFixture[str]) -> None:
+    from sogni_sync import testing
+    from sogni_sync.cli import COMMANDS
 
-    for client, ok in (("js", "true"), ("py", "false")):
-        folder = tmp_path / client
-        folder.mkdir()
-        (folder / "run.sh").write_text(
-            "test -n \"$SOGNI_USERNAME\" && test -n \"$SOGNI_API_KEY\" || exit 3\n"
-            f"echo '{{\"client\":\"{client}\",\"scenario\":\"connect\",\"ok\":{ok},"
-            "\"seconds\":0.1,\"detail\":\"'\"$*\"'\"}'\n")
-    code = main(["conformance", "--runners", str(tmp_path), "--only", "connect"])
-    out = capsys.readouterr().out
-    assert code == 1
-    assert "js     connect        ok" in out and "py     connect        FAIL" in out
-    assert "--only connect" in out
+    assert COMMANDS["emulator"][1:] == (testing.add_arguments, testing.serve)
+    assert testing.main(["--help"], prog="x") == 0
+    assert capsys.readouterr().out.startswith("usage: x [-h] [--host HOST]")
+    assert testing.main(["--port", "-1"]) == 2
+    assert "must be 0 or more" in capsys.readouterr().err
+
+
+def test_the_console_script_uses_only_public_emulator_names() -> None:
+    import ast
+    import pathlib
+
+    import sogni_sync.cli
+
+    private = []
+    for path in pathlib.Path(sogni_sync.cli.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                    "sogni_sync.testing"):
+                private += [f"{path.name}: {node.module}.{a.name}" for a in node.names
+                            if "._" in f"{node.module}.{a.name}"]
+    assert not private

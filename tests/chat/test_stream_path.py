@@ -1,0 +1,182 @@
+"""The short way of a stream's token frames (``ChatJob.fold_wire``): the socket thread folds a
+text-only frame straight from its payload and queues the payload; the reader builds the chunk.
+It must be invisible: the same job state, the same chunks in the same order, one wake-up of a
+waiting reader per run of frames, and listeners still given the very chunk the reader yields."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from sogni_sync._sync import Deadline
+from sogni_sync.chat import ChatApi
+from sogni_sync.chat._job import ChatJob, as_chunk, chunk_from_wire
+from sogni_sync.errors import ChatError
+
+from .conftest import LLM
+from .test_api_unit import FakeTransport
+
+FRAMES: list[dict[str, Any]] = [
+    {"jobID": "J", "role": "assistant", "content": ""},
+    {"jobID": "J", "content": "Hel"},
+    {"jobID": "J", "content": "lo", "role": None, "finishReason": None},
+    {"jobID": "J", "content": 7},  # not text: no content, like chunk_from_wire
+    {"jobID": "J", "content": "", "tool_calls": [{"index": 0, "id": "call_1", "function": {
+        "name": "sogni_generate_image", "arguments": "{\"a\":"}}]},
+    {"jobID": "J", "content": "", "tool_calls": [{"index": 0, "function": {"arguments": "1}"}}]},
+    {"jobID": "J", "content": "!", "finishReason": "stop"},
+    {"jobID": "J", "content": "", "usage": {"prompt_tokens": 3, "completion_tokens": 4}},
+]
+
+
+def _state(job: ChatJob) -> tuple[Any, ...]:
+    return (job.content, job.role, job.finish_reason, job.usage, job.tool_calls, job.done)
+
+
+@pytest.mark.parametrize("keep_chunks", [True, False])
+def test_fold_wire_is_fold_of_the_parsed_chunk(keep_chunks: bool) -> None:
+    slow = ChatJob("J", LLM, threading.RLock(), keep_chunks=keep_chunks)
+    fast = ChatJob("J", LLM, threading.RLock(), keep_chunks=keep_chunks)
+    for frame in FRAMES:
+        with slow.cond:
+            slow.fold(chunk_from_wire(frame))
+        with fast.cond:
+            fast.fold_wire(frame)
+        assert _state(fast) == _state(slow)
+    assert [as_chunk(item) for item in fast.chunks] == slow.chunks
+    assert len(fast.chunks) == (len(FRAMES) if keep_chunks else 0)
+    with slow.cond, fast.cond:
+        assert fast.complete({"jobID": "J"}) == slow.complete({"jobID": "J"})
+        fast.fold_wire({"jobID": "J", "content": "late"})  # after the result: ignored
+    assert fast.content == "Hello!" and len(fast.chunks) == len(slow.chunks)
+
+
+class CountingCondition(threading.Condition):
+    def __init__(self, lock: threading.RLock) -> None:
+        super().__init__(lock)
+        self.notified = 0
+        self.waiting = threading.Event()
+
+    def notify_all(self) -> None:
+        self.notified += 1
+        super().notify_all()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waiting.set()
+        return super().wait(timeout)
+
+
+def _streaming(transport: FakeTransport, api: ChatApi) -> tuple[Any, ChatJob]:
+    stream = api.stream(LLM, [{"role": "user", "content": "x"}], timeout=10)
+    return stream, api._jobs[stream.job_id]
+
+
+def test_a_waiting_reader_is_woken_once_per_run_and_gets_every_chunk_in_order() -> None:
+    transport = FakeTransport()
+    api = ChatApi(transport)
+    stream, job = _streaming(transport, api)
+    cond = job.cond = CountingCondition(transport.lock)
+    got: list[str] = []
+    reader = threading.Thread(target=lambda: got.extend(c.content for c in stream))
+    reader.start()
+    assert cond.waiting.wait(10)  # the reader blocks: nothing queued yet
+    pieces = [f"t{i} " for i in range(50)]
+    with transport.lock:  # one run, as the transport delivers one read's frames
+        for piece in pieces:
+            transport.emit("jobTokens", {"jobID": job.job_id, "content": piece})
+        assert cond.notified == 1
+        transport.emit("llmJobResult", {"jobID": job.job_id})
+    reader.join(10)
+    assert not reader.is_alive()
+    assert got == pieces and stream.final is not None
+    assert stream.final.content == "".join(pieces)
+    assert cond.notified == 2  # the run, then the result
+
+
+def test_listeners_get_the_chunk_the_reader_yields() -> None:
+    transport = FakeTransport()
+    api = ChatApi(transport)
+    heard: list[Any] = []
+    api.on("token", heard.append)
+    stream, job = _streaming(transport, api)
+    for piece in ("a", "b"):
+        transport.emit("jobTokens", {"jobID": job.job_id, "content": piece})
+    transport.emit("llmJobResult", {"jobID": job.job_id})
+    chunks = list(stream)
+    assert [c.content for c in chunks] == ["a", "b"]
+    assert all(mine is theirs for mine, theirs in zip(chunks, heard, strict=True))
+
+
+def test_an_error_wins_over_chunks_not_yet_handed_out() -> None:
+    transport = FakeTransport()
+    api = ChatApi(transport)
+    stream, job = _streaming(transport, api)
+    for piece in ("a", "b", "c"):
+        transport.emit("jobTokens", {"jobID": job.job_id, "content": piece})
+    assert next(stream).content == "a"
+    transport.emit("llmJobError", {"jobID": job.job_id, "error": "workerError",
+                                   "error_message": "boom"})
+    with pytest.raises(ChatError, match="boom"):
+        next(stream)
+
+
+def test_leaving_early_drops_what_is_queued() -> None:
+    transport = FakeTransport()
+    api = ChatApi(transport)
+    stream, job = _streaming(transport, api)
+    for piece in ("a", "b"):
+        transport.emit("jobTokens", {"jobID": job.job_id, "content": piece})
+    with stream:
+        assert next(stream).content == "a"
+    assert list(stream) == [] and job.chunks == [] and job.done
+
+
+def test_a_reader_is_woken_at_the_end_of_the_socket_burst() -> None:
+    """With a transport that defers, tokens queued during a burst of reads wake the reader
+    once, when the socket has nothing more waiting — not once per read."""
+    lock = threading.RLock()
+    deferred: list[Any] = []
+    job = ChatJob("J", LLM, lock, keep_chunks=True, defer=deferred.append)
+    woke = threading.Event()
+
+    def read() -> None:
+        with lock:
+            job.wait_chunks(Deadline(5))
+        woke.set()
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    while not job._reader_waits:
+        threading.Event().wait(0.001)
+    for _ in range(3):  # three reads of one burst
+        with lock:
+            job.fold_wire({"jobID": "J", "content": "x"})
+    assert not woke.wait(0.2) and len(deferred) == 1  # one wake-up, held back
+    with lock:
+        deferred.pop()()  # the transport's on_burst_end
+    reader.join(5)
+    assert woke.is_set() and len(job.chunks) == 3
+
+
+def test_the_transport_runs_deferred_wakes_at_burst_end_and_on_close() -> None:
+    from sogni_sync._config import resolve_options
+    from sogni_sync._transport.socket import CloseInfo
+    from sogni_sync._transport.transport import Transport
+
+    transport = Transport(resolve_options(disable_socket=True))
+    try:
+        ran: list[str] = []
+        with transport.lock:
+            transport.defer_wake(lambda: ran.append("a"))
+            transport.defer_wake(lambda: ran.append("b"))
+        transport.on_burst_end(0)
+        transport.on_burst_end(0)  # each runs once
+        assert ran == ["a", "b"]
+        with transport.lock:
+            transport.defer_wake(lambda: ran.append("c"))
+        transport.on_closed(0, CloseInfo())
+        assert ran == ["a", "b", "c"]
+    finally:
+        transport.close()
