@@ -34,6 +34,7 @@ from sogni_sync.errors import (
     ChatError,
     ClientClosedError,
     ConnectionLostError,
+    InsufficientFundsChatError,
     TimeoutError,
     ValidationError,
 )
@@ -419,7 +420,8 @@ class ChatApi:
             message = payload.get("error_message") or code
             # A stream raises the bare message; complete() the "<error>: <message>" form.
             text = message if job.keep_chunks else f"{code}: {message}"
-            error = ChatError(text, code=payload.get("error_code") or code, job_id=job.job_id)
+            kind = InsufficientFundsChatError if code == "insufficientFunds" else ChatError
+            error = kind(text, code=payload.get("error_code") or code, job_id=job.job_id)
             if job.fail(error):
                 self._emit("error", error)
 
