@@ -154,6 +154,19 @@ class UnexpectedResponseError(ApiError):
         self.path = path
         self.detail = detail
 
+    @staticmethod
+    def describe(data: Any) -> str:
+        """A short description of an answer's shape for error messages (no values)."""
+        if isinstance(data, dict):
+            keys = ", ".join(sorted(map(str, data))[:8])
+            return f"an object with keys [{keys}]" if keys else "an empty object"
+        return "null" if data is None else f"a {type(data).__name__}"
+
+    @classmethod
+    def expected(cls, path: str, what: str, data: Any) -> UnexpectedResponseError:
+        """``expected <what>, got <the shape of data>`` for the answer of ``path``."""
+        return cls(path, f"expected {what}, got {cls.describe(data)}", payload=data)
+
 
 class InsufficientFundsApiError(InsufficientFundsError, ApiError):
     """A Sogni host refused a REST call for lack of balance (``errorCode`` 123)."""

@@ -381,3 +381,35 @@ def test_insufficient_funds_is_caught_by_one_name_wherever_it_shows(
                               (funds_chat, errors.ChatError)):
         exc = situation(make, net)
         assert isinstance(exc, errors.InsufficientFundsError) and isinstance(exc, origin)
+
+
+_HI = [{"role": "user", "content": "hi"}]
+#: (method, path on the REST or socket host, a 2xx body of the wrong shape, the call)
+MALFORMED: dict[str, tuple[str, str | re.Pattern[str], Any, Callable[[SogniClient], Any]]] = {
+    "models list": ("GET", "https://sock.example/api/v1/models/list", {"data": {"a": 1}},
+                    lambda c: c.catalog.supported_models()),
+    "size presets": ("GET", "https://sock.example/api/v1/size-presets/network/fast/model/m",
+                     {"data": {"a": 1}}, lambda c: c.catalog.size_presets("fast", "m")),
+    "chat estimate": ("GET", re.compile(r"https://sock\.example/api/v1/job-llm/estimate/.*"),
+                      {"data": {"cost": 1}},
+                      lambda c: c.chat.estimate_cost(LLM, _HI, max_tokens=5)),
+    "hosted chat": ("POST", REST + "/v1/chat/completions", {"id": "x"},
+                    lambda c: c.chat.hosted.create(LLM, _HI)),
+    "creative workflow": ("GET", REST + "/v1/creative-agent/workflows/w1", {"data": {}},
+                          lambda c: c.creative_workflows.get("w1")),
+}
+
+
+@pytest.mark.parametrize("case", list(MALFORMED))
+def test_a_malformed_answer_is_one_unexpected_response_error(case: str) -> None:
+    method, url, body, call = MALFORMED[case]
+    client = SogniClient(app_id=f"errors-{uuid.uuid4()}", api_key="k", rest_endpoint=REST,
+                         socket_endpoint="wss://sock.example", disable_socket=True)
+    try:
+        with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+            mock.add(method, url, json=body)
+            with pytest.raises(errors.UnexpectedResponseError) as info:
+                call(client)
+        assert info.value.status == 200 and info.value.path.startswith("/")
+    finally:
+        client.close()

@@ -36,6 +36,7 @@ from sogni_sync.errors import (
     ConnectionLostError,
     InsufficientFundsChatError,
     TimeoutError,
+    UnexpectedResponseError,
     ValidationError,
 )
 
@@ -245,6 +246,8 @@ class ChatApi:
         path = "/api/v1/job-llm/estimate/" + "/".join(quote_segment(s, "estimate path segment")
                                                     for s in segments)
         body = self._transport.rest.request("GET", path, host="socket", timeout=timeout)
+        if not isinstance(body, Mapping) or not isinstance(body.get("quote"), Mapping):
+            raise UnexpectedResponseError.expected(path, "{quote: {...}}", body)
         return ChatCostEstimate.from_wire(body)
 
     def on(self, event: str, callback: Callable[[Any], None]) -> Callable[[], None]:
