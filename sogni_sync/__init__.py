@@ -73,6 +73,8 @@ __all__ = [  # grouped by meaning
 
 
 def __getattr__(name: str) -> Any:
+    if name in errors.DEPRECATED_ALIASES:
+        return getattr(errors, name)  # warns; never cached, so every use warns
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'sogni_sync' has no attribute {name!r}")

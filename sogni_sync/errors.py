@@ -4,9 +4,12 @@
 
     SogniError
     ├── ValidationError (also ValueError)     bad input, raised before any network I/O
+    ├── InsufficientFundsError                the account cannot pay; catch this one, raised as:
+    │   ├── InsufficientFundsApiError (also ApiError)          a REST call refused (errorCode 123)
+    │   ├── InsufficientFundsProjectError (also ProjectFailedError) a job failed (code 123)
+    │   └── InsufficientFundsChatError (also ChatError)        an LLM job failed (insufficientFunds)
     ├── ApiError(status, error_code, message) a non-2xx answer from a Sogni host
     │   ├── AuthenticationError               401 / socket close 4021 / bad credentials
-    │   ├── InsufficientFundsError            the server refused a job for lack of balance
     │   ├── NotFoundError                     404
     │   ├── RateLimitError(retry_after)       429
     │   ├── ServerError                       5xx
@@ -19,17 +22,24 @@
     ├── TimeoutError (also builtins.TimeoutError)
     ├── OutboxFullError                       too much unsent work; back off
     ├── ProjectError                          a project ended without results
-    │   ├── ProjectFailed(error)
-    │   ├── ProjectCanceled
-    │   └── ProjectNotFoundError             recover(): the server does not know the id
+    │   ├── ProjectFailedError(error)
+    │   ├── ProjectCanceledError
+    │   └── ProjectNotFoundError              recover(): the server does not know the id
     ├── ChatError(code, message)              an LLM job failed
     └── MissingDependencyError (also ImportError) an optional extra is not installed
+
+A class with two parents is listed under its first and names the other in ``(also …)``, so
+``except InsufficientFundsError`` catches a lack of balance wherever it shows, while
+``except ApiError`` / ``except ProjectFailedError`` / ``except ChatError`` keep catching it where
+it comes from. ``ProjectFailed`` and ``ProjectCanceled`` are deprecated aliases of
+``ProjectFailedError`` and ``ProjectCanceledError`` (the same classes).
 """
 
 from __future__ import annotations
 
 import builtins
-from typing import Any
+import warnings
+from typing import TYPE_CHECKING, Any
 
 __all__ = [
     "ApiError",
@@ -38,13 +48,16 @@ __all__ = [
     "ClientClosedError",
     "ConnectionLostError",
     "ConnectionTakenOverError",
+    "InsufficientFundsApiError",
+    "InsufficientFundsChatError",
     "InsufficientFundsError",
+    "InsufficientFundsProjectError",
     "MissingDependencyError",
     "NotFoundError",
     "OutboxFullError",
-    "ProjectCanceled",
+    "ProjectCanceledError",
     "ProjectError",
-    "ProjectFailed",
+    "ProjectFailedError",
     "ProjectNotFoundError",
     "RateLimitError",
     "RequestLostError",
@@ -63,6 +76,17 @@ class SogniError(Exception):
 
 class ValidationError(SogniError, ValueError):
     """Parameters were rejected locally; nothing was sent."""
+
+
+class InsufficientFundsError(SogniError):
+    """The account cannot pay for the requested work.
+
+    Catch this one; it is raised as one of its subclasses, which also belong where the refusal
+    came from: :class:`InsufficientFundsApiError` (a REST refusal, an :class:`ApiError`),
+    :class:`InsufficientFundsProjectError` (a media job failed for lack of balance, a
+    :class:`ProjectFailedError`) or :class:`InsufficientFundsChatError` (an LLM job, a
+    :class:`ChatError`).
+    """
 
 
 class ApiError(SogniError):
@@ -97,10 +121,6 @@ class AuthenticationError(ApiError):
     """Credentials were missing, wrong or expired and could not be refreshed."""
 
 
-class InsufficientFundsError(ApiError):
-    """The account cannot pay for the requested work."""
-
-
 class NotFoundError(ApiError):
     """The resource does not exist (HTTP 404)."""
 
@@ -133,6 +153,23 @@ class UnexpectedResponseError(ApiError):
                          payload=payload)
         self.path = path
         self.detail = detail
+
+    @staticmethod
+    def describe(data: Any) -> str:
+        """A short description of an answer's shape for error messages (no values)."""
+        if isinstance(data, dict):
+            keys = ", ".join(sorted(map(str, data))[:8])
+            return f"an object with keys [{keys}]" if keys else "an empty object"
+        return "null" if data is None else f"a {type(data).__name__}"
+
+    @classmethod
+    def expected(cls, path: str, what: str, data: Any) -> UnexpectedResponseError:
+        """``expected <what>, got <the shape of data>`` for the answer of ``path``."""
+        return cls(path, f"expected {what}, got {cls.describe(data)}", payload=data)
+
+
+class InsufficientFundsApiError(InsufficientFundsError, ApiError):
+    """A Sogni host refused a REST call for lack of balance (``errorCode`` 123)."""
 
 
 class ConnectionLostError(SogniError):
@@ -183,7 +220,7 @@ class ProjectError(SogniError):
         self.project = project
 
 
-class ProjectFailed(ProjectError):
+class ProjectFailedError(ProjectError):
     """The project failed; ``error`` carries the server's error data (``code``, ``message``)."""
 
     def __init__(self, message: str, *, error: Any = None, project: Any = None) -> None:
@@ -191,8 +228,32 @@ class ProjectFailed(ProjectError):
         self.error = error
 
 
-class ProjectCanceled(ProjectError):
+class InsufficientFundsProjectError(InsufficientFundsError, ProjectFailedError):
+    """A project (or one of its jobs) failed because the account could not pay: job error
+    code 123 (insufficient balance) or the symbolic ``insufficientFunds``."""
+
+
+class ProjectCanceledError(ProjectError):
     """The project was canceled before it finished."""
+
+
+#: Old names, kept because callers catch them: the same class objects; using them warns.
+DEPRECATED_ALIASES: dict[str, type[ProjectError]] = {
+    "ProjectFailed": ProjectFailedError,
+    "ProjectCanceled": ProjectCanceledError,
+}
+
+if TYPE_CHECKING:
+    ProjectFailed = ProjectFailedError
+    ProjectCanceled = ProjectCanceledError
+else:
+    def __getattr__(name: str) -> type[ProjectError]:
+        cls = DEPRECATED_ALIASES.get(name)
+        if cls is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        warnings.warn(f"sogni_sync.errors.{name} is deprecated; use {cls.__name__}",
+                      DeprecationWarning, stacklevel=2)
+        return cls
 
 
 class ProjectNotFoundError(ProjectError):
@@ -207,6 +268,10 @@ class ChatError(SogniError):
         super().__init__(message)
         self.code = code
         self.job_id = job_id
+
+
+class InsufficientFundsChatError(InsufficientFundsError, ChatError):
+    """An LLM job failed because the account could not pay (``insufficientFunds``)."""
 
 
 class MissingDependencyError(SogniError, ImportError):

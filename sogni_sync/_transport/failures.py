@@ -23,7 +23,7 @@ from sogni_sync.errors import (
     ApiError,
     AuthenticationError,
     ConnectionLostError,
-    InsufficientFundsError,
+    InsufficientFundsApiError,
     NotFoundError,
     RateLimitError,
     ServerError,
@@ -101,7 +101,7 @@ def error_for_status(status: int, body: Any, headers: Mapping[str, str], text: s
     if status >= 500:
         return ServerError(message, retry_after=parse_retry_after(retry_hint), **kw)
     if error_code == 123:
-        return InsufficientFundsError(message, **kw)
+        return InsufficientFundsApiError(message, **kw)
     return ApiError(message, **kw)
 
 

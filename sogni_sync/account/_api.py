@@ -379,7 +379,7 @@ class AccountApi:
             raise ValidationError("sign in (and let the account load) before moving tokens")
         wallet = self.wallet(current.username, password)
         if wallet.address.lower() != current.wallet_address.lower():
-            raise ApiError("Incorrect password", status=400, error_code=0)
+            raise ValidationError("Incorrect password: it does not derive this account's wallet")
         return wallet
 
     def _sign_permit(self, wallet: Wallet, path: str, body: dict[str, Any]) -> tuple[str, Any]:

@@ -222,12 +222,7 @@ def balances_from_wire(data: Any, path: str = "/v4/account/balance") -> Balances
     return structure(data, Balances, path)
 
 
-def describe(data: Any) -> str:
-    """A short description of an answer's shape for error messages (no values)."""
-    if isinstance(data, dict):
-        keys = ", ".join(sorted(map(str, data))[:8])
-        return f"an object with keys [{keys}]" if keys else "an empty object"
-    return "null" if data is None else f"a {type(data).__name__}"
+describe = UnexpectedResponseError.describe
 
 
 def structure(data: Any, cls: type[T], path: str) -> T:

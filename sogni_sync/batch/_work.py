@@ -18,7 +18,7 @@ from sogni_sync.errors import (
     ClientClosedError,
     ConnectionLostError,
     InsufficientFundsError,
-    ProjectCanceled,
+    ProjectCanceledError,
     ProjectNotFoundError,
     SogniError,
     TimeoutError,
@@ -72,7 +72,7 @@ def file_names(index: int, project: Project) -> list[tuple[Any, str]]:
 
 
 def _classify(exc: BaseException, project_id: str | None) -> Outcome:
-    if isinstance(exc, ProjectCanceled):
+    if isinstance(exc, ProjectCanceledError):
         return Outcome("canceled", project_id, error=str(exc))
     error = f"{type(exc).__name__}: {exc}"
     if isinstance(exc, (ConnectionLostError, TimeoutError)) and project_id is not None:

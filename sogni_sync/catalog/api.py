@@ -32,7 +32,13 @@ from sogni_sync.catalog._types import (
     SupportedModel,
     VideoAssetConfig,
 )
-from sogni_sync.errors import ApiError, ClientClosedError, TimeoutError, ValidationError
+from sogni_sync.errors import (
+    ApiError,
+    ClientClosedError,
+    TimeoutError,
+    UnexpectedResponseError,
+    ValidationError,
+)
 
 __all__ = ["ENHANCEMENT_STRENGTHS", "Catalog"]
 
@@ -93,8 +99,15 @@ class Catalog:
 
     # -- raw catalogue ------------------------------------------------------------------------
 
-    def _get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
-        return self._transport.rest.request("GET", path, host="socket", params=params)
+    def _get(self, path: str, params: Mapping[str, Any] | None = None, *,
+             shape: type | None = None, optional: bool = False) -> Any:
+        """The answer of ``path``; one that is not a ``shape`` (or null when ``optional``)
+        raises UnexpectedResponseError rather than reading as an empty catalogue."""
+        data = self._transport.rest.request("GET", path, host="socket", params=params)
+        if shape is None or isinstance(data, shape) or (optional and data is None):
+            return data
+        what = "a list" if shape is list else "an object"
+        raise UnexpectedResponseError.expected(path, what, data)
 
     def _raw_models(self, force_refresh: bool = False) -> list[dict[str, Any]]:
         cached = self._models
@@ -104,9 +117,8 @@ class Catalog:
             cached = self._models
             if cached is not None and cached.fresh(MODELS_TTL) and not force_refresh:
                 return list(cached.value)
-            data = self._get("/api/v1/models/list")
-            models = [dict(m) for m in data if isinstance(m, Mapping)] if isinstance(
-                data, list) else []
+            data = self._get("/api/v1/models/list", shape=list)
+            models = [dict(m) for m in data if isinstance(m, Mapping)]
             self._models = _Cached(models)
             return list(models)
 
@@ -118,8 +130,7 @@ class Catalog:
             cached = self._tiers
             if cached is not None and cached.fresh(MODELS_TTL):
                 return dict(cached.value)
-            data = self._get("/api/v2/models/tiers")
-            tiers = dict(data) if isinstance(data, Mapping) else {}
+            tiers = dict(self._get("/api/v2/models/tiers", shape=Mapping))
             self._tiers = _Cached(tiers)
             return dict(tiers)
 
@@ -148,7 +159,8 @@ class Catalog:
             cached = self._presets.get(key)
         if cached is None or force_refresh or not cached.fresh(SIZE_PRESETS_TTL):
             data = self._get(f"/api/v1/size-presets/network/{quote_segment(network, 'network')}"
-                             f"/model/{quote_segment(model_id, 'model_id')}")
+                             f"/model/{quote_segment(model_id, 'model_id')}",
+                             shape=list, optional=True)
             cached = _Cached(
                 [SizePreset.from_wire(p) for p in data or [] if isinstance(p, Mapping)])
             with self._presets_lock:
@@ -188,7 +200,8 @@ class Catalog:
         """Ask the status endpoint for worker counts instead of waiting for ``swarmModels``."""
         network = network or self._transport.network
         segment = quote_segment(network, "network")
-        counts = self._get(f"/api/v1/status/network/{segment}/models") or {}
+        counts = self._get(f"/api/v1/status/network/{segment}/models", shape=Mapping,
+                           optional=True) or {}
         by_sid = {m.get("SID"): m for m in self._raw_models()}
         result = []
         for sid, workers in counts.items():
@@ -363,7 +376,8 @@ class Catalog:
                  "outputFormat": output_format or None}
         # not escaped, as in the reference (T§9.1); check_path still refuses dot segments
         path = "/".join("" if s is None else _segment(s) for s in segments)
-        return CostEstimate.from_wire(self._get(f"/api/v{version}/job/estimate/{path}", query))
+        return CostEstimate.from_wire(self._get(f"/api/v{version}/job/estimate/{path}", query,
+                                                shape=Mapping))
 
     def estimate_enhancement_cost(
         self, strength: str = "medium", token_type: str = "spark"
@@ -407,7 +421,8 @@ class Catalog:
         if has_video_input or video_input or reference_video_urls:
             query = {"hasVideoInput": "1"}
         path = "/".join(_component(s) for s in segments)
-        return CostEstimate.from_wire(self._get(f"/api/v1/job-video/estimate/{path}", query))
+        return CostEstimate.from_wire(self._get(f"/api/v1/job-video/estimate/{path}", query,
+                                                shape=Mapping))
 
     def estimate_audio_cost(
         self,
@@ -421,4 +436,5 @@ class Catalog:
         """Price an audio project (``/api/v1/job-audio/estimate/...``)."""
         segments = [token_type, model, duration, steps, number_of_media]
         path = "/".join(_component(s) for s in segments)
-        return CostEstimate.from_wire(self._get(f"/api/v1/job-audio/estimate/{path}"))
+        return CostEstimate.from_wire(self._get(f"/api/v1/job-audio/estimate/{path}",
+                                                shape=Mapping))

@@ -34,7 +34,9 @@ from sogni_sync.errors import (
     ChatError,
     ClientClosedError,
     ConnectionLostError,
+    InsufficientFundsChatError,
     TimeoutError,
+    UnexpectedResponseError,
     ValidationError,
 )
 
@@ -244,6 +246,8 @@ class ChatApi:
         path = "/api/v1/job-llm/estimate/" + "/".join(quote_segment(s, "estimate path segment")
                                                     for s in segments)
         body = self._transport.rest.request("GET", path, host="socket", timeout=timeout)
+        if not isinstance(body, Mapping) or not isinstance(body.get("quote"), Mapping):
+            raise UnexpectedResponseError.expected(path, "{quote: {...}}", body)
         return ChatCostEstimate.from_wire(body)
 
     def on(self, event: str, callback: Callable[[Any], None]) -> Callable[[], None]:
@@ -424,7 +428,8 @@ class ChatApi:
             message = payload.get("error_message") or code
             # A stream raises the bare message; complete() the "<error>: <message>" form.
             text = message if job.keep_chunks else f"{code}: {message}"
-            error = ChatError(text, code=payload.get("error_code") or code, job_id=job.job_id)
+            kind = InsufficientFundsChatError if code == "insufficientFunds" else ChatError
+            error = kind(text, code=payload.get("error_code") or code, job_id=job.job_id)
             if job.fail(error):
                 self._emit("error", error)
 

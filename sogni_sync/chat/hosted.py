@@ -11,7 +11,7 @@ from typing import Any
 
 from sogni_sync.chat import _request as rq
 from sogni_sync.chat.types import HostedChatCompletion
-from sogni_sync.errors import ValidationError
+from sogni_sync.errors import UnexpectedResponseError, ValidationError
 
 __all__ = ["HOSTED_PATH", "HOSTED_TIMEOUT", "SOGNI_TOOLS_MODES", "HostedChatApi"]
 
@@ -96,4 +96,7 @@ class HostedChatApi:
         answer = self._transport.rest.request(
             "POST", HOSTED_PATH, json=body, timeout=timeout, envelope=False, idempotent=False
         )
+        if not isinstance(answer, Mapping) or not isinstance(answer.get("choices"), list):
+            raise UnexpectedResponseError.expected(HOSTED_PATH, "a chat.completion with choices",
+                                                   answer)
         return HostedChatCompletion.from_wire(answer)

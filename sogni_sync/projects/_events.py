@@ -10,7 +10,12 @@ from typing import Any, ClassVar
 import attrs
 
 from sogni_sync._sync import Deadline, wait_for
-from sogni_sync.errors import ClientClosedError, TimeoutError
+from sogni_sync.errors import (
+    ClientClosedError,
+    InsufficientFundsProjectError,
+    ProjectFailedError,
+    TimeoutError,
+)
 
 __all__ = [
     "ErrorData",
@@ -47,6 +52,17 @@ class ErrorData:
     code: int
     message: str
     original_code: str | None = None
+
+
+INSUFFICIENT_BALANCE = 123  # the server's job error code for a balance that cannot pay
+
+
+def failure_class(error: ErrorData) -> type[ProjectFailedError]:
+    """The exception class for a project or job that failed with ``error``: a lack of balance
+    (code 123, or the symbolic ``insufficientFunds``) is also an InsufficientFundsError."""
+    if error.code == INSUFFICIENT_BALANCE or error.original_code == "insufficientFunds":
+        return InsufficientFundsProjectError
+    return ProjectFailedError
 
 
 def error_from_job_error(payload: Mapping[str, Any]) -> ErrorData:

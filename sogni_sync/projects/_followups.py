@@ -18,7 +18,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from sogni_sync._transport import quote_segment
-from sogni_sync.errors import ApiError, NotFoundError, ProjectFailed, SogniError
+from sogni_sync.errors import (
+    NotFoundError,
+    ProjectFailedError,
+    SogniError,
+    UnexpectedResponseError,
+)
 from sogni_sync.projects._events import ErrorData
 from sogni_sync.projects._state import RAW_JOB_STATUS, JobState, ProjectState
 from sogni_sync.projects._tracker import Tracker
@@ -34,10 +39,10 @@ TIMED_OUT_JOB = ErrorData(0, "Job timed out")
 TIMED_OUT_PROJECT = ErrorData(0, "Project timed out. Please try again or contact support.")
 
 
-def download_url(data: Any) -> str:
+def download_url(path: str, data: Any) -> str:
     url = data.get("downloadUrl") if isinstance(data, Mapping) else None
     if not isinstance(url, str) or not url:
-        raise ApiError(f"API returned no downloadUrl: {data!r}", status=0)
+        raise UnexpectedResponseError(path, f"no downloadUrl in {data!r}", payload=data)
     return url
 
 
@@ -83,7 +88,8 @@ class FollowUpIo:
             query = {"jobId": state.id, "imageId": job_id, "type": "complete",
                      "contentType": _IMAGE_TYPES.get(fmt)}
             path = "/v1/image/downloadUrl"
-        return download_url(self.transport.rest.request("GET", path, params=query, hot=True))
+        return download_url(path,
+                            self.transport.rest.request("GET", path, params=query, hot=True))
 
     def refresh_url(self, state: ProjectState, job_id: str) -> str:
         """A fresh URL for ``job.get_result_url(refresh=True)``, stored on the job."""
@@ -104,7 +110,7 @@ class FollowUpIo:
             if self.transport.closing.wait(delay):
                 break
             delay *= 2
-        raise ProjectFailed(f"client closed while minting the result URL of job {job_id}")
+        raise ProjectFailedError(f"client closed while minting the result URL of job {job_id}")
 
     def _unavailable(self, state: ProjectState, job_id: str,
                      exc: BaseException) -> tuple[ErrorData, BaseException]:
@@ -112,7 +118,7 @@ class FollowUpIo:
                    f"({type(exc).__name__}: {exc}); the server ran the job, so "
                    "project.job(id).get_result_url() may still succeed later")
         error = ErrorData(0, message)
-        failure = ProjectFailed(message, error=error, project=state.handle)
+        failure = ProjectFailedError(message, error=error, project=state.handle)
         failure.__cause__ = exc
         log.error("%s", message)
         return error, failure
@@ -128,8 +134,8 @@ class FollowUpIo:
     def mint_preview(self, state: ProjectState, job_id: str) -> None:
         query = {"jobId": state.id, "imageId": job_id, "type": "preview"}
         try:
-            url = download_url(
-                self.transport.rest.request("GET", "/v1/image/downloadUrl", params=query))
+            path = "/v1/image/downloadUrl"
+            url = download_url(path, self.transport.rest.request("GET", path, params=query))
         except Exception as exc:
             log.warning("could not get the preview URL of job %s: %s", job_id, exc)
             return
@@ -153,7 +159,9 @@ class FollowUpIo:
             "GET", f"/v1/projects/{quote_segment(project_id, 'project_id')}")
         project = data.get("project") if isinstance(data, Mapping) else None
         if not isinstance(project, Mapping):
-            raise ApiError(f"no project in the response for {project_id}", status=0)
+            raise UnexpectedResponseError("/v1/projects/{id}",
+                                          f"no project in the response for {project_id}",
+                                          payload=data)
         return dict(project)
 
     def sync(self, state: ProjectState, quiet: bool, after_restart: bool = False) -> None:

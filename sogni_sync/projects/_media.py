@@ -18,7 +18,7 @@ from typing import Any, BinaryIO, Literal
 
 import attrs
 
-from sogni_sync.errors import ApiError, ValidationError
+from sogni_sync.errors import ApiError, UnexpectedResponseError, ValidationError
 from sogni_sync.projects._validate import truthy
 from sogni_sync.projects.params import ImageParams, ProjectParams, VideoParams
 
@@ -228,13 +228,15 @@ def _upload_one(rest: Any, project_id: str, upload: Upload) -> None:
     if upload.endpoint == "image":
         query = {"imageId": str(uuid.uuid4()).upper(), "jobId": project_id,
                  "type": upload.slot, "contentType": content_type}
-        data = rest.request("GET", "/v1/image/uploadUrl", params=query)
+        path = "/v1/image/uploadUrl"
     else:
         query = {"jobId": project_id, "type": upload.slot, "contentType": content_type}
-        data = rest.request("GET", "/v1/media/uploadUrl", params=query)
+        path = "/v1/media/uploadUrl"
+    data = rest.request("GET", path, params=query)
     url = data.get("uploadUrl") if isinstance(data, Mapping) else None
     if not isinstance(url, str) or not url:
-        raise ApiError(f"{upload.failure}: no uploadUrl in the response", status=0)
+        raise UnexpectedResponseError(path, f"{upload.failure}: no uploadUrl in the response",
+                                      payload=data)
     try:
         rest.put_presigned(url, upload.source.body, upload.source.content_type)
     except ApiError as exc:

@@ -180,7 +180,7 @@ class ProjectState:
         self.failed_syncs = 0
         self.next_sync = 0.0
         self.syncing = False
-        self.exception: BaseException | None = None  # raised by wait() instead of ProjectFailed
+        self.exception: BaseException | None = None  # wait() raises it, not ProjectFailedError
         self.handle: Any = None  # the user's Project, handed to done callbacks and watchers
         self.history = EventQueue()
         self.subscribers: list[EventQueue] = []

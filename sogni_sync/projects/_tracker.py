@@ -17,7 +17,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from sogni_sync.errors import ProjectFailed
+from sogni_sync.errors import ProjectFailedError
 from sogni_sync.projects._events import ErrorData, ProjectEvent, error_from_job_error
 from sogni_sync.projects._state import JobState, ProjectState
 
@@ -332,7 +332,7 @@ class Tracker:
         message = SERVER_FORGOT.format(id=state.id)
         error = ErrorData(0, message)
         with self.lock:
-            state.fail(error, ProjectFailed(message, error=error, project=state.handle))
+            state.fail(error, ProjectFailedError(message, error=error, project=state.handle))
 
     # -- connection events ----------------------------------------------------------------------
 

@@ -28,14 +28,19 @@ from sogni_sync.catalog.api import ENHANCEMENT_STRENGTHS
 from sogni_sync.errors import (
     ApiError,
     ClientClosedError,
-    ProjectCanceled,
+    ProjectCanceledError,
     ProjectError,
-    ProjectFailed,
     SogniError,
     TimeoutError,
     ValidationError,
 )
-from sogni_sync.projects._events import ErrorData, EventIterator, EventQueue, ProjectEvent
+from sogni_sync.projects._events import (
+    ErrorData,
+    EventIterator,
+    EventQueue,
+    ProjectEvent,
+    failure_class,
+)
 from sogni_sync.projects._files import default_filename, resolve_target, write_atomically
 from sogni_sync.projects._followups import FollowUpIo
 from sogni_sync.projects._state import JobState, ProjectState
@@ -202,7 +207,7 @@ class Job:
     def wait(self, timeout: float | None = None) -> str | None:
         """Block until this job finishes; its result URL (None when withheld as NSFW).
 
-        Raises ProjectFailed when the job failed, ProjectCanceled when canceled,
+        Raises ProjectFailedError when the job failed, ProjectCanceledError when canceled,
         TimeoutError or ClientClosedError."""
         check_timeout(timeout)
         project = self._project
@@ -215,10 +220,11 @@ class Job:
                 return self._state.result_url
             if self._state.status == "failed":
                 error = self._state.error or ErrorData(0, "Job failed")
-                raise ProjectFailed(f"Job {self.id} failed: {error.message} (code {error.code})",
-                                    error=error, project=project)
+                raise failure_class(error)(
+                    f"Job {self.id} failed: {error.message} (code {error.code})",
+                    error=error, project=project)
             if self._state.status == "canceled":
-                raise ProjectCanceled(f"Job {self.id} was canceled", project=project)
+                raise ProjectCanceledError(f"Job {self.id} was canceled", project=project)
             project._outcome_locked(closing.is_set())  # raises unless it completed
             return None  # the project completed without ever reporting this job
 
@@ -423,8 +429,9 @@ class Project:
     def wait(self, timeout: float | None = None) -> list[str]:
         """Block until the project finishes (``None``: no limit); return its result URLs.
 
-        Raises ProjectFailed (``.error`` is the ErrorData) — also when a result could not be
-        fetched —, ProjectCanceled, TimeoutError, ValidationError for a bad ``timeout``, or
+        Raises ProjectFailedError (``.error`` is the ErrorData; an InsufficientFundsProjectError
+        when the balance could not pay) — also when a result could not be fetched —,
+        ProjectCanceledError, TimeoutError, ValidationError for a bad ``timeout``, or
         ClientClosedError when the client closes first. NSFW-withheld results are left out.
         """
         check_timeout(timeout)
@@ -441,10 +448,11 @@ class Project:
             if state.exception is not None:
                 raise state.exception
             error = state.error or ErrorData(0, "Project failed")
-            raise ProjectFailed(f"Project {self.id} failed: {error.message} (code {error.code})",
-                                error=error, project=self)
+            raise failure_class(error)(
+                f"Project {self.id} failed: {error.message} (code {error.code})",
+                error=error, project=self)
         if state.status == "canceled":
-            raise ProjectCanceled(f"Project {self.id} was canceled", project=self)
+            raise ProjectCanceledError(f"Project {self.id} was canceled", project=self)
         if closing:
             raise ClientClosedError("client closed while waiting for the project")
         raise TimeoutError(f"Project {self.id} did not finish in time")

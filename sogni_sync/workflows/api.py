@@ -16,10 +16,10 @@ import attrs
 
 from sogni_sync._transport import quote_segment
 from sogni_sync.errors import (
-    ApiError,
     ClientClosedError,
     ConnectionLostError,
     TimeoutError,
+    UnexpectedResponseError,
     ValidationError,
 )
 from sogni_sync.workflows._sse import SseFrame, SseParser, is_terminal
@@ -109,9 +109,11 @@ class CreativeWorkflow:
 
 def _field(data: Any, key: str) -> Any:
     if not isinstance(data, Mapping):
-        raise ApiError("Creative workflow response did not include data", payload=data)
+        raise UnexpectedResponseError(BASE, "the creative workflow response did not include data",
+                                      payload=data)
     if key not in data:
-        raise ApiError(f"Creative workflow response did not include data.{key}", payload=data)
+        raise UnexpectedResponseError(
+            BASE, f"the creative workflow response did not include data.{key}", payload=data)
     return data[key]
 
 

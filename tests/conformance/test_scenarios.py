@@ -10,8 +10,8 @@ Mapping to our API where it deliberately differs from the official (async, dict-
 * results are frozen attrs objects, not dicts (``Balances.spark.net``, ``CostEstimate.token``,
   ``ModelOptions.steps.max``, ``ChatCompletion.usage.prompt_tokens``); amounts are decimal
   strings exactly as the server wrote them, which the official runner's ``num()`` accepts too;
-* ``project.wait()`` replaces ``waitForCompletion()``; it raises ``ProjectFailed`` (with
-  ``.error: ErrorData``) and, after ``cancel()``, ``ProjectCanceled`` — the official clients'
+* ``project.wait()`` replaces ``waitForCompletion()``; it raises ``ProjectFailedError`` (with
+  ``.error: ErrorData``) and, after ``cancel()``, ``ProjectCanceledError`` — the official clients'
   promise rejects (or never settles) instead;
 * project/job events are typed attrs classes from ``project.events()``/``project.on()``
   instead of ``{"type": ...}`` dicts on ``projects.on("project"|"job")``:
@@ -42,7 +42,7 @@ import pytest
 import requests
 
 from sogni_sync import SogniClient
-from sogni_sync.errors import ProjectCanceled, ProjectFailed
+from sogni_sync.errors import ProjectCanceledError, ProjectFailedError
 from sogni_sync.projects import (
     ErrorData,
     JobCompletedEvent,
@@ -378,8 +378,8 @@ def test_cancel(client: SogniClient, slow_steps: LocalSupernet) -> None:
     before = project.status
     project.cancel()
     assert project.status == "canceled", f"status after cancel is {project.status} (was {before})"
-    # ours: wait() raises ProjectCanceled (the official clients' waitForCompletion rejects)
-    with pytest.raises(ProjectCanceled):
+    # ours: wait() raises ProjectCanceledError (the official clients' waitForCompletion rejects)
+    with pytest.raises(ProjectCanceledError):
         project.wait(5)
     statuses = [j.status for j in project.jobs]
     assert not statuses or not all(s == "completed" for s in statuses), statuses
@@ -393,7 +393,7 @@ def test_failure(client: SogniClient) -> None:
     project = client.projects.create(**image_params(
         number_of_media=1, positive_prompt=f"a red apple {FAIL_MARKER}"))
     events = list(project.events(timeout=TIMEOUT))
-    with pytest.raises(ProjectFailed) as failed:
+    with pytest.raises(ProjectFailedError) as failed:
         project.wait(TIMEOUT)
     assert project.status == "failed"
     job_err = next((j.error for j in project.jobs if j.error), None)

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from sogni_sync.client import SogniClient
-from sogni_sync.errors import ProjectFailed
+from sogni_sync.errors import ProjectFailedError
 from sogni_sync.testing import LocalSupernet
 from tests.faultproxy import FaultProxy
 
@@ -123,7 +123,7 @@ def _batch_across_a_restart(count: int, *, pace: float) -> dict[str, Any]:
             for project in projects:
                 try:
                     urls = project.wait(max(0.01, deadline - time.monotonic()))
-                except ProjectFailed as exc:
+                except ProjectFailedError as exc:
                     if "no longer knows" in str(exc):
                         figures["forgotten"] += 1
                     else:

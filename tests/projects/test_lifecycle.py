@@ -10,8 +10,8 @@ import pytest
 
 from sogni_sync.errors import (
     ClientClosedError,
-    ProjectCanceled,
-    ProjectFailed,
+    ProjectCanceledError,
+    ProjectFailedError,
     TimeoutError,
 )
 from sogni_sync.projects import (
@@ -89,7 +89,7 @@ def test_callbacks_and_done_callbacks_run_on_the_callback_thread(client: Any) ->
 
 def test_failure_marker(client: Any) -> None:
     project = _image(client, prompt="a red apple [[fail]]")
-    with pytest.raises(ProjectFailed) as info:
+    with pytest.raises(ProjectFailedError) as info:
         project.wait(20)
     assert project.status == "failed" and info.value.error is project.error
     assert isinstance(project.error.code, int) and project.error.message
@@ -133,7 +133,7 @@ def test_cancel(client: Any, net: Any) -> None:
     assert project.cancel() is True
     assert project.status == "canceled" and project.done()
     assert all(j.status == "canceled" for j in project.jobs)
-    with pytest.raises(ProjectCanceled):
+    with pytest.raises(ProjectCanceledError):
         project.wait(1)
     cancel = eventually(lambda: [m for m in net.received("jobError")
                                  if m["jobID"] == project.id])
@@ -165,7 +165,7 @@ def test_inactivity_sync_fails_silent_project(client: Any, net: Any) -> None:
     api = client.projects
     api.inactivity_timeout = 0.1
     project = _silent(client, net)
-    with pytest.raises(ProjectFailed) as info:
+    with pytest.raises(ProjectFailedError) as info:
         project.wait(10)
     assert info.value.error.message == "Project timed out. Please try again or contact support."
     syncs = [c for c in net.rest_calls if c.path == f"/v1/projects/{project.id}"]
@@ -177,7 +177,7 @@ def test_single_job_project_fails_when_its_job_fails(client: Any, net: Any) -> N
     project = _silent(client, net)
     _push(client, net, "jobError", {"jobID": project.id, "imgID": "J", "isFromWorker": True,
                                     "error": 42, "error_message": "boom"})
-    with pytest.raises(ProjectFailed) as info:
+    with pytest.raises(ProjectFailedError) as info:
         project.wait(10)
     assert info.value.error.code == 42 and info.value.error.message == "boom"
 
@@ -199,7 +199,7 @@ def test_reconnect_keeps_projects_running(client: Any, net: Any) -> None:
 def test_terminal_disconnect_fails_projects(client: Any, net: Any) -> None:
     project = _silent(client, net)
     net.disconnect(code=4015, reason="taken over")
-    with pytest.raises(ProjectFailed) as info:
+    with pytest.raises(ProjectFailedError) as info:
         project.wait(10)
     assert info.value.error.code == 0 and info.value.error.message == "Server disconnected"
 
@@ -249,8 +249,8 @@ def test_as_completed_and_wait_all(client: Any) -> None:
     assert [len(r) for r in results] == [1] * 5
     failing = _image(client, prompt="x [[fail]]")
     mixed = wait_all([projects[0], failing], timeout=20, return_exceptions=True)
-    assert isinstance(mixed[1], ProjectFailed)
-    with pytest.raises(ProjectFailed):
+    assert isinstance(mixed[1], ProjectFailedError)
+    with pytest.raises(ProjectFailedError):
         wait_all([failing], timeout=20)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from sogni_sync.client import SogniClient
-from sogni_sync.errors import ProjectFailed
+from sogni_sync.errors import ProjectFailedError
 from sogni_sync.testing import LocalSupernet
 
 IMAGE = {"type": "image", "model_id": "flux1-schnell-fp8", "steps": 4}
@@ -62,7 +62,7 @@ def test_mint_that_keeps_failing_fails_the_project_clearly(one_shot: Any, net: A
     client = one_shot
     net.faults.rest_error(MINT, status=503, times=10_000)
     project = client.projects.create(**IMAGE, positive_prompt="never minted")
-    with pytest.raises(ProjectFailed) as info:
+    with pytest.raises(ProjectFailedError) as info:
         project.wait(30)
     message = str(info.value)
     assert "could not be fetched" in message and project.id in message
@@ -84,7 +84,7 @@ def test_snapshot_mint_failure_fails_clearly(one_shot: Any, net: Any) -> None:
     raw = {"id": project.id, "status": "completed", "imageCount": 1,
            "completedWorkerJobs": [{"imgID": "J1", "status": "jobCompleted"}]}
     client.projects._follow.apply_snapshot(project._state, raw)
-    with pytest.raises(ProjectFailed, match="could not be fetched"):
+    with pytest.raises(ProjectFailedError, match="could not be fetched"):
         project.wait(10)
     assert project.job("J1") is not None and project.job("J1").status == "failed"
     net.faults.clear()
@@ -208,7 +208,7 @@ def test_projects_settle_quickly_after_a_server_restart(count: int) -> None:
                                api_key=key).start()
         outcomes = []
         for project in projects:
-            with pytest.raises(ProjectFailed) as info:
+            with pytest.raises(ProjectFailedError) as info:
                 project.wait(30)
             outcomes.append(str(info.value))
         settled = time.monotonic() - restarted
