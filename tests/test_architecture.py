@@ -25,7 +25,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent / "sogni_sync"
 
 #: top-level part of the package → layer. A module may import its own part or lower layers.
 LAYERS: dict[str, int] = {
-    "errors": 0, "_version": 0, "_wire": 0, "_logs": 0,
+    "errors": 0, "_version": 0, "_wire": 0, "_logs": 0, "_argtypes": 0,
     "_config": 1, "_convert": 1, "_sync": 1,
     "_transport": 2,
     "auth": 3,
@@ -39,7 +39,7 @@ LAYERS: dict[str, int] = {
     "__init__": 11,
 }
 #: the emulator is a separate world: it shares names (the wire constants), never logic.
-TESTING_MAY_IMPORT = {"testing", "_wire", "errors", "_version"}
+TESTING_MAY_IMPORT = {"testing", "_wire", "errors", "_version", "_argtypes"}
 #: the pytest plugin's client fixture builds a client (lazily, inside the fixture).
 TESTING_EXCEPTIONS = {("sogni_sync.testing.pytest_plugin", "sogni_sync.client")}
 #: private writes into third-party objects, each with its reason

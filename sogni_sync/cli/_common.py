@@ -14,6 +14,12 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from sogni_sync._argtypes import (
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+    positive_int,
+)
 from sogni_sync.errors import MissingDependencyError, SogniError, ValidationError
 
 if TYPE_CHECKING:
@@ -48,50 +54,7 @@ class UsageError(Exception):
     """Invalid command-line input found after parsing (exit 2, like argparse's own errors)."""
 
 
-# -- option types (argparse turns their ValueError/ArgumentTypeError into exit 2) -------------
-
-def _parse_int(value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {value!r}")
-
-
-def positive_int(value: str) -> int:
-    number = _parse_int(value)
-    if number <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, not {number}")
-    return number
-
-
-def non_negative_int(value: str) -> int:
-    number = _parse_int(value)
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {number}")
-    return number
-
-
-def _parse_float(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}")
-    return number
-
-
-def positive_float(value: str) -> float:
-    number = _parse_float(value)
-    if not 0 < number < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number, not {value}")
-    return number
-
-
-def non_negative_float(value: str) -> float:
-    number = _parse_float(value)
-    if not 0 <= number < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
-    return number
-
+# -- option types: shared with the emulator's command line -----------------------------------
 
 def text(value: str) -> str:
     """A non-blank string (prompts, messages)."""

@@ -15,59 +15,42 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
+from sogni_sync._argtypes import non_negative_float, non_negative_int
+
 __all__ = ["add_arguments", "main", "serve"]
 
 DESCRIPTION = "run a local Sogni Supernet emulator"
-
-
-def _count(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {value!r}")
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {number}")
-    return number
-
-
-def _seconds(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}")
-    if not 0 <= number < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
-    return number
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the emulator's options (``--host``, ``--port``, delays, account, caps) to ``parser``."""
     parser.add_argument("--host", default="127.0.0.1",
                         help="interface to bind (loopback only unless --allow-remote)")
-    parser.add_argument("--port", type=_count, default=0,
+    parser.add_argument("--port", type=non_negative_int, default=0,
                         help="REST host port (0 = ephemeral); the socket host then defaults to "
                              "PORT+1")
-    parser.add_argument("--socket-port", type=_count, default=None,
+    parser.add_argument("--socket-port", type=non_negative_int, default=None,
                         help="socket host port (default: PORT+1, or ephemeral when PORT is 0)")
-    parser.add_argument("--step-delay", type=_seconds, default=0.05,
+    parser.add_argument("--step-delay", type=non_negative_float, default=0.05,
                         help="seconds per diffusion step (0 = as fast as possible)")
-    parser.add_argument("--token-delay", type=_seconds, default=0.02,
+    parser.add_argument("--token-delay", type=non_negative_float, default=0.02,
                         help="seconds per streamed LLM chunk")
     parser.add_argument("--catalog", default=None, help="catalogue JSON (default: packaged)")
     parser.add_argument("--api-key", default=None, help="API key of the ready account")
     parser.add_argument("--username", default=None, help="username of the ready account")
     parser.add_argument("--password", default=None, help="password of the ready account")
-    parser.add_argument("--balance", type=_seconds, default=1000.0, metavar="AMOUNT",
+    parser.add_argument("--balance", type=non_negative_float, default=1000.0, metavar="AMOUNT",
                         help="starting sogni and spark balance of the ready account")
-    parser.add_argument("--workers", type=_count, default=None, help="simulated worker slots")
-    parser.add_argument("--media-max-side", type=_count, default=2048, metavar="PX",
+    parser.add_argument("--workers", type=non_negative_int, default=None,
+                        help="simulated worker slots")
+    parser.add_argument("--media-max-side", type=non_negative_int, default=2048, metavar="PX",
                         help="longest side of result images; larger requests are scaled down "
                              "(0 = always the requested size; default 2048)")
-    parser.add_argument("--video-max-side", type=_count, default=1280, metavar="PX",
+    parser.add_argument("--video-max-side", type=non_negative_int, default=1280, metavar="PX",
                         help="longest side of result videos (0 = no cap; default 1280)")
-    parser.add_argument("--max-frames", type=_count, default=481, metavar="N",
+    parser.add_argument("--max-frames", type=non_negative_int, default=481, metavar="N",
                         help="frames of a result video at most (0 = no cap; default 481)")
-    parser.add_argument("--max-seconds", type=_seconds, default=600.0, metavar="S",
+    parser.add_argument("--max-seconds", type=non_negative_float, default=600.0, metavar="S",
                         help="duration of result audio at most (0 = no cap; default 600)")
     parser.add_argument("--allow-remote", action="store_true",
                         help="allow a non-loopback --host (exposes the emulator to the network)")
@@ -85,8 +68,9 @@ def serve(args: argparse.Namespace) -> int:
     )
 
     if not _is_loopback(args.host) and not args.allow_remote:
-        print(f"error: refusing to listen on {args.host}; pass --allow-remote to allow it",
-              file=sys.stderr)
+        # a usage error of this command line: said to its user, like argparse's own
+        sys.stderr.write(f"error: refusing to listen on {args.host}; "
+                         "pass --allow-remote to allow it\n")
         return 2
     accounts = [(args.username or DEFAULT_USERNAME, args.password or DEFAULT_PASSWORD)]
     stop = threading.Event()
@@ -107,8 +91,8 @@ def serve(args: argparse.Namespace) -> int:
                         socket_port=socket_port, allow_remote=args.allow_remote,
                         record_limit=10_000)
     with net:
-        for key, value in net.env.items():
-            print(f"{key}={value}")
+        # the program's output: the settings a client needs, as KEY=value lines
+        sys.stdout.write("".join(f"{key}={value}\n" for key, value in net.env.items()))
         sys.stdout.flush()
         while not stop.wait(3600):
             pass
