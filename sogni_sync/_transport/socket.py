@@ -203,6 +203,8 @@ class SocketRunner:
         self._app_gen = 0
         self._gen = 0
         self._failures = 0
+        #: start() was called while the thread ran: it must not end after a terminal close
+        self._wanted = False
 
     # -- control (any thread) ---------------------------------------------------------------
 
@@ -221,6 +223,8 @@ class SocketRunner:
             if self._closing.is_set():
                 return
             if self._thread is not None and self._thread.is_alive() and not self._stop.is_set():
+                # It may be ending right now (its last close said "stop"): it must go on.
+                self._wanted = True
                 return
             old = self._thread
             self._stop = threading.Event()
@@ -306,6 +310,7 @@ class SocketRunner:
             with self._lock:
                 self._gen += 1
                 gen = self._gen
+                self._wanted = False
             try:
                 self._listener.prepare_connect()
                 url = self._listener.socket_url()
@@ -321,8 +326,17 @@ class SocketRunner:
             except Exception:
                 log.exception("socket close handler failed")
                 again = False
-            if not again or stop.is_set() or self._closing.is_set():
+            if stop.is_set() or self._closing.is_set():
                 break
+            if not again:
+                with self._lock:
+                    if not self._wanted:
+                        break
+                    # start() (e.g. connect() after a terminal close) came while this thread
+                    # was ending: connect again now instead of leaving nobody to do it.
+                    self._wanted = False
+                    self._failures = 0
+                continue
             with self._lock:
                 failures = self._failures
                 self._failures += 1
