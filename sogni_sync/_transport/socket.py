@@ -310,7 +310,6 @@ class SocketRunner:
             with self._lock:
                 self._gen += 1
                 gen = self._gen
-                self._wanted = False
             try:
                 self._listener.prepare_connect()
                 url = self._listener.socket_url()
@@ -319,6 +318,10 @@ class SocketRunner:
                 info.error = exc
             else:
                 self._connect(gen, url, headers, info, stop)
+            with self._lock:
+                # Only a start() from here on (this connection is over) asks for another one;
+                # the ones made while it was healthy (every send() makes one) were no-ops.
+                self._wanted = False
             if stop.is_set() or self._closing.is_set():
                 info.deliberate = True
             try:

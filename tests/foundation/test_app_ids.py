@@ -28,6 +28,7 @@ def test_shared_app_id_is_taken_over_reported_once_and_never_taken_back(
     net = sogni_supernet
     first = make_client()
     first.connect(timeout=5)
+    first.connect(timeout=5)  # a start() on a healthy connection must not outlive it
     gone = threading.Event()
     first.on("disconnected", lambda payload: gone.set())
     caplog.set_level(logging.WARNING, logger="sogni_sync")
