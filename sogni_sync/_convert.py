@@ -1,4 +1,4 @@
-"""Wire naming and JS-compatible value formatting, shared by every concern.
+"""Wire naming and conversion, shared by every concern.
 
 The public API is snake_case; the wire is camelCase (with a few irregular keys such as
 ``jobID``). ``to_snake`` is the mechanical rule the conformance suite uses; ``make_converter``
@@ -8,7 +8,6 @@ camelCase keys (ignoring unknown ones) on the way in, so wire names never leak i
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
@@ -20,8 +19,6 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 
 __all__ = [
     "camel_keys",
-    "js_number",
-    "js_str",
     "make_converter",
     "snake_keys",
     "to_camel",
@@ -72,45 +69,6 @@ def camel_keys(value: Any) -> Any:
     if isinstance(value, list):
         return [camel_keys(v) for v in value]
     return value
-
-
-def js_number(value: float | int) -> str:
-    """Format a number as JavaScript's ``String(n)`` does for the values the wire uses.
-
-    Integral floats lose their ``.0`` (``7.0`` → ``"7"``); others use the shortest round-trip
-    form, which Python's ``repr`` shares with JS for ordinary magnitudes.
-    """
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    if value.is_integer() and abs(value) < 1e21:
-        return str(int(value))
-    text = repr(value)
-    if "e" in text:  # JS writes 1e-7 as "1e-7" and 1e+21 as "1e+21"
-        mantissa, exp = text.split("e")
-        sign = "-" if exp.startswith("-") else "+"
-        text = f"{mantissa}e{sign}{exp.lstrip('+-').lstrip('0') or '0'}"
-    return text
-
-
-def js_str(value: Any) -> str:
-    """JavaScript ``String(value)`` for messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, (bool, int, float)):
-        return js_number(value)
-    if isinstance(value, str):
-        return value
-    if isinstance(value, Mapping):
-        return "[object Object]"
-    if isinstance(value, (list, tuple)):
-        return ",".join("" if v is None else js_str(v) for v in value)
-    return str(value)
 
 
 def to_decimal(value: Any) -> Decimal | None:

@@ -25,7 +25,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent / "sogni_sync"
 
 #: top-level part of the package → layer. A module may import its own part or lower layers.
 LAYERS: dict[str, int] = {
-    "errors": 0, "_version": 0, "_wire": 0, "_logs": 0, "_argtypes": 0,
+    "errors": 0, "_version": 0, "_wire": 0, "_logs": 0, "_argtypes": 0, "_js": 0,
     "_config": 1, "_convert": 1, "_sync": 1,
     "_transport": 2,
     "auth": 3,

@@ -10,7 +10,6 @@ import pytest
 from sogni_sync._convert import (
     camel_keys,
     converter,
-    js_number,
     snake_keys,
     to_camel,
     to_decimal,
@@ -33,14 +32,6 @@ def test_nested_keys_round_trip() -> None:
     assert snake_keys(wire) == snake
     assert camel_keys(snake_keys(wire)) == wire
     assert to_camel("number_of_media") == "numberOfMedia"
-
-
-@pytest.mark.parametrize(("value", "text"), [
-    (7.0, "7"), (0.1 + 0.2, "0.30000000000000004"), (1e-7, "1e-7"), (1e21, "1e+21"),
-    (True, "true"), (12, "12"), (float("inf"), "Infinity"),
-])
-def test_numbers_print_as_javascript_does(value: float, text: str) -> None:
-    assert js_number(value) == text
 
 
 def test_money_is_exact() -> None:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-from sogni_sync._convert import js_number
+from sogni_sync._js import js_number
 from sogni_sync.errors import ValidationError
 
 __all__ = ["check_path", "format_query", "http_base", "quote_segment", "redact_url"]

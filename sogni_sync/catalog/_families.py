@@ -7,8 +7,9 @@ Keeping these rules in one place lets the pure request builder and the catalogue
 
 from __future__ import annotations
 
-import math
 from typing import Literal
+
+from sogni_sync._js import js_round
 
 __all__ = [
     "VIDEO_WORKFLOW_ASSETS",
@@ -22,7 +23,6 @@ __all__ = [
     "is_video_model_id",
     "is_wan_animate_model",
     "is_wan_model",
-    "js_round",
     "max_context_images",
     "max_custom_image_size",
     "max_video_duration",
@@ -156,12 +156,6 @@ VIDEO_WORKFLOW_ASSETS: dict[str, dict[str, AssetRule]] = {
     "animate-replace": _rules("RFFFR"),
     "v2v": _rules("OFFOR"),
 }
-
-
-def js_round(x: float) -> int:
-    """JavaScript ``Math.round``: halves go up (Python's ``round`` goes to even)."""
-    floor = math.floor(x)
-    return int(floor + 1 if x - floor >= 0.5 else floor)
 
 
 def calculate_video_frames(model_id: str, duration: float, fps: float) -> int:

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import attrs
 
-from sogni_sync._convert import js_number, js_str
+from sogni_sync._js import js_number, js_str
 from sogni_sync.errors import ValidationError
 
 __all__ = [

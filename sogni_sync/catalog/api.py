@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sogni_sync._convert import js_number
+from sogni_sync._js import js_number
 from sogni_sync._sync import Deadline, wait_for
 from sogni_sync._transport import quote_segment
 from sogni_sync.catalog._families import (

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from sogni_sync._js import js_round
 from sogni_sync.catalog._families import max_context_images, video_workflow
 from sogni_sync.errors import ValidationError
 
@@ -19,7 +20,6 @@ __all__ = [
     "clamp_variation_count",
     "compatible_workflows",
     "is_edit_image_model",
-    "js_round",
     "max_context_images",
     "resolve_model_selector",
     "select_model",
@@ -109,11 +109,6 @@ _S2V_SELECTORS = {
 }
 _MUSIC_SELECTORS = {"turbo": "ace_step_1.5_turbo", "sft": "ace_step_1.5_sft"}
 _SEP = re.compile(r"[_\s]+")
-
-
-def js_round(value: float) -> int:
-    """JavaScript ``Math.round``: halves round up (2.5 → 3, -0.5 → 0), unlike Python's."""
-    return math.floor(value + 0.5)
 
 
 def _non_blank(value: Any) -> bool:

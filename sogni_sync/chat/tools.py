@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import Any, NamedTuple
 
+from sogni_sync._js import js_round
 from sogni_sync.chat import _routing as routing
 from sogni_sync.chat._media import parse_data_uri
 from sogni_sync.chat.types import ToolCall, coerce_tool_call
@@ -418,7 +419,7 @@ def _media_params(name: str, call: _Call) -> _Built:
         if isinstance(sig, str) and sig:
             params["timesignature"] = sig
         elif isinstance(sig, (int, float)) and _finite(sig):
-            params["timesignature"] = str(routing.js_round(sig))
+            params["timesignature"] = str(js_round(sig))
         if isinstance(args.get("composer_mode"), bool):
             params["composer_mode"] = args["composer_mode"]
         for key in ("prompt_strength", "creativity"):

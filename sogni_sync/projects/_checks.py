@@ -23,7 +23,7 @@ from typing import Any
 
 import attrs
 
-from sogni_sync._convert import js_number, js_str
+from sogni_sync._js import js_number, js_str, truthy
 from sogni_sync.catalog._families import (
     calculate_video_frames,
     is_video_model_id,
@@ -40,7 +40,6 @@ from sogni_sync.catalog._options import (
 )
 from sogni_sync.errors import ValidationError
 from sogni_sync.projects._validate import (
-    truthy,
     validate_custom_image_size,
     validate_number,
     validate_teacache,

@@ -18,8 +18,8 @@ from typing import Any, BinaryIO, Literal
 
 import attrs
 
+from sogni_sync._js import truthy
 from sogni_sync.errors import ApiError, UnexpectedResponseError, ValidationError
-from sogni_sync.projects._validate import truthy
 from sogni_sync.projects.params import ImageParams, ProjectParams, VideoParams
 
 __all__ = [

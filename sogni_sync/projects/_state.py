@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sogni_sync.catalog._families import js_round
+from sogni_sync._js import js_round
 from sogni_sync.projects._events import (
     ErrorData,
     EventQueue,

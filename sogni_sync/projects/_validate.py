@@ -8,10 +8,11 @@ semantics — ``Number(v)``, truthiness, ``String(v)`` — because the reference
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from sogni_sync._convert import js_number, js_str, to_camel
+from sogni_sync._convert import to_camel
+from sogni_sync._js import js_number, js_str, js_to_number, truthy
 from sogni_sync.catalog._families import (
     VIDEO_WORKFLOW_ASSETS,
     is_seedance_model,
@@ -21,59 +22,12 @@ from sogni_sync.catalog._families import (
 from sogni_sync.errors import ValidationError
 
 __all__ = [
-    "js_str",
-    "js_to_number",
-    "truthy",
     "validate_custom_image_size",
     "validate_number",
     "validate_teacache",
     "validate_video_assets",
     "validate_video_size",
 ]
-
-
-def truthy(value: Any) -> bool:
-    """JavaScript truthiness: containers, byte buffers, paths and files are always truthy."""
-    if value is None or value is False:
-        return False
-    if isinstance(value, bool):
-        return True
-    if isinstance(value, (int, float)):
-        return value != 0 and not (isinstance(value, float) and math.isnan(value))
-    if isinstance(value, str):
-        return value != ""
-    return True
-
-
-def js_to_number(value: Any) -> float:
-    """JavaScript ``Number(value)`` for the value kinds a caller can pass."""
-    if value is None:
-        return 0.0
-    if isinstance(value, bool):
-        return 1.0 if value else 0.0
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        text = value.strip()
-        if not text:
-            return 0.0
-        if text in ("Infinity", "+Infinity", "-Infinity"):
-            return -math.inf if text.startswith("-") else math.inf
-        lowered = text.lower()
-        try:
-            if lowered.startswith(("0x", "0o", "0b")):
-                return float(int(text, 0))
-            if "inf" in lowered or "nan" in lowered or "_" in text:
-                return math.nan
-            return float(text)
-        except ValueError:
-            return math.nan
-    if isinstance(value, Sequence) and not isinstance(value, (bytes, bytearray)):
-        if len(value) == 0:
-            return 0.0
-        if len(value) == 1:
-            return js_to_number(js_str(value[0]))
-    return math.nan
 
 
 def _wire_number(number: float) -> int | float:

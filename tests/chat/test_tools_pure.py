@@ -115,7 +115,6 @@ def test_serialize_error() -> None:
 
 
 def test_routing_basics() -> None:
-    assert routing.js_round(2.5) == 3 and routing.js_round(-0.5) == 0
     assert routing.clamp_variation_count({"number_of_variations": 2.5}) == 3
     assert routing.clamp_variation_count({"number_of_variations": "x"}, 4) == 1
     assert routing.clamp_variation_count({}, 40) == 16

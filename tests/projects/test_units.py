@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from sogni_sync.catalog._families import calculate_video_frames, js_round, video_workflow
+from sogni_sync.catalog._families import calculate_video_frames, video_workflow
 from sogni_sync.catalog._options import tier_to_options
 from sogni_sync.errors import ValidationError
 from sogni_sync.projects._events import (
@@ -30,10 +30,6 @@ from .media import JPEG, MOV, MP3, MP4, PNG, WAV
 ])
 def test_frames(model: str, duration: float, fps: float, frames: int) -> None:
     assert calculate_video_frames(model, duration, fps) == frames
-
-
-def test_js_round_halves_up() -> None:
-    assert [js_round(x) for x in (0.5, 1.5, 2.5, -0.5, -1.5, 4.4999)] == [1, 2, 3, 0, -1, 4]
 
 
 def test_workflows() -> None:
