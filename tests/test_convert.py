@@ -53,3 +53,49 @@ def test_converter_keeps_wire_names_at_the_edge() -> None:
     job = converter.structure({"jobID": "A", "stepCount": 3, "cost": "1.50", "extra": 1}, _Job)
     assert job == _Job("A", 3, Decimal("1.50"))
     assert converter.unstructure(job) == {"jobID": "A", "stepCount": 3, "cost": "1.50"}
+
+
+def test_result_classes_are_built_by_the_converter() -> None:
+    from sogni_sync.catalog._types import CostEstimate, SupportedModel
+    from sogni_sync.chat.types import ChatCostEstimate, HostedChatCompletion, LLMJobCost, LLMModel
+
+    assert converter.structure({"id": "m", "SID": 4, "x": 1}, SupportedModel) == SupportedModel(
+        id="m", name="m", sid=4, tier="", media="image")
+    quote = {"costInToken": "1.5", "costInUSD": 0.1, "costInSpark": "n/a"}
+    assert converter.structure({"quote": {"project": quote}}, CostEstimate) == CostEstimate(
+        token=Decimal("1.5"), usd=Decimal("0.1"), spark=None, sogni=None)
+    assert converter.structure({"quote": quote}, ChatCostEstimate).cost_in_usd == Decimal("0.1")
+    cost = converter.structure({"costInUSD": "2", "inputTokens": 3}, LLMJobCost)
+    assert cost == LLMJobCost(cost_in_usd=Decimal(2), input_tokens=3)
+    models = converter.structure({"a": {"workers": 2, "maxOutputTokens": 5}, "b": 3},
+                                 dict[str, LLMModel])
+    assert (models["a"].id, models["a"].workers, models["a"].max_output_tokens) == ("a", 2, None)
+    assert models["b"].workers == 3
+    assert models["b"].raw == {"workers": 3}
+    body = {"choices": [{"message": {"content": "hi", "tool_calls": [
+        {"id": "c", "function": {"name": "f"}}]}}], "usage": {}}
+    answer = converter.structure(body, HostedChatCompletion)
+    assert answer.content == "hi" and answer.choices[0].index == 0 and answer.usage is None
+    assert answer.message is not None and answer.message.role == "assistant"
+    assert answer.tool_calls[0].name == "f" and answer.tool_calls[0].arguments == ""
+    assert answer.object == "chat.completion" and answer.raw == body
+
+
+def test_optional_blocks_and_derived_usage() -> None:
+    from sogni_sync._convert import structure_optional
+    from sogni_sync.chat.types import Usage
+
+    assert structure_optional({}, Usage) is None and structure_optional("x", Usage) is None
+    assert structure_optional({"prompt_tokens": 2, "completion_tokens": None}, Usage) == Usage(
+        2, 0, 2)
+    assert structure_optional({"total_tokens": 9}, Usage) == Usage(0, 0, 9)
+
+
+def test_structure_names_the_path_on_a_bad_answer() -> None:
+    from sogni_sync._convert import structure
+    from sogni_sync.errors import UnexpectedResponseError
+
+    with pytest.raises(UnexpectedResponseError, match=r"/x.*expected an object"):
+        structure([], _Job, "/x")
+    with pytest.raises(UnexpectedResponseError, match="_Job fields have the wrong type"):
+        structure({"jobID": "A", "stepCount": "many"}, _Job, "/x")

@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 
 from sogni_sync._config import check_cleartext
+from sogni_sync._convert import structure
 from sogni_sync._sync import Deadline, wait_for
 from sogni_sync._transport import Transport
 from sogni_sync.account._models import (
@@ -30,7 +31,6 @@ from sogni_sync.account._models import (
     balances_from_wire,
     describe,
     reward_from_wire,
-    structure,
     tx_from_wire,
 )
 from sogni_sync.auth import AuthManager, Wallet, eip712_domain

@@ -1,21 +1,19 @@
 """Public result classes of the account and stats APIs (frozen, snake_case).
 
-Wire dicts are structured with :data:`sogni_sync._convert.converter`; the few fields whose wire
-meaning differs (epoch units, 0/1 flags) go through small private raw classes first.
+Wire dicts are structured with the shared converter (``sogni_sync._convert``); the few fields
+whose wire meaning differs (epoch units, 0/1 flags) go through small private raw classes first.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 import attrs
 
-from sogni_sync._convert import converter, to_decimal
+from sogni_sync._convert import structure, to_decimal
 from sogni_sync.errors import UnexpectedResponseError
-
-T = TypeVar("T")
 
 __all__ = [
     "Balances",
@@ -223,19 +221,6 @@ def balances_from_wire(data: Any, path: str = "/v4/account/balance") -> Balances
 
 
 describe = UnexpectedResponseError.describe
-
-
-def structure(data: Any, cls: type[T], path: str) -> T:
-    """``converter.structure`` whose failures are UnexpectedResponseError naming ``path``."""
-    if not isinstance(data, dict):
-        raise UnexpectedResponseError(path, f"expected an object, got {describe(data)}",
-                                      payload=data)
-    try:
-        return converter.structure(data, cls)
-    except Exception as exc:  # cattrs wraps field errors in several exception types
-        raise UnexpectedResponseError(
-            path, f"{cls.__name__} fields have the wrong type ({type(exc).__name__})",
-            payload=data) from exc
 
 
 def tx_from_wire(data: Any, path: str = "/v1/transactions/list") -> TxHistoryEntry:

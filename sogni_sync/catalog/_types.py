@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from sogni_sync._convert import to_decimal
+from sogni_sync._convert import register_wire
 
 __all__ = ["AvailableModel", "CostEstimate", "SizePreset", "SupportedModel", "VideoAssetConfig"]
 
@@ -23,15 +23,11 @@ class SupportedModel:
     tier: str
     media: str
 
-    @classmethod
-    def from_wire(cls, raw: Mapping[str, Any]) -> SupportedModel:
-        return cls(
-            id=str(raw.get("id", "")),
-            name=str(raw.get("name") or raw.get("id") or ""),
-            sid=raw.get("SID"),
-            tier=str(raw.get("tier", "")),
-            media=str(raw.get("media") or "image"),
-        )
+
+# the name is the id when absent; media defaults to image
+register_wire(SupportedModel, lambda raw: {
+    "id": "", "tier": "", **raw,
+    "name": raw.get("name") or raw.get("id") or "", "media": raw.get("media") or "image"})
 
 
 @attrs.frozen
@@ -55,36 +51,28 @@ class SizePreset:
     ratio: str = ""
     aspect: str = ""
 
-    @classmethod
-    def from_wire(cls, raw: Mapping[str, Any]) -> SizePreset:
-        return cls(
-            id=str(raw.get("id", "")),
-            label=str(raw.get("label", "")),
-            width=raw.get("width", 0),
-            height=raw.get("height", 0),
-            ratio=str(raw.get("ratio", "")),
-            aspect=str(raw.get("aspect", "")),
-        )
+
+register_wire(SizePreset, lambda raw: {"id": "", "label": "", "width": 0, "height": 0, **raw})
 
 
 @attrs.frozen
 class CostEstimate:
     """A project's price quote, exact (``None`` where the server gave no figure)."""
 
-    token: Decimal | None
-    usd: Decimal | None
-    spark: Decimal | None
-    sogni: Decimal | None
+    token: Decimal | None = attrs.field(metadata={"wire": "costInToken"})
+    usd: Decimal | None = attrs.field(metadata={"wire": "costInUSD"})
+    spark: Decimal | None = attrs.field(metadata={"wire": "costInSpark"})
+    sogni: Decimal | None = attrs.field(metadata={"wire": "costInSogni"})
 
-    @classmethod
-    def from_wire(cls, raw: Any) -> CostEstimate:
-        project = raw.get("quote", {}).get("project", {}) if isinstance(raw, Mapping) else {}
-        return cls(
-            token=to_decimal(project.get("costInToken")),
-            usd=to_decimal(project.get("costInUSD")),
-            spark=to_decimal(project.get("costInSpark")),
-            sogni=to_decimal(project.get("costInSogni")),
-        )
+
+def _quoted_project(raw: Any) -> Mapping[str, Any]:
+    """The estimate endpoints answer ``{"quote": {"project": {...}}}``."""
+    quote = raw.get("quote") if isinstance(raw, Mapping) else None
+    project = quote.get("project") if isinstance(quote, Mapping) else None
+    return project if isinstance(project, Mapping) else {}
+
+
+register_wire(CostEstimate, _quoted_project)
 
 
 @attrs.frozen

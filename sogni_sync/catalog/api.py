@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from sogni_sync._convert import structure
 from sogni_sync._js import js_number
 from sogni_sync._sync import Deadline, wait_for
 from sogni_sync._transport import quote_segment
@@ -44,6 +45,7 @@ __all__ = ["ENHANCEMENT_STRENGTHS", "Catalog"]
 
 log = logging.getLogger(__name__)
 
+MODELS_PATH = "/api/v1/models/list"
 MODELS_TTL = 24 * 3600.0
 SIZE_PRESETS_TTL = 600.0
 #: Enhancement strength name → the reference's strength value (anything else is "medium").
@@ -109,6 +111,9 @@ class Catalog:
         what = "a list" if shape is list else "an object"
         raise UnexpectedResponseError.expected(path, what, data)
 
+    def _estimate(self, path: str, query: Mapping[str, Any] | None = None) -> CostEstimate:
+        return structure(self._get(path, query, shape=Mapping), CostEstimate, path)
+
     def _raw_models(self, force_refresh: bool = False) -> list[dict[str, Any]]:
         cached = self._models
         if cached is not None and cached.fresh(MODELS_TTL) and not force_refresh:
@@ -117,7 +122,7 @@ class Catalog:
             cached = self._models
             if cached is not None and cached.fresh(MODELS_TTL) and not force_refresh:
                 return list(cached.value)
-            data = self._get("/api/v1/models/list", shape=list)
+            data = self._get(MODELS_PATH, shape=list)
             models = [dict(m) for m in data if isinstance(m, Mapping)]
             self._models = _Cached(models)
             return list(models)
@@ -144,7 +149,7 @@ class Catalog:
 
     def supported_models(self, force_refresh: bool = False) -> list[SupportedModel]:
         """Every model the network knows (``/api/v1/models/list``, cached 24 h)."""
-        return [SupportedModel.from_wire(m) for m in self._raw_models(force_refresh)]
+        return [structure(m, SupportedModel, MODELS_PATH) for m in self._raw_models(force_refresh)]
 
     def model_options(self, model_id: str) -> ModelOptions:
         """The tier-derived options of a model; unknown models raise ValidationError."""
@@ -158,11 +163,11 @@ class Catalog:
         with self._presets_lock:
             cached = self._presets.get(key)
         if cached is None or force_refresh or not cached.fresh(SIZE_PRESETS_TTL):
-            data = self._get(f"/api/v1/size-presets/network/{quote_segment(network, 'network')}"
-                             f"/model/{quote_segment(model_id, 'model_id')}",
-                             shape=list, optional=True)
-            cached = _Cached(
-                [SizePreset.from_wire(p) for p in data or [] if isinstance(p, Mapping)])
+            path = (f"/api/v1/size-presets/network/{quote_segment(network, 'network')}"
+                    f"/model/{quote_segment(model_id, 'model_id')}")
+            data = self._get(path, shape=list, optional=True)
+            cached = _Cached([structure(p, SizePreset, path) for p in data or []
+                              if isinstance(p, Mapping)])
             with self._presets_lock:
                 self._presets = {
                     k: v for k, v in self._presets.items() if v.fresh(SIZE_PRESETS_TTL)
@@ -376,8 +381,7 @@ class Catalog:
                  "outputFormat": output_format or None}
         # not escaped, as in the reference (T§9.1); check_path still refuses dot segments
         path = "/".join("" if s is None else _segment(s) for s in segments)
-        return CostEstimate.from_wire(self._get(f"/api/v{version}/job/estimate/{path}", query,
-                                                shape=Mapping))
+        return self._estimate(f"/api/v{version}/job/estimate/{path}", query)
 
     def estimate_enhancement_cost(
         self, strength: str = "medium", token_type: str = "spark"
@@ -421,8 +425,7 @@ class Catalog:
         if has_video_input or video_input or reference_video_urls:
             query = {"hasVideoInput": "1"}
         path = "/".join(_component(s) for s in segments)
-        return CostEstimate.from_wire(self._get(f"/api/v1/job-video/estimate/{path}", query,
-                                                shape=Mapping))
+        return self._estimate(f"/api/v1/job-video/estimate/{path}", query)
 
     def estimate_audio_cost(
         self,
@@ -436,5 +439,4 @@ class Catalog:
         """Price an audio project (``/api/v1/job-audio/estimate/...``)."""
         segments = [token_type, model, duration, steps, number_of_media]
         path = "/".join(_component(s) for s in segments)
-        return CostEstimate.from_wire(self._get(f"/api/v1/job-audio/estimate/{path}",
-                                                shape=Mapping))
+        return self._estimate(f"/api/v1/job-audio/estimate/{path}")

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from sogni_sync._convert import structure_optional
 from sogni_sync._sync import Deadline
 from sogni_sync.chat.types import (
     ChatChunk,
@@ -62,7 +63,7 @@ def chunk_from_wire(payload: Mapping[str, Any]) -> ChatChunk:
         content if isinstance(content, str) else "",
         payload.get("role") or None,
         payload.get("finishReason") or None,
-        Usage.from_wire(usage) if usage else None,
+        structure_optional(usage, Usage) if usage else None,
         _deltas(calls) if calls else (),
     )
 
@@ -187,8 +188,8 @@ class ChatJob:
             return None
         self.note_worker(payload.get("workerName"))
         if payload.get("cost"):
-            self.cost = LLMJobCost.from_wire(payload["cost"])
-        usage = Usage.from_wire(payload.get("usage")) or self.usage or Usage()
+            self.cost = structure_optional(payload["cost"], LLMJobCost)
+        usage = structure_optional(payload.get("usage"), Usage) or self.usage or Usage()
         self.final = ChatCompletion(
             job_id=self.job_id,
             model=self.model,

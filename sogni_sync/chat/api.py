@@ -14,6 +14,7 @@ from typing import Any
 
 import attrs
 
+from sogni_sync._convert import converter, structure
 from sogni_sync._sync import Deadline, wait_for
 from sogni_sync._transport import quote_segment
 from sogni_sync.chat import _request as rq
@@ -248,7 +249,7 @@ class ChatApi:
         body = self._transport.rest.request("GET", path, host="socket", timeout=timeout)
         if not isinstance(body, Mapping) or not isinstance(body.get("quote"), Mapping):
             raise UnexpectedResponseError.expected(path, "{quote: {...}}", body)
-        return ChatCostEstimate.from_wire(body)
+        return structure(body, ChatCostEstimate, path)
 
     def on(self, event: str, callback: Callable[[Any], None]) -> Callable[[], None]:
         """Listen to chat events; returns a function that removes the listener.
@@ -436,7 +437,7 @@ class ChatApi:
     def _on_models(self, payload: Any) -> None:
         if not isinstance(payload, Mapping):
             return
-        models = {str(k): LLMModel.from_wire(str(k), v) for k, v in payload.items()}
+        models = converter.structure(payload, dict[str, LLMModel])
         with self._lock:
             self._models = models
             self._models_version += 1

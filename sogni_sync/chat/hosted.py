@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sogni_sync._convert import structure
 from sogni_sync.chat import _request as rq
 from sogni_sync.chat.types import HostedChatCompletion
 from sogni_sync.errors import UnexpectedResponseError, ValidationError
@@ -99,4 +100,4 @@ class HostedChatApi:
         if not isinstance(answer, Mapping) or not isinstance(answer.get("choices"), list):
             raise UnexpectedResponseError.expected(HOSTED_PATH, "a chat.completion with choices",
                                                    answer)
-        return HostedChatCompletion.from_wire(answer)
+        return structure(answer, HostedChatCompletion, HOSTED_PATH)

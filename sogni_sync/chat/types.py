@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from sogni_sync._convert import to_decimal
+from sogni_sync._convert import converter, register_wire
 
 __all__ = [
     "ChatChunk",
@@ -32,10 +32,6 @@ __all__ = [
     "ToolRound",
     "Usage",
 ]
-
-
-def _tuple(value: Any) -> tuple[Any, ...]:
-    return tuple(value) if value else ()
 
 
 @attrs.frozen
@@ -76,12 +72,15 @@ class ToolCall:
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> ToolCall:
-        fn = raw.get("function") or {}
-        return cls(
-            id=str(raw.get("id") or ""),
-            function=FunctionCall(str(fn.get("name") or ""), str(fn.get("arguments") or "")),
-            type=str(raw.get("type") or "function"),
-        )
+        """From the OpenAI dict form (``to_dict``'s shape); missing parts read as empty."""
+        return converter.structure(raw, cls)
+
+
+register_wire(FunctionCall, lambda raw: {
+    "name": raw.get("name") or "", "arguments": raw.get("arguments") or ""}, snake=True)
+register_wire(ToolCall, lambda raw: {
+    "id": raw.get("id") or "", "function": raw.get("function") or {},
+    "type": raw.get("type") or "function"}, snake=True)
 
 
 def coerce_tool_call(value: ToolCall | Mapping[str, Any]) -> ToolCall:
@@ -105,30 +104,17 @@ class Usage:
     completion_tokens: int = 0
     total_tokens: int = 0
 
-    @classmethod
-    def from_wire(cls, raw: Any) -> Usage | None:
-        if not isinstance(raw, Mapping) or not raw:
-            return None
-        prompt = raw.get("prompt_tokens") or 0
-        completion = raw.get("completion_tokens") or 0
-        total = raw.get("total_tokens")
-        return cls(prompt, completion, total if total is not None else prompt + completion)
+
+def _usage_wire(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Null counts are 0; a missing total is the sum of the other two."""
+    prompt = raw.get("prompt_tokens") or 0
+    completion = raw.get("completion_tokens") or 0
+    total = raw.get("total_tokens")
+    return {"prompt_tokens": prompt, "completion_tokens": completion,
+            "total_tokens": total if total is not None else prompt + completion}
 
 
-#: snake_case field ← wire key, shared by the settled cost and the estimate's quote
-_COST_KEYS = {
-    "cost_in_usd": "costInUSD",
-    "cost_in_token": "costInToken",
-    "cost_in_sogni": "costInSogni",
-    "cost_in_spark": "costInSpark",
-    "input_tokens": "inputTokens",
-    "output_tokens": "outputTokens",
-}
-
-
-def _cost_fields(raw: Mapping[str, Any]) -> dict[str, Any]:
-    return {field: to_decimal(raw.get(key)) if field.startswith("cost_") else raw.get(key)
-            for field, key in _COST_KEYS.items()}
+register_wire(Usage, _usage_wire, snake=True)
 
 
 @attrs.frozen
@@ -141,12 +127,6 @@ class LLMJobCost:
     cost_in_spark: Decimal | None = None
     input_tokens: int | None = None
     output_tokens: int | None = None
-
-    @classmethod
-    def from_wire(cls, raw: Any) -> LLMJobCost | None:
-        if not isinstance(raw, Mapping) or not raw:
-            return None
-        return cls(**_cost_fields(raw))
 
 
 @attrs.frozen
@@ -278,11 +258,9 @@ class ChatCostEstimate:
     input_tokens: int | None
     output_tokens: int | None
 
-    @classmethod
-    def from_wire(cls, body: Any) -> ChatCostEstimate:
-        """From the estimate endpoint's answer ``{"quote": {...}}`` (missing keys → None)."""
-        quote = (body or {}).get("quote") or {}
-        return cls(**_cost_fields(quote))
+
+# the estimate endpoint answers {"quote": {...}}; missing figures are None
+register_wire(ChatCostEstimate, lambda body: (body or {}).get("quote") or {})
 
 
 _PRESET_KEYS = {
@@ -303,18 +281,6 @@ class LLMModel:
     max_output_tokens: Mapping[str, Any] | None = None
     raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
 
-    @classmethod
-    def from_wire(cls, model_id: str, value: Any) -> LLMModel:
-        raw: dict[str, Any] = dict(value) if isinstance(value, Mapping) else {"workers": value}
-        mot = raw.get("maxOutputTokens")
-        return cls(
-            id=model_id,
-            workers=raw.get("workers") or 0,
-            max_context_length=raw.get("maxContextLength"),
-            max_output_tokens=dict(mot) if isinstance(mot, Mapping) else None,
-            raw=raw,
-        )
-
     def sampling_defaults(
         self, *, think: bool | None = None, task_profile: str | None = None
     ) -> dict[str, Any] | None:
@@ -328,6 +294,24 @@ class LLMModel:
         key = _PRESET_KEYS.get((bool(think), task_profile or "general"))
         block = self.raw.get(key) if key else None
         return dict(block) if isinstance(block, Mapping) else None
+
+
+def _llm_model_wire(entry: tuple[str, Any]) -> dict[str, Any]:
+    """One ``(model id, value)`` of the map; an entry that is not an object is the worker
+    count alone."""
+    model_id, value = entry
+    raw: dict[str, Any] = dict(value) if isinstance(value, Mapping) else {"workers": value}
+    limits = raw.get("maxOutputTokens")
+    return {**raw, "id": model_id, "workers": raw.get("workers") or 0,
+            "maxOutputTokens": limits if isinstance(limits, Mapping) else None, "raw": raw}
+
+
+register_wire(LLMModel, _llm_model_wire)
+# the swarmLLMModels map gives each model its id as the key
+converter.register_structure_hook_func(
+    lambda tp: tp == dict[str, LLMModel],
+    lambda payload, _type: {str(k): converter.structure((str(k), v), LLMModel)
+                            for k, v in payload.items()})
 
 
 @attrs.frozen
@@ -360,34 +344,28 @@ class HostedChatCompletion:
     def finish_reason(self) -> str | None:
         return self.choices[0].finish_reason if self.choices else None
 
-    @classmethod
-    def from_wire(cls, body: Any) -> HostedChatCompletion:
-        body = body if isinstance(body, Mapping) else {}
-        choices = []
-        for i, ch in enumerate(body.get("choices") or ()):
-            msg = ch.get("message") or {}
-            choices.append(
-                Choice(
-                    index=ch.get("index", i),
-                    message=ChatMessage(
-                        role=msg.get("role") or "assistant",
-                        content=msg.get("content"),
-                        tool_calls=tuple(
-                            ToolCall.from_dict(tc) for tc in msg.get("tool_calls") or ()
-                        ),
-                        tool_call_id=msg.get("tool_call_id"),
-                    ),
-                    finish_reason=ch.get("finish_reason"),
-                )
-            )
-        return cls(
-            id=str(body.get("id") or ""),
-            model=str(body.get("model") or ""),
-            created=int(body.get("created") or 0),
-            choices=tuple(choices),
-            usage=Usage.from_wire(body.get("usage")),
-            object=str(body.get("object") or "chat.completion"),
-            creative_workflows=_tuple(body.get("creative_workflows")),
-            sogni_tool_results=_tuple(body.get("sogni_tool_results")),
-            raw=dict(body),
-        )
+
+register_wire(Choice, lambda raw: {**raw, "message": raw.get("message") or {}}, snake=True)
+register_wire(ChatMessage, lambda raw: {
+    **raw, "role": raw.get("role") or "assistant", "tool_calls": raw.get("tool_calls") or ()},
+    snake=True)
+
+
+def _hosted_wire(value: Any) -> dict[str, Any]:
+    """The body with its defaults: a choice without ``index`` is numbered by position."""
+    body = dict(value) if isinstance(value, Mapping) else {}
+    choices = [{"index": i, **choice} for i, choice in enumerate(body.get("choices") or ())]
+    return {
+        **body,
+        "id": body.get("id") or "",
+        "model": body.get("model") or "",
+        "created": body.get("created") or 0,
+        "choices": choices,
+        "object": body.get("object") or "chat.completion",
+        "creative_workflows": body.get("creative_workflows") or (),
+        "sogni_tool_results": body.get("sogni_tool_results") or (),
+        "raw": body,
+    }
+
+
+register_wire(HostedChatCompletion, _hosted_wire, snake=True)

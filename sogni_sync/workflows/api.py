@@ -14,6 +14,7 @@ from typing import Any
 
 import attrs
 
+from sogni_sync._convert import register_wire, structure, to_camel
 from sogni_sync._transport import quote_segment
 from sogni_sync.errors import (
     ClientClosedError,
@@ -48,18 +49,14 @@ class WorkflowEvent:
     data: Any = None
     raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
 
-    @classmethod
-    def from_wire(cls, raw: Any) -> WorkflowEvent:
-        raw = dict(raw) if isinstance(raw, Mapping) else {}
-        return cls(
-            id=raw.get("id"),
-            type=raw.get("type") or raw.get("event"),
-            status=raw.get("status"),
-            message=raw.get("message"),
-            timestamp=raw.get("timestamp"),
-            data=raw.get("data"),
-            raw=raw,
-        )
+
+def _event_wire(value: Any) -> dict[str, Any]:
+    """Some servers name the event kind ``event`` rather than ``type``."""
+    raw = dict(value) if isinstance(value, Mapping) else {}
+    return {**raw, "type": raw.get("type") or raw.get("event"), "raw": raw}
+
+
+register_wire(WorkflowEvent, _event_wire)
 
 
 @attrs.frozen
@@ -88,23 +85,15 @@ class CreativeWorkflow:
     def artifact_urls(self) -> tuple[str, ...]:
         return tuple(a["url"] for a in self.artifacts if isinstance(a, Mapping) and a.get("url"))
 
-    @classmethod
-    def from_wire(cls, raw: Any) -> CreativeWorkflow:
-        raw = dict(raw) if isinstance(raw, Mapping) else {}
-        return cls(
-            workflow_id=str(raw.get("workflowId") or ""),
-            kind=raw.get("kind"),
-            title=raw.get("title"),
-            status=raw.get("status"),
-            input=raw.get("input"),
-            steps=_tuple(raw.get("steps")),
-            events=tuple(WorkflowEvent.from_wire(e) for e in _tuple(raw.get("events"))),
-            artifacts=_tuple(raw.get("artifacts")),
-            create_time=raw.get("createTime"),
-            update_time=raw.get("updateTime"),
-            error=raw.get("error"),
-            raw=raw,
-        )
+
+
+def _workflow_wire(value: Any) -> dict[str, Any]:
+    raw = dict(value) if isinstance(value, Mapping) else {}
+    lists = {key: _tuple(raw.get(key)) for key in ("steps", "events", "artifacts")}
+    return {**raw, **lists, "workflowId": raw.get("workflowId") or "", "raw": raw}
+
+
+register_wire(CreativeWorkflow, _workflow_wire)
 
 
 def _field(data: Any, key: str) -> Any:
@@ -115,6 +104,10 @@ def _field(data: Any, key: str) -> Any:
         raise UnexpectedResponseError(
             BASE, f"the creative workflow response did not include data.{key}", payload=data)
     return data[key]
+
+
+def _workflow(data: Any) -> CreativeWorkflow:
+    return structure(_field(data, "workflow"), CreativeWorkflow, BASE)
 
 
 def _id_path(workflow_id: str, suffix: str = "") -> str:
@@ -152,7 +145,7 @@ class WorkflowsApi:
         if token_type:
             body["token_type"] = token_type
         data = self._rest.request("POST", BASE, json=body, timeout=timeout, idempotent=False)
-        return CreativeWorkflow.from_wire(_field(data, "workflow"))
+        return _workflow(data)
 
     def start_image_to_video(
         self, prompt: str, *, token_type: str | None = None, **input: Any
@@ -162,8 +155,6 @@ class WorkflowsApi:
         ``number_of_media``...), converted to camelCase."""
         if not isinstance(prompt, str) or not prompt.strip():
             raise ValidationError("prompt must be a non-empty string")
-        from sogni_sync._convert import to_camel
-
         payload = {"prompt": prompt, **{to_camel(k): v for k, v in input.items() if v is not None}}
         return self.start("image_to_video", payload, token_type=token_type)
 
@@ -198,20 +189,19 @@ class WorkflowsApi:
         if offset is not None:
             params["offset"] = offset
         data = self._rest.request("GET", BASE, params=params or None)
-        return [CreativeWorkflow.from_wire(w) for w in _field(data, "workflows") or ()]
+        return [structure(w, CreativeWorkflow, BASE) for w in _field(data, "workflows") or ()]
 
     def get(self, workflow_id: str) -> CreativeWorkflow:
-        data = self._rest.request("GET", _id_path(workflow_id))
-        return CreativeWorkflow.from_wire(_field(data, "workflow"))
+        return _workflow(self._rest.request("GET", _id_path(workflow_id)))
 
     def events(self, workflow_id: str) -> builtins.list[WorkflowEvent]:
         data = self._rest.request("GET", _id_path(workflow_id, "/events"))
-        return [WorkflowEvent.from_wire(e) for e in _field(data, "events") or ()]
+        return [structure(e, WorkflowEvent, BASE) for e in _field(data, "events") or ()]
 
     def cancel(self, workflow_id: str) -> CreativeWorkflow:
         """Cancel a running workflow; a finished one is returned unchanged."""
-        data = self._rest.request("POST", _id_path(workflow_id, "/cancel"), idempotent=False)
-        return CreativeWorkflow.from_wire(_field(data, "workflow"))
+        return _workflow(
+            self._rest.request("POST", _id_path(workflow_id, "/cancel"), idempotent=False))
 
     def stream_events(
         self,
