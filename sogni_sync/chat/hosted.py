@@ -54,7 +54,6 @@ class HostedChatApi:
         api_media_references: Sequence[Any] | None = None,
         chat_template_kwargs: Mapping[str, Any] | None = None,
         app_source: str | None = None,
-        stream: bool = False,
         timeout: float | None = HOSTED_TIMEOUT,
     ) -> HostedChatCompletion:
         """One hosted completion; blocks up to ``timeout`` seconds (default 300).
@@ -63,14 +62,11 @@ class HostedChatApi:
         ``sogni_tools`` (``True``/``"creative-tools"``/``"creative-agent"``; legacy ``"rich"``),
         ``sogni_tool_execution`` (let the server run the hosted tools and report the workflows
         it started), ``media_references``/``api_media_references`` (opaque lists) and
-        ``chat_template_kwargs`` (wins over ``think``). Streaming is not supported.
+        ``chat_template_kwargs`` (wins over ``think``). The endpoint does not stream: for tokens
+        as they come, use the socket chat (``client.chat.stream``).
         Raises ``ApiError`` subclasses for non-2xx answers, ``ValidationError`` before sending.
         """
         options = rq.given_options(locals(), rq.HOSTED_OPTIONS)
-        if stream:
-            raise ValidationError(
-                "chat.hosted.create currently supports non-streaming requests only."
-            )
         if sogni_tools is not None and not (
             isinstance(sogni_tools, bool) or (isinstance(sogni_tools, str) and sogni_tools.strip())
         ):
