@@ -6,10 +6,10 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
-__all__ = ["MAX_DEPTH", "FrameError", "compact_json", "decode_frame", "drop_none", "encode_frame",
+__all__ = ["MAX_DEPTH", "FrameError", "compact_json", "decode_frame", "encode_frame",
            "too_deep"]
 
 
@@ -75,16 +75,6 @@ def _what(msg_type: str | None) -> str:
 
 class FrameError(ValueError):
     """An incoming frame could not be decoded; it is dropped, the connection lives on."""
-
-
-def drop_none(value: Any) -> Any:
-    """Remove ``None``-valued mapping entries recursively, like ``JSON.stringify`` drops
-    ``undefined`` properties (``None`` inside lists stays ``null``, as in JS)."""
-    if isinstance(value, Mapping):
-        return {str(k): drop_none(v) for k, v in value.items() if v is not None}
-    if isinstance(value, (list, tuple)):
-        return [drop_none(v) for v in value]
-    return value
 
 
 def compact_json(value: Any) -> str:

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from sogni_sync._transport.envelope import FrameError, decode_frame, drop_none, encode_frame
+from sogni_sync._transport.envelope import FrameError, decode_frame, encode_frame
 
 
 def _data(frame: str) -> str:
@@ -27,13 +27,12 @@ def test_vectors_from_the_protocol() -> None:
 
 
 def test_frame_is_compact_and_keeps_explicit_nulls() -> None:
-    # The lead's decision: payload builders decide which keys are absent (the reference sends
-    # explicit nulls in places); drop_none() is the helper for JSON.stringify-like omission.
+    # Payload builders decide which keys are absent (the reference sends explicit nulls in
+    # places), so the frame keeps every null it is given.
     frame = encode_frame("x", {"a": 1, "b": None, "c": {"d": None, "e": "é"}, "l": [None, 1]})
     assert frame == '{"type":"x","data":"' + _data(frame) + '"}'
     payload = base64.b64decode(_data(frame)).decode()
     assert payload == '{"a":1,"b":null,"c":{"d":null,"e":"é"},"l":[null,1]}'
-    assert drop_none({"a": None, "c": {"d": None}, "l": [None]}) == {"c": {}, "l": [None]}
 
 
 @pytest.mark.parametrize("binary", [False, True])

@@ -33,7 +33,7 @@ def _transport_keeps_nulls() -> bool:
 def test_vectors_on_the_wire(client: Any, net: Any) -> None:
     if not _transport_keeps_nulls():
         pytest.xfail("the transport's encode_frame drops JSON nulls the reference sends "
-                     "(sogni_sync/_transport/envelope.py drop_none)")
+                     "(sogni_sync/_transport/envelope.py encode_frame)")
     from sogni_sync.errors import ValidationError
 
     mismatches = []
