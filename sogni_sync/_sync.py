@@ -99,9 +99,6 @@ class Dispatcher:
             self._items.append((fn, args))
             self._cond.notify()
 
-    def in_dispatcher(self) -> bool:
-        return threading.current_thread() is self._thread
-
     def _run(self) -> None:
         while True:
             with self._cond:
@@ -199,9 +196,6 @@ class IoPool:
         for thread in threads:
             if thread is not current:
                 thread.join(deadline.remaining())
-
-    def in_pool(self) -> bool:
-        return threading.current_thread() in self._threads
 
 
 def _closed_error() -> BaseException:

@@ -14,12 +14,10 @@ from sogni_sync.chat import _request as rq
 from sogni_sync.chat.types import HostedChatCompletion
 from sogni_sync.errors import UnexpectedResponseError, ValidationError
 
-__all__ = ["HOSTED_PATH", "HOSTED_TIMEOUT", "SOGNI_TOOLS_MODES", "HostedChatApi"]
+__all__ = ["HOSTED_PATH", "HOSTED_TIMEOUT", "HostedChatApi"]
 
 HOSTED_PATH = "/v1/chat/completions"
 HOSTED_TIMEOUT = 300.0
-#: accepted ``sogni_tools`` values (``"rich"`` is sent as ``"creative-tools"``)
-SOGNI_TOOLS_MODES = (True, False, "creative-tools", "creative-agent", "rich")
 
 
 class HostedChatApi:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any
 
 import attrs
 
@@ -37,7 +37,6 @@ from sogni_sync.projects.project import Project, Services, as_completed, wait_al
 __all__ = ["ProjectsApi", "as_completed", "wait_all"]
 
 log = logging.getLogger(__name__)
-_F = TypeVar("_F", bound=Callable[..., Any])
 #: ``on(kind, ...)`` kinds: project-level events, job-level events, available models
 LISTEN_KINDS = ("project", "job", "models")
 
