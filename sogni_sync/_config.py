@@ -76,7 +76,8 @@ def _check_url(schemes: tuple[str, ...]) -> Any:
 
 
 def _subscriptions(value: Mapping[str, Any] | None) -> Mapping[str, bool]:
-    """Keep only real booleans, as the reference does for the URL form (transport.md §5.4)."""
+    """Keep only real booleans, as the reference does when it puts the subscriptions in the
+    connection URL."""
     if not value:
         return {}
     if not isinstance(value, Mapping):

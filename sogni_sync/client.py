@@ -38,7 +38,10 @@ _UPDATE_KEYS = ("subscriptions", "subscribe", "unsubscribe", "reset", "event", "
 
 
 def normalize_subscription_update(update: Any) -> dict[str, Any]:
-    """Shape a subscription change the way the reference does (transport.md §5.3)."""
+    """Shape a subscription change the way the reference does: a non-mapping is ``{}``; a
+    mapping with any of the update keys (``subscriptions``, ``subscribe``, ``unsubscribe``,
+    ``reset``, ``event``, ``enabled``) is sent as is, otherwise it is the ``subscriptions``
+    map; that map keeps only real booleans and is left out when nothing remains."""
     if not isinstance(update, Mapping):
         update = {}
     if any(key in update for key in _UPDATE_KEYS):
@@ -270,7 +273,8 @@ class SogniClient:
     def set_socket_event_subscriptions(
         self, update: Mapping[str, Any], *, timeout: float | None = None
     ) -> None:
-        """Change which socket events this connection receives (transport.md §5.3, §5.4).
+        """Change which socket events (or groups, such as ``modelAvailability``) this
+        connection receives.
 
         The stored map (used in the next connection URL) follows the server's
         ``socketEventSubscriptionsUpdated`` answer.

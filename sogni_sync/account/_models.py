@@ -202,7 +202,8 @@ _DECIMAL_KEYS = frozenset(
 
 
 def balances_from_wire(data: Any, path: str = "/v4/account/balance") -> Balances:
-    """``FullBalances`` (T§7.2); anything else raises UnexpectedResponseError, never zeros."""
+    """The ``{sogni: {...}, spark: {...}}`` balances of both tokens (decimal strings); anything
+    else raises UnexpectedResponseError, never zeros."""
     tokens = ("sogni", "spark")
     if not isinstance(data, dict) or not all(
         isinstance(data.get(t), dict) and any(f in data[t] for f in _BALANCE_FIELDS)

@@ -1,4 +1,4 @@
-"""Wallet derivation and EIP-712 signing (transport.md §3.4, §3.5).
+"""Wallet derivation and EIP-712 signing, as the Sogni account service expects them.
 
 The private key is PBKDF2-HMAC-SHA256 of ``lower(username) + password`` with the fixed salt
 ``sogni-salt-value``, 10 000 iterations, 32 bytes. eth-account (the ``wallet`` extra) does the

@@ -379,7 +379,8 @@ class Catalog:
             segments.append(context_images or 0)
         query = {"gptImageQuality": gpt_image_quality or None,
                  "outputFormat": output_format or None}
-        # not escaped, as in the reference (T§9.1); check_path still refuses dot segments
+        # segments are not URL-escaped, as the reference sends them; check_path still
+        # refuses dot segments
         path = "/".join("" if s is None else _segment(s) for s in segments)
         return self._estimate(f"/api/v{version}/job/estimate/{path}", query)
 

@@ -1,4 +1,4 @@
-"""Inline media (``data:`` URI) validation and vision-message normalisation (chat.md §4).
+"""Inline media (``data:`` URI) validation and vision-message normalisation.
 
 The Supernet's LLM workers only accept inline base64 images, and a wrong MIME type or an
 oversized picture is only discovered after the job was charged — so the reference client checks
@@ -165,7 +165,7 @@ def parse_data_uri(
 ) -> InlineMedia:
     """Decode and check one inline data URI with the reference's rules and messages.
 
-    Raises ``ValidationError`` with the exact reference text (chat.md §4.3).
+    Raises ``ValidationError`` with the reference's exact text (callers match on it).
     """
     match = _DATA_URI.match(uri.strip()) if isinstance(uri, str) else None
     if not match:
@@ -268,7 +268,7 @@ def _message_dict(message: Any) -> Mapping[str, Any]:
 def normalize_messages(
     messages: Iterable[Any], *, placeholder_urls: bool = False
 ) -> list[dict[str, Any]]:
-    """The vision-normalised copy of ``messages`` the wire carries (chat.md §4.1).
+    """The vision-normalised copy of ``messages`` the wire carries.
 
     String/None content passes through; list content has each ``image_url`` part rebuilt as
     ``{type, image_url: {url (trimmed), detail (if truthy)}}`` after validation, other parts kept.

@@ -1,7 +1,7 @@
 """Pure builders for the chat wire bodies: ``llmJobRequest`` (socket) and the hosted REST body.
 
 Everything here is a function of its arguments (no I/O), so key order, omission of unset keys and
-the ``sogni_tools`` normalisation can be pinned by unit tests (chat.md §2.2, §8.2, §5.3).
+the ``sogni_tools`` normalisation can be pinned by unit tests against the reference's bodies.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ CHAT_PARAMS = frozenset({*REQUEST_OPTIONS, "stream"})
 
 
 def new_job_id() -> str:
-    """Upper-case UUID v4, as every reference client id (transport.md §4.3)."""
+    """Upper-case UUID v4, the form of every id the reference client makes."""
     return str(uuid.uuid4()).upper()
 
 
@@ -227,7 +227,8 @@ def build_llm_job_request(
 def build_hosted_body(
     params: Mapping[str, Any], *, default_app_source: str | None = None
 ) -> dict[str, Any]:
-    """The hosted ``POST /v1/chat/completions`` body (chat.md §8.2): snake_case Sogni keys."""
+    """The hosted ``POST /v1/chat/completions`` body: OpenAI keys plus the Sogni options,
+    all snake_case (the socket request spells the same options in camelCase)."""
     body: dict[str, Any] = {
         "model": params["model"],
         "messages": normalize_messages(params["messages"]),
@@ -248,7 +249,9 @@ def build_hosted_body(
 
 
 def count_input_tokens(messages: Sequence[Any]) -> int:
-    """``ceil(utf16_len(JSON(messages with image urls → "[image]")) / 4)`` (transport.md §9.5)."""
+    """The estimate's input-token figure, as the reference computes it: a quarter (rounded
+    up) of the length in UTF-16 code units of the compact JSON of the vision-normalised
+    messages, every image URL replaced by ``[image]``."""
     text = js_json(normalize_messages(messages, placeholder_urls=True))
     return math.ceil(len(text.encode("utf-16-le")) // 2 / 4)
 
@@ -264,7 +267,9 @@ def estimate_max_output_tokens(
     task_profile: str | None,
     model_limits: Mapping[str, Any] | None,
 ) -> int | float:
-    """The estimate's output-token figure (chat.md §5.3 step 4)."""
+    """The estimate's output-token figure: ``max_tokens`` when it is a finite number; else,
+    thinking on a ``coding``/``reasoning`` task, the model's ``thinkingComplexDefault``; else
+    the model's ``default``; else 4096."""
     limits = model_limits or {}
     complex_default = limits.get("thinkingComplexDefault")
     default = limits.get("default")

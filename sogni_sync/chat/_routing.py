@@ -1,4 +1,4 @@
-"""Model routing for the SDK-local Sogni tools (chat.md §7.3): which media model runs a call.
+"""Model routing for the SDK-local Sogni tools: which media model runs a call.
 
 Pure functions over the online media model list, so the reference's selection rules (requested
 model, then preferred ids, then most workers) are unit-testable without a network.

@@ -1,4 +1,4 @@
-"""Sogni platform tool definitions and the pure half of executing them (chat.md §6.2, §7).
+"""Sogni platform tool definitions and the pure half of executing them.
 
 The six ``sogni_*`` definitions ship as package data (``sogni_sync/data/sogni_tools.json``),
 byte-identical to the reference's generated manifest, so a model sees exactly the schema the
@@ -236,7 +236,9 @@ def _strict_equal(a: Any, b: Any) -> bool:
 
 
 def validate_tool_arguments(name: str, args: Any) -> None:
-    """Raise ``ValidationError('Invalid <name> arguments: ...')`` like the reference (§7.4)."""
+    """Check ``args`` against the tool's JSON schema as the reference does: required
+    arguments, JSON types, enums (except ``model``) and list items. Every problem is listed in
+    one ``ValidationError('Invalid <name> arguments: ...')``, in the reference's words."""
     errors: list[str] = []
     definition = _definition(name)
     if not isinstance(args, dict):

@@ -288,7 +288,7 @@ class LLMModel:
 
         (``think`` true + ``general`` → ``defaultsThinking``, + ``coding`` →
         ``defaultsThinkingCoding``; false + ``general`` → ``defaultsNonThinking``, + ``reasoning``
-        → ``defaultsNonThinkingReasoning``; chat.md §3). The server applies these itself; this is
+        → ``defaultsNonThinkingReasoning``). The server applies these itself; this is
         for display or for pinning values explicitly.
         """
         key = _PRESET_KEYS.get((bool(think), task_profile or "general"))

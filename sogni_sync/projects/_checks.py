@@ -8,7 +8,8 @@ and the reference's own message for a value it checked itself (``reference``, ``
 those texts stay exactly the reference's.
 
 :func:`check_options` runs once the model's catalogue options are known, in the reference's
-order of checks (projects.md §5.1) followed by the ranges the reference left to the server.
+order of checks (so the first error reported is the reference's first), followed by the
+ranges the reference left to the server.
 """
 
 from __future__ import annotations

@@ -92,8 +92,8 @@ class MediaSource:
 
 
 MediaKind = Literal["image", "audio", "video"]
-#: What each kind of input may be, by sniffed type (projects.md §2.2/§2.4: JPEG/PNG/WebP images;
-#: mp3/m4a/wav audio; mp4/mov video).
+#: What each kind of input may be, by the type sniffed from its first bytes (JPEG/PNG/WebP
+#: images; mp3/m4a/wav audio; mp4/mov video), as the reference accepts them.
 ACCEPTED: dict[str, tuple[str, ...]] = {
     "image": ("image/jpeg", "image/png", "image/webp"),
     "audio": ("audio/mpeg", "audio/mp4", "audio/wav"),

@@ -1,7 +1,7 @@
 """Durable project ids: checking a caller-chosen id, and re-attaching to a project that an
 earlier process created (``client.projects.recover(project_id)``).
 
-The server's own records decide (transport.md §4 "later versions"): the ``authenticated``
+The server's own records decide (newer servers publish them): the ``authenticated``
 payload lists this app id's ``activeProjects`` (reclaimed by the new socket, so live events
 follow) and ``unclaimedCompletedProjects``; ``GET /v1/projects/{id}`` has the record of a
 finished project (404 while it runs) and ``GET /v2/projects/{id}`` the live status by id. The

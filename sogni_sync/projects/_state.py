@@ -1,4 +1,4 @@
-"""Project and job state, and every transition of it (projects.md §6).
+"""Project and job state, and every transition of it, as the reference client keeps them.
 
 One :class:`ProjectState` per submitted project, holding its :class:`JobState`\\ s. Every method
 that changes state runs with the client's state lock held — called by the tracker (socket
@@ -109,7 +109,7 @@ class JobState:
 
     @property
     def progress(self) -> int:
-        """0-100 by the reference's rule (projects.md §6.4): completed → 100; else external
+        """0-100 by the reference's rule: completed → 100; else external
         progress, steps, or — for jobs without steps — elapsed/ETA clamped to 1-95."""
         if self.status == "completed":
             return 100
@@ -403,7 +403,9 @@ class ProjectState:
 
     def apply_snapshot(self, raw: Mapping[str, Any], urls: Mapping[str, str | None],
                        unavailable: Mapping[str, tuple[ErrorData, BaseException]]) -> None:
-        """Merge a REST snapshot (transport.md §10.6); finished jobs are never re-opened."""
+        """Merge the REST record of a finished project (``GET /v1/projects/{id}``, which
+        answers 404 while it runs): job results and failures fill what the socket missed;
+        finished jobs are never re-opened."""
         self.mark_seen()
         for rj in raw.get("completedWorkerJobs") or []:
             if not isinstance(rj, Mapping) or not _valid_id(rj.get("imgID")):
@@ -524,7 +526,7 @@ class ProjectState:
         return True
 
 
-#: REST job status → our job status (transport.md §10.6)
+#: job status of the REST project record (``workerJobs[].status``) → our job status
 RAW_JOB_STATUS = {"created": "pending", "queued": "pending", "assigned": "initiating",
                   "initiatingModel": "initiating", "jobStarted": "processing",
                   "jobProgress": "processing", "jobCompleted": "completed",

@@ -81,7 +81,8 @@ def _job_id(payload: Mapping[str, Any]) -> str | None:
 
 
 class Tracker:
-    """Tracked projects by id, and the frame/snapshot → state mapping (projects.md §6.2)."""
+    """Tracked projects by id, and how each socket frame (``jobState``, ``jobProgress``,
+    ``jobResult``, ``jobError``...) or REST snapshot changes their state."""
 
     def __init__(self, transport: Any) -> None:
         self.transport = transport

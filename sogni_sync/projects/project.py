@@ -308,7 +308,8 @@ class Job:
         style_prompt: str | None = None,
         token_type: str | None = None,
     ) -> Project:
-        """Start re-rendering this image with flux1-schnell img2img (projects.md §7.4) and
+        """Start re-rendering this image with flux1-schnell img2img (the finished image is
+        downloaded and sent back as the starting image of a one-image project) and
         return that project at once: follow it like any project (``wait``, ``events``,
         ``on``); it is also :attr:`enhancement` until the next one starts.
 

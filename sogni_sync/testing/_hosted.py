@@ -1,4 +1,4 @@
-"""Emulated hosted chat: ``POST /v1/chat/completions`` on the REST host (chat.md §10.3).
+"""Emulated hosted chat: ``POST /v1/chat/completions`` on the REST host.
 
 Answers with the **bare** OpenAI ``chat.completion`` object (no envelope), using the same
 deterministic reply as the socket LLM (``_llm.plan_reply``). ``sogni_tools`` injects the hosted

@@ -1,6 +1,6 @@
 """Emulated LLM workers: ``llmJobRequest`` → ``jobState`` / ``jobTokens`` / ``llmJobResult``.
 
-Replies are a deterministic function of the request (chat.md §10.1), so tests can assert on
+Replies are a deterministic function of the request, so tests can assert on
 text, usage and tool calls:
 
 * text: ``"Echo: <last user text>"`` (``"I see N image(s). "`` first when images were sent,

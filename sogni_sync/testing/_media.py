@@ -139,7 +139,7 @@ def content_type_for(kind: str, output_format: str | None) -> str:
 
 
 def sniff(data: bytes) -> str | None:
-    """The MIME type the clients derive from leading bytes (transport.md §10.4)."""
+    """The MIME type the clients derive from leading bytes (magic numbers; first match wins)."""
     if len(data) >= 12:
         if data[:3] == b"\xff\xd8\xff":
             return "image/jpeg"

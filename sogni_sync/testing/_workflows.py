@@ -1,4 +1,4 @@
-"""Emulated creative workflows: REST under ``/v1/creative-agent/workflows`` + SSE (chat.md §10.4).
+"""Emulated creative workflows: REST under ``/v1/creative-agent/workflows``, events over SSE.
 
 A workflow runs as a task on the emulator loop: ``queued`` → ``running`` → per step
 ``step_started``/``step_completed`` (with an artifact in emulator storage) → ``completed``.

@@ -1,4 +1,4 @@
-"""Server-sent events parsing for the creative-workflow event stream (chat.md §9.4).
+"""Server-sent events parsing for the creative-workflow event stream.
 
 Split from the HTTP code so the framing rules (blank-line separation, ``:`` comments, multi-line
 ``data``, JSON-or-text payloads) are testable with plain strings.

@@ -1,4 +1,4 @@
-"""``client.creative_workflows``: durable server-side creative workflows (chat.md §9).
+"""``client.creative_workflows``: durable server-side creative workflows.
 
 A workflow (e.g. image → video) runs on Sogni's servers and outlives the client; its events can
 be read as a list or followed live over SSE. The live stream resumes after a dropped connection
