@@ -66,6 +66,15 @@ def _component(value: Any) -> str:
     return quote_segment(_segment(value), "estimate path segment")
 
 
+def _available_model(key: str, model: Mapping[str, Any] | None, workers: Any) -> AvailableModel:
+    """A model with ``workers`` online: its catalogue entry names it, else its key does."""
+    if model is None:
+        return AvailableModel(id=key, name=key.replace("-", " "), worker_count=workers,
+                              media="image")
+    return AvailableModel(id=str(model.get("id")), name=str(model.get("name")),
+                          worker_count=workers, media=str(model.get("media") or "image"))
+
+
 class _Cached:
     __slots__ = ("at", "value")
 
@@ -214,14 +223,7 @@ class Catalog:
                 model = by_sid.get(int(sid))
             except ValueError:
                 model = None
-            result.append(
-                AvailableModel(
-                    id=str(model.get("id")) if model else str(sid),
-                    name=str(model.get("name")) if model else str(sid).replace("-", " "),
-                    worker_count=workers,
-                    media=str(model.get("media") or "image") if model else "image",
-                )
-            )
+            result.append(_available_model(str(sid), model, workers))
         return result
 
     def wait_for_models(self, timeout: float | None = 10.0) -> list[AvailableModel]:
@@ -269,18 +271,8 @@ class Catalog:
 
     def _build_available(self, counts: Mapping[str, Any]) -> list[AvailableModel]:
         index = {m.get("id"): m for m in (self._models.value if self._models else [])}
-        models = []
-        for model_id, workers in counts.items():
-            model = index.get(model_id)
-            models.append(
-                AvailableModel(
-                    id=str(model_id),
-                    name=str(model.get("name")) if model else str(model_id).replace("-", " "),
-                    worker_count=workers,
-                    media=str(model.get("media") or "image") if model else "image",
-                )
-            )
-        return models
+        return [_available_model(str(model_id), index.get(model_id), workers)
+                for model_id, workers in counts.items()]
 
     def _apply_available(self, seq: int, counts: Mapping[str, Any]) -> None:
         models = self._build_available(counts)
