@@ -8,6 +8,7 @@ camelCase keys (ignoring unknown ones) on the way in, so wire names never leak i
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import types
 from collections.abc import Callable, Mapping
@@ -146,6 +147,13 @@ def _structure_fn(
     return structure
 
 
+def _epoch_ms(value: Any, _type: Any = None) -> dt.datetime:
+    """A wire time (epoch milliseconds) as an aware UTC datetime."""
+    if isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.fromtimestamp(float(value) / 1000, tz=dt.timezone.utc)
+
+
 def make_converter(*, omit_none: bool = True) -> cattrs.Converter:
     """A converter that maps attrs classes to and from camelCase wire dicts.
 
@@ -153,7 +161,8 @@ def make_converter(*, omit_none: bool = True) -> cattrs.Converter:
     Structuring ignores unknown keys (the server grows fields) and reads an absent optional
     field as ``None``; an optional nested object that is absent, empty or not an object is
     ``None``. Money (``Decimal``) is read exactly, an unreadable figure being ``None`` where the
-    field allows it and 0 otherwise. Unions of JSON scalars pass through unchanged.
+    field allows it and 0 otherwise. A time is epoch milliseconds, as JavaScript's ``Date.now()``
+    counts. Unions of JSON scalars pass through unchanged.
     Unstructuring drops ``None`` values when ``omit_none`` (JSON.stringify drops ``undefined``).
     """
     conv = cattrs.Converter(forbid_extra_keys=False)
@@ -184,6 +193,7 @@ def make_converter(*, omit_none: bool = True) -> cattrs.Converter:
     conv.register_structure_hook(Decimal, lambda value, _type: to_decimal(value) or Decimal(0))
     conv.register_structure_hook(Decimal | None, lambda value, _type: to_decimal(value))
     conv.register_unstructure_hook(Decimal, str)
+    conv.register_structure_hook(dt.datetime, _epoch_ms)
     conv.register_structure_hook_factory(_is_attrs, lambda cls: _structure_fn(conv, cls))
     conv.register_structure_hook_factory(
         lambda tp: _optional_attrs_class(tp) is not None, _optional_object)

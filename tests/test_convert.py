@@ -99,3 +99,23 @@ def test_structure_names_the_path_on_a_bad_answer() -> None:
         structure([], _Job, "/x")
     with pytest.raises(UnexpectedResponseError, match="_Job fields have the wrong type"):
         structure({"jobID": "A", "stepCount": "many"}, _Job, "/x")
+
+
+def test_account_times_and_flags() -> None:
+    import datetime as dt
+
+    from sogni_sync._convert import structure
+    from sogni_sync.account._models import TxHistoryEntry, reward_from_wire
+
+    tx = structure({"id": "t", "createTime": 1_700_000_000_000, "amount": "1.5"},
+                   TxHistoryEntry, "/v1/transactions/list")
+    assert tx.create_time == dt.datetime(2023, 11, 14, 22, 13, 20, tzinfo=dt.timezone.utc)
+    assert tx.amount == 1.5 and tx.end_time.year == 1970 and tx.token_type == ""
+    reward = reward_from_wire({"id": "r", "claimed": "0", "canClaim": 1,
+                               "lastClaimTimestamp": 1_700_000_000,
+                               "claimResetFrequencySec": 3600}, "base")
+    assert reward.claimed is False and reward.can_claim is True and reward.provider == "base"
+    assert reward.last_claim is not None and reward.next_claim is not None
+    assert reward.next_claim - reward.last_claim == dt.timedelta(hours=1)
+    never = reward_from_wire({"id": "r", "lastClaimTimestamp": 5}, "base")
+    assert never.last_claim is not None and never.next_claim is None

@@ -26,12 +26,12 @@ from sogni_sync.account._models import (
     Me,
     Reward,
     TransactionPage,
+    TxHistoryEntry,
     UsernameCheck,
     WalletBalance,
     balances_from_wire,
     describe,
     reward_from_wire,
-    tx_from_wire,
 )
 from sogni_sync.auth import AuthManager, Wallet, eip712_domain
 from sogni_sync.auth._wallet import AUTHENTICATION_TYPES, SIGNUP_TYPES
@@ -343,7 +343,7 @@ class AccountApi:
         if not isinstance(rows, list):
             raise UnexpectedResponseError("/v1/transactions/list", "expected {transactions: "
                                           f"[...], next}}, got {describe(data)}", payload=data)
-        entries = tuple(tx_from_wire(tx) for tx in rows)
+        entries = tuple(structure(tx, TxHistoryEntry, "/v1/transactions/list") for tx in rows)
         nxt = data.get("next")
         more = isinstance(nxt, (int, float)) and not isinstance(nxt, bool) and nxt > 0
         return TransactionPage(entries, int(nxt) if more and nxt else None)

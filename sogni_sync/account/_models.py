@@ -7,12 +7,13 @@ whose wire meaning differs (epoch units, 0/1 flags) go through small private raw
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 import attrs
 
-from sogni_sync._convert import structure, to_decimal
+from sogni_sync._convert import register_wire, structure, to_decimal
 from sogni_sync.errors import UnexpectedResponseError
 
 __all__ = [
@@ -161,40 +162,29 @@ class CurrentAccount:
 # -- wire helpers ----------------------------------------------------------------------------
 
 
-@attrs.frozen
-class _TxRaw:
-    id: str = ""
-    address: str = ""
-    create_time: float = 0
-    update_time: float = 0
-    end_time: float = 0
-    status: str = ""
-    role: str = ""
-    amount: float = 0
-    token_type: str = ""
-    description: str = ""
-    source: str = ""
-    type: str = ""
+#: what an absent key of a transaction reads as
+_TX_DEFAULTS = {"id": "", "address": "", "createTime": 0, "updateTime": 0, "endTime": 0,
+                "status": "", "role": "", "amount": 0, "tokenType": "", "description": "",
+                "source": "", "type": ""}
+register_wire(TxHistoryEntry, lambda raw: {**_TX_DEFAULTS, **raw})
 
 
-@attrs.frozen
-class _RewardRaw:
-    id: str = ""
-    type: str = ""
-    title: str = ""
-    description: str = ""
-    amount: str = "0"
-    token_type: str = ""
-    claimed: int = 0
-    can_claim: int = 0
-    cant_claim_reason: str | None = None
-    last_claim_timestamp: float = 0
-    claim_reset_frequency_sec: float = -1
+def _reward_wire(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Rewards count in seconds and send 0/1 flags; the next claim is the last one plus the
+    reset period (none when the reward does not reset, period -1)."""
+    last = float(raw.get("lastClaimTimestamp") or 0)
+    period = float(raw.get("claimResetFrequencySec", -1))
+    return {
+        "id": "", "type": "", "title": "", "description": "", "amount": "0", "tokenType": "",
+        **raw,
+        "claimed": bool(int(raw.get("claimed", 0))),
+        "canClaim": bool(int(raw.get("canClaim", 0))),
+        "lastClaim": last * 1000 if last else None,
+        "nextClaim": (last + period) * 1000 if last and period > -1 else None,
+    }
 
 
-def _ms(value: float) -> dt.datetime:
-    return dt.datetime.fromtimestamp(value / 1000, tz=dt.timezone.utc)
-
+register_wire(Reward, _reward_wire)
 
 _BALANCE_FIELDS = ("settled", "credit", "debit", "net")
 _DECIMAL_KEYS = frozenset(
@@ -224,41 +214,7 @@ def balances_from_wire(data: Any, path: str = "/v4/account/balance") -> Balances
 describe = UnexpectedResponseError.describe
 
 
-def tx_from_wire(data: Any, path: str = "/v1/transactions/list") -> TxHistoryEntry:
-    raw = structure(data, _TxRaw, path)
-    return TxHistoryEntry(
-        id=raw.id,
-        address=raw.address,
-        create_time=_ms(raw.create_time),
-        update_time=_ms(raw.update_time),
-        end_time=_ms(raw.end_time),
-        status=raw.status,
-        role=raw.role,
-        amount=raw.amount,
-        token_type=raw.token_type,
-        description=raw.description,
-        source=raw.source,
-        type=raw.type,
-    )
-
-
 def reward_from_wire(data: Any, provider: str, path: str = "/v4/account/rewards") -> Reward:
-    raw = structure(data, _RewardRaw, path)
-    last = raw.last_claim_timestamp
-    next_claim = None
-    if last and raw.claim_reset_frequency_sec > -1:
-        next_claim = _ms((last + raw.claim_reset_frequency_sec) * 1000)
-    return Reward(
-        id=raw.id,
-        type=raw.type,
-        title=raw.title,
-        description=raw.description,
-        amount=raw.amount,
-        token_type=raw.token_type,
-        claimed=bool(raw.claimed),
-        can_claim=bool(raw.can_claim),
-        cant_claim_reason=raw.cant_claim_reason,
-        last_claim=_ms(last * 1000) if last else None,
-        next_claim=next_claim,
-        provider=provider,
-    )
+    """A reward of the rewards list; ``provider`` is the one the list was asked for."""
+    return structure({**data, "provider": provider} if isinstance(data, Mapping) else data,
+                     Reward, path)
