@@ -1,9 +1,12 @@
 """Wire naming and conversion, shared by every concern.
 
 The public API is snake_case; the wire is camelCase (with a few irregular keys such as
-``jobID``). ``to_snake`` is the mechanical rule the conformance suite uses; ``make_converter``
-builds a cattrs converter that renames attrs fields to camelCase on the way out and accepts the
-camelCase keys (ignoring unknown ones) on the way in, so wire names never leak into public classes.
+``jobID``). ``to_snake`` is the mechanical rule the conformance suite uses. :data:`converter`,
+the one cattrs converter of the package, builds every result class from its wire dict (and back):
+it renames attrs fields to their wire keys, ignores unknown keys and reads money as ``Decimal``,
+so wire names never leak into public classes. A class whose wire form needs more (fallbacks, an
+envelope, derived values) registers a hook next to its definition with :func:`register_wire`;
+:func:`structure` is the edge function for REST answers.
 """
 
 from __future__ import annotations
@@ -154,7 +157,7 @@ def _epoch_ms(value: Any, _type: Any = None) -> dt.datetime:
     return dt.datetime.fromtimestamp(float(value) / 1000, tz=dt.timezone.utc)
 
 
-def make_converter(*, omit_none: bool = True) -> cattrs.Converter:
+def make_converter() -> cattrs.Converter:
     """A converter that maps attrs classes to and from camelCase wire dicts.
 
     A field may name its wire key explicitly with ``attrs.field(metadata={"wire": "jobID"})``.
@@ -163,7 +166,7 @@ def make_converter(*, omit_none: bool = True) -> cattrs.Converter:
     ``None``. Money (``Decimal``) is read exactly, an unreadable figure being ``None`` where the
     field allows it and 0 otherwise. A time is epoch milliseconds, as JavaScript's ``Date.now()``
     counts. Unions of JSON scalars pass through unchanged.
-    Unstructuring drops ``None`` values when ``omit_none`` (JSON.stringify drops ``undefined``).
+    Unstructuring drops ``None`` values (JSON.stringify drops ``undefined``).
     """
     conv = cattrs.Converter(forbid_extra_keys=False)
     configure_union_passthrough(str | int | float | bool | None, conv)
@@ -177,8 +180,6 @@ def make_converter(*, omit_none: bool = True) -> cattrs.Converter:
             for f in attrs.fields(cls)
         }
         base = make_dict_unstructure_fn(cls, conv, **overrides)
-        if not omit_none:
-            return base
 
         def unstructure(obj: Any) -> dict[str, Any]:
             return {k: v for k, v in base(obj).items() if v is not None}
