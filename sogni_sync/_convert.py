@@ -28,10 +28,8 @@ from sogni_sync.errors import UnexpectedResponseError
 T = TypeVar("T")
 
 __all__ = [
-    "camel_keys",
     "make_converter",
     "register_wire",
-    "snake_keys",
     "structure",
     "structure_optional",
     "to_camel",
@@ -65,24 +63,6 @@ def to_camel(name: str) -> str:
     """``number_of_media`` → ``numberOfMedia`` (the plain rule; see ``IRREGULAR`` for the rest)."""
     head, *rest = name.split("_")
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
-def snake_keys(value: Any) -> Any:
-    """Recursively convert mapping keys from camelCase to snake_case."""
-    if isinstance(value, Mapping):
-        return {to_snake(str(k)): snake_keys(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [snake_keys(v) for v in value]
-    return value
-
-
-def camel_keys(value: Any) -> Any:
-    """Recursively convert mapping keys from snake_case to camelCase (the plain rule)."""
-    if isinstance(value, Mapping):
-        return {to_camel(str(k)): camel_keys(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [camel_keys(v) for v in value]
-    return value
 
 
 def to_decimal(value: Any) -> Decimal | None:

@@ -8,9 +8,7 @@ import attrs
 import pytest
 
 from sogni_sync._convert import (
-    camel_keys,
     converter,
-    snake_keys,
     to_camel,
     to_decimal,
     to_snake,
@@ -26,12 +24,8 @@ def test_mechanical_snake_case(camel: str, snake: str) -> None:
     assert to_snake(camel) == snake
 
 
-def test_nested_keys_round_trip() -> None:
-    wire = {"controlNet": {"guidanceStart": 0.1, "items": [{"imageUrl": "u"}]}}
-    snake = {"control_net": {"guidance_start": 0.1, "items": [{"image_url": "u"}]}}
-    assert snake_keys(wire) == snake
-    assert camel_keys(snake_keys(wire)) == wire
-    assert to_camel("number_of_media") == "numberOfMedia"
+def test_plain_camel_case() -> None:
+    assert to_camel("number_of_media") == "numberOfMedia" and to_camel("x") == "x"
 
 
 def test_money_is_exact() -> None:
