@@ -13,7 +13,8 @@ import websocket
 from sogni_sync._transport.envelope import encode_frame
 from sogni_sync._transport.outbox import MAX_SENDS, Entry, EntryState, Outbox
 from sogni_sync._transport.reconcile import Reconciler
-from sogni_sync._transport.socket import NotWrittenError, SocketRunner, _Conn
+from sogni_sync._transport.socket import NotWrittenError, SocketRunner
+from sogni_sync._transport.sockio import Conn
 from sogni_sync.errors import ApiError, RequestLostError
 
 PID = "00000000-0000-4000-8000-0000000000AA"
@@ -261,7 +262,7 @@ class FakeRaw:
 
 def _runner_with(raw: FakeRaw) -> SocketRunner:
     runner = SocketRunner(listener=None, closing=threading.Event())  # type: ignore[arg-type]
-    conn = _Conn(1)
+    conn = Conn(1)
     ws = websocket.WebSocket()
     ws.connected = True
     conn.sock, conn.raw = ws, raw  # type: ignore[assignment]
