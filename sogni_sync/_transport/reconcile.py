@@ -4,8 +4,8 @@ A request is UNCERTAIN when bytes of it may have left on a connection that then 
 the server named its id. Nothing is decided at the drop. Once the next connection is
 authenticated, each uncertain request from an earlier connection is settled here:
 
-* its id is listed in the ``authenticated`` payload (a listing key its concern registered, e.g.
-  ``activeProjects``) → the server has it: **confirmed**, tracking goes on;
+* its id is listed in the ``authenticated`` payload (under a listing key its concern
+  registered) → the server has it: **confirmed**, tracking goes on;
 * else, if its concern registered a ``lookup`` (and the server lists such requests at all, so
   it is recent enough to answer): the lookup runs on the io pool, never on the socket thread —
   ``True`` → confirmed; ``False`` (the server does not know the id) → it never arrived, so it is

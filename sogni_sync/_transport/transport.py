@@ -16,25 +16,24 @@ import builtins
 import logging
 import os
 import threading
-import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from sogni_sync._config import PROTOCOL_VERSION, ClientOptions
+from sogni_sync._config import ClientOptions
 from sogni_sync._sync import Deadline, Dispatcher, IoPool, wait_for
+from sogni_sync._transport import forking
 from sogni_sync._transport.credentials import Anonymous, CredentialsProvider
-from sogni_sync._transport.envelope import FrameError, compact_json, decode_frame, encode_frame
-from sogni_sync._transport.failures import tls_failure
+from sogni_sync._transport.envelope import FrameError, decode_frame, encode_frame
+from sogni_sync._transport.failures import close_error
 from sogni_sync._transport.outbox import MAX_UNWRITTEN, Entry, EntryState, Outbox
+from sogni_sync._transport.paths import socket_url
 from sogni_sync._transport.reconcile import Lookup, Reconciler
 from sogni_sync._transport.rest import RestClient
+from sogni_sync._transport.routing import ConnectionHandler, Handler, Router
 from sogni_sync._transport.socket import CloseInfo, NotWrittenError, SocketRunner
-from sogni_sync._version import __version__
 from sogni_sync.errors import (
     AuthenticationError,
     ClientClosedError,
-    ConnectionLostError,
     ConnectionTakenOverError,
     SogniError,
     TimeoutError,
@@ -45,47 +44,8 @@ __all__ = ["Transport"]
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Any], None]
-ConnectionHandler = Callable[[str, Any], None]
-
-CLIENT_NAME = f"Sogni/{PROTOCOL_VERSION} (sogni-sync) {__version__}"
-# Events the server sends once per connection (or rarely) that describe current state: the last
-# payload is kept so a concern built after it arrived can still start from it.
-STICKY_EVENTS = frozenset({"swarmModels", "swarmLLMModels", "balanceUpdate"})
 # Frames handled per hold of the lock: bounds how long a caller waits for it behind a burst.
 _BATCH = 64
-TAKEOVER_HELP = (
-    "another connection with the same app id {app_id!r} took over this client's socket "
-    "(close 4015): app ids must be unique per process. Leave app_id (and SOGNI_APP_ID) unset "
-    "to get a fresh one per process, or make each process's own (e.g. add os.getpid()). "
-    "This client does not reconnect by itself: call connect() to take the connection back; "
-    "until then every call that needs the socket raises this error."
-)
-
-# Live transports, so that a forked child can rebuild them (see Transport._forked).
-_live: weakref.WeakSet[Transport] = weakref.WeakSet()
-
-
-def _after_fork_in_child() -> None:
-    for transport in list(_live):
-        try:
-            transport._forked()
-        except Exception:  # pragma: no cover - never let a fork hook break the child
-            log.exception("rebuilding a client after fork failed")
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
-def _reinit_lock(lock: Any) -> Any:
-    """A lock usable in a forked child: the same object reset (it may have been held by a
-    parent thread that does not exist here), or a new one where that is not possible."""
-    reinit = getattr(lock, "_at_fork_reinit", None)
-    if reinit is None:  # pragma: no cover - CPython has it since 3.9
-        return type(lock)()
-    reinit()
-    return lock
 
 
 class Transport:
@@ -99,8 +59,9 @@ class Transport:
         self.on_auth_rejected: Callable[[], None] | None = None
         self._kept: list[tuple[str | None, Any]] = []  # handlers that survive a fork
         self._fork_hooks: list[Callable[[], None]] = []
+        self._keep: set[str] = set()  # event types whose last payload is kept (keep_last)
         self._build(options)
-        _live.add(self)
+        forking.register(self)
 
     def _build(self, options: ClientOptions, rest: RestClient | None = None) -> None:
         """Everything that belongs to one process: threads, pools, socket, per-connection
@@ -115,13 +76,10 @@ class Transport:
         self.dispatcher = Dispatcher(maxsize=options.dispatcher_queue_size)
         self._ready = threading.Condition(self.lock)
         self._outbox = Outbox(options.outbox_limit, options.outbox_max_bytes)
+        self._router = Router(self.lock, self._keep)
         self._reconciler = Reconciler(self.lock, self._outbox, submit=self.io.submit,
-                                      emit=self._emit_connection, flush=self._flush,
+                                      emit=self._router.emit, flush=self._flush,
                                       closing=self.closing)
-        self._handlers: dict[str, list[Handler]] = {}
-        self._last: dict[str, Any] = {}
-        self._conn_handlers: list[ConnectionHandler] = []
-        self._deferred: dict[Callable[[], None], None] = {}
         self._network = options.network
         self._subscriptions: dict[str, bool] = dict(options.socket_event_subscriptions)
         self._gen = 0
@@ -145,21 +103,22 @@ class Transport:
             connect_timeout=options.connect_timeout,
             proxy=options.proxy,
         )
-        self._handlers["changeNetwork"] = [self._on_change_network]
-        self._handlers["socketEventSubscriptionsUpdated"] = [self._on_subscriptions]
+        # the connection's own parameters (the socket URL carries both)
+        self._router.subscribe("changeNetwork", self._on_change_network)
+        self._router.subscribe("socketEventSubscriptionsUpdated", self._on_subscriptions)
         for event_type, handler in self._kept:
             if event_type is None:
-                self._conn_handlers.append(handler)
+                self._router.on_connection(handler)
             else:
-                self._handlers.setdefault(event_type, []).append(handler)
+                self._router.subscribe(event_type, handler)
 
-    def _forked(self) -> None:
+    def rebuild_after_fork(self) -> None:
         """In a forked child (single-threaded, from the at-fork hook): start over with new
         threads, a new connection pool and socket and a new app id, dropping the parent's
         objects without closing anything of theirs (a close frame or ``shutdown()`` would
         end the parent's connections; only this process's copies of their fds go away).
         Requests, projects and chats of the parent are not this process's: none is kept."""
-        self.lock = _reinit_lock(self.lock)
+        self.lock = forking.reinit_lock(self.lock)
         if self._closed:
             return
         self._build(self.options.for_child(os.getpid()), self.rest)
@@ -239,29 +198,26 @@ class Transport:
     # -- registration -------------------------------------------------------------------------
 
     def subscribe(self, event_type: str, handler: Handler, *, replay_last: bool = False) -> None:
-        """Route every ``event_type`` payload to ``handler`` on the socket thread.
+        """Route every ``event_type`` payload to ``handler`` on the socket thread (lock held).
 
-        With ``replay_last`` (for :data:`STICKY_EVENTS`), the last payload already received is
-        handed over at once, under the lock, so no newer frame can overtake it.
+        With ``replay_last`` (for the types registered with :meth:`keep_last`), the last payload
+        already received is handed over at once, under the lock, so no newer frame can
+        overtake it.
         """
-        with self.lock:
-            self._handlers.setdefault(event_type, []).append(handler)
-            if replay_last and event_type in self._last:
-                try:
-                    handler(self._last[event_type])
-                except Exception:
-                    log.exception("replaying %s failed", event_type)
-
-    def last_payload(self, event_type: str) -> Any:
-        """The last payload of a sticky event type (``None`` before the first one)."""
-        with self.lock:
-            return self._last.get(event_type)
+        self._router.subscribe(event_type, handler, replay_last=replay_last)
 
     def unsubscribe(self, event_type: str, handler: Handler) -> None:
-        with self.lock:
-            handlers = self._handlers.get(event_type, [])
-            if handler in handlers:
-                handlers.remove(handler)
+        self._router.unsubscribe(event_type, handler)
+
+    def keep_last(self, event_types: Iterable[str]) -> None:
+        """Keep the last payload of each of ``event_types`` (events the server sends once per
+        connection that describe current state), for :meth:`last_payload` and
+        ``subscribe(..., replay_last=True)``. Survives a fork; kept payloads do not."""
+        self._router.keep_last(event_types)
+
+    def last_payload(self, event_type: str) -> Any:
+        """The last payload of a kept event type (``None`` before the first one)."""
+        return self._router.last_payload(event_type)
 
     def track(self, msg_type: str, *, listed_in: tuple[str, ...] = (),
               lookup: Lookup | None = None) -> None:
@@ -284,13 +240,10 @@ class Transport:
             return entry is not None and entry.state is EntryState.UNCERTAIN
 
     def on_connection(self, handler: ConnectionHandler) -> None:
-        with self.lock:
-            self._conn_handlers.append(handler)
+        self._router.on_connection(handler)
 
     def remove_connection_handler(self, handler: ConnectionHandler) -> None:
-        with self.lock:
-            if handler in self._conn_handlers:
-                self._conn_handlers.remove(handler)
+        self._router.remove_connection_handler(handler)
 
     def dispatch(self, fn: Callable[..., Any], *args: Any, droppable: bool = False) -> None:
         """Run ``fn(*args)`` on the ``sogni-callbacks`` thread, in order. ``droppable`` marks
@@ -348,7 +301,7 @@ class Transport:
             if self._closed:
                 return
             self._closed = True
-            _live.discard(self)
+            forking.forget(self)
             self.closing.set()
             self._outbox.drain()
             self._ready.notify_all()
@@ -483,21 +436,9 @@ class Transport:
     # -- socket listener (runs on the socket thread) ------------------------------------------
 
     def socket_url(self) -> str:
-        parts = urlsplit(self.options.socket_endpoint)
-        scheme = "ws" if parts.scheme in ("ws", "http") else "wss"
-        params = dict(parse_qsl(parts.query, keep_blank_values=True))
-        params["appId"] = self.options.app_id
-        if self.options.app_source:
-            params["appSource"] = self.options.app_source
         with self.lock:
-            subs = {k: v for k, v in self._subscriptions.items() if isinstance(v, bool)}
-            network = self._network
-        if subs:
-            params["socketEventSubscriptions"] = compact_json(subs)
-        params["clientName"] = CLIENT_NAME
-        params["clientType"] = "artist"
-        params["forceWorkerId"] = "fast" if network == "fast" else ""
-        return urlunsplit((scheme, parts.netloc, parts.path or "/", urlencode(params), ""))
+            subscriptions, network = dict(self._subscriptions), self._network
+        return socket_url(self.options, subscriptions, network)
 
     def socket_headers(self) -> list[str]:
         return self.credentials.socket_headers()
@@ -558,18 +499,10 @@ class Transport:
         """Socket thread, lock held: run ``wake`` (under the lock) once the current burst of
         reads ends, instead of now — for waiters that gain nothing from waking per read (a
         stream's reader). At most a couple of milliseconds later; each callable runs once."""
-        self._deferred[wake] = None
+        self._router.defer(wake)
 
     def on_burst_end(self, gen: int) -> None:
-        if not self._deferred:  # only the socket thread adds entries
-            return
-        with self.lock:
-            wakes, self._deferred = self._deferred, {}
-            for wake in wakes:
-                try:
-                    wake()
-                except Exception:
-                    log.exception("deferred wake-up failed")
+        self._router.run_deferred()
 
     def _route(self, msg_type: str, payload: Any) -> list[Handler]:
         """Bookkeeping for one frame (lock held); returns its handlers."""
@@ -578,9 +511,7 @@ class Transport:
             # an empty outbox (a stream's tokens, once its request was named) has nothing to ack
             if job_id and isinstance(job_id, str) and self._outbox:
                 self._outbox.ack(job_id)
-        if msg_type in STICKY_EVENTS:
-            self._last[msg_type] = payload
-        return list(self._handlers.get(msg_type, ()))
+        return self._router.handlers(msg_type, payload)
 
     def _on_authenticated(self, gen: int, payload: Any) -> None:
         with self.lock:
@@ -606,7 +537,7 @@ class Transport:
 
     def on_closed(self, gen: int, info: CloseInfo) -> bool:
         self.on_burst_end(gen)  # what the last reads delivered is not held back
-        error = self._classify(info)
+        error = close_error(info, self.options.app_id)
         with self.lock:
             was_open = self._open and self._gen == gen
             if self._gen == gen:
@@ -629,7 +560,7 @@ class Transport:
             terminal = error is not None and (not deliberate or auth_lost)
             if terminal:
                 self._terminal = error
-                self._last.clear()  # no connection, so no live model list or balance
+                self._router.forget_last()  # no connection, so no kept payload is current
                 self._outbox.drain()
             else:
                 # in doubt until the next authenticated connection asks the server
@@ -662,32 +593,6 @@ class Transport:
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _classify(self, info: CloseInfo) -> SogniError | None:
-        """Terminal error for a close, or None when a reconnect may help."""
-        code = info.code
-        if isinstance(info.error, AuthenticationError):
-            return info.error  # e.g. the session could not be refreshed before connecting
-        if info.error is not None and (tls := tls_failure(info.error)) is not None:
-            return tls  # a certificate that failed verification will not pass on a retry
-        if info.handshake_status in (401, 403) or code == 4021:
-            return AuthenticationError(
-                "the Supernet rejected the credentials (socket "
-                f"{'close 4021' if code == 4021 else f'handshake {info.handshake_status}'})",
-                status=401,
-                error_code=code,
-            )
-        if code == 4015:
-            return ConnectionTakenOverError(
-                TAKEOVER_HELP.format(app_id=self.options.app_id), code=code, reason=info.reason
-            )
-        if code is not None and 4000 <= code <= 4999:
-            return ConnectionLostError(
-                f"the Supernet closed the socket (code {code}: {info.reason or 'no reason'})",
-                code=code,
-                reason=info.reason,
-            )
-        return None
-
     def _failure_hint(self) -> str:
         return f" (last connection attempt: {self._last_failure})" if self._last_failure else ""
 
@@ -712,13 +617,7 @@ class Transport:
             raise self._terminal
 
     def _emit_connection(self, kind: str, payload: Any) -> None:
-        with self.lock:
-            handlers = list(self._conn_handlers)
-        for handler in handlers:
-            try:
-                handler(kind, payload)
-            except Exception:
-                log.exception("connection handler failed on %s", kind)
+        self._router.emit(kind, payload)
 
     def _on_change_network(self, payload: Any) -> None:
         network = payload.get("network") if isinstance(payload, dict) else payload

@@ -94,7 +94,8 @@ class HostedChatApi:
             request, default_app_source=getattr(self._transport.options, "app_source", None)
         )
         answer = self._transport.rest.request(
-            "POST", HOSTED_PATH, json=body, timeout=timeout, envelope=False, idempotent=False
+            "POST", HOSTED_PATH, json=body, envelope=False, idempotent=False,
+            timeout=self._transport.options.chat_timeout if timeout is None else timeout,
         )
         if not isinstance(answer, Mapping) or not isinstance(answer.get("choices"), list):
             raise UnexpectedResponseError.expected(HOSTED_PATH, "a chat.completion with choices",
