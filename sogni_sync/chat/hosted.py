@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sogni_sync._transport import RestAccess
 from sogni_sync.chat import _request as rq
 from sogni_sync.chat.types import HostedChatCompletion
 from sogni_sync.errors import UnexpectedResponseError, ValidationError
@@ -24,7 +25,7 @@ SOGNI_TOOLS_MODES = (True, False, "creative-tools", "creative-agent", "rich")
 class HostedChatApi:
     """Hosted chat completions with optional server-side Sogni tools."""
 
-    def __init__(self, transport: Any) -> None:
+    def __init__(self, transport: RestAccess) -> None:
         self._transport = transport
 
     def create(
@@ -91,7 +92,7 @@ class HostedChatApi:
                 f"token_type must be 'sogni', 'spark' or 'auto', got {token_type!r}"
             )
         body = rq.build_hosted_body(
-            request, default_app_source=getattr(self._transport.options, "app_source", None)
+            request, default_app_source=self._transport.options.app_source
         )
         answer = self._transport.rest.request(
             "POST", HOSTED_PATH, json=body, envelope=False, idempotent=False,

@@ -17,7 +17,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from sogni_sync._transport import quote_segment
+from sogni_sync._transport import ProjectsTransport, quote_segment
+from sogni_sync.catalog import Catalog
 from sogni_sync.errors import (
     NotFoundError,
     ProjectFailedError,
@@ -60,7 +61,7 @@ class FollowUpIo:
     #: finished projects stay tracked this long for late events
     prune_after = 30.0
 
-    def __init__(self, tracker: Tracker, transport: Any, catalog: Any) -> None:
+    def __init__(self, tracker: Tracker, transport: ProjectsTransport, catalog: Catalog) -> None:
         self.tracker = tracker
         self.transport = transport
         self.catalog = catalog
