@@ -32,7 +32,7 @@ class FakeTransport:
         self.handlers: dict[str, list[Callable[[Any], None]]] = {}
         self.conn: list[Callable[[str, Any], None]] = []
         self.sent: list[tuple[str, Any]] = []
-        self.tracked: dict[str, tuple[tuple[str, ...], Lookup | None]] = {}
+        self.tracked: dict[str, tuple[str | None, tuple[str, ...], Lookup | None]] = {}
         self.on_send: Callable[[Any], None] = lambda body: None
         self._last = {"swarmLLMModels": models} if models is not None else {}
 
@@ -49,9 +49,9 @@ class FakeTransport:
     def dispatch(self, fn: Callable[..., Any], *args: Any, droppable: bool = False) -> None:
         fn(*args)
 
-    def track(self, msg_type: str, *, listed_in: tuple[str, ...] = (),
-              lookup: Lookup | None = None) -> None:
-        self.tracked[msg_type] = (listed_in, lookup)
+    def track(self, msg_type: str, *, named_by: str | None = None,
+              listed_in: tuple[str, ...] = (), lookup: Lookup | None = None) -> None:
+        self.tracked[msg_type] = (named_by, listed_in, lookup)
 
     def awaiting(self, request_id: str) -> bool:
         return False

@@ -79,10 +79,11 @@ class Requests(Protocol):
         """Write one message once the socket is authenticated (connecting if needed)."""
         ...
 
-    def track(self, msg_type: str, *, listed_in: tuple[str, ...] = (),
-              lookup: Lookup | None = None) -> None:
-        """How the server accounts for ``msg_type`` requests after a reconnect: the
-        ``authenticated`` keys that list them, and a look-up for ids it does not list."""
+    def track(self, msg_type: str, *, named_by: str | None = None,
+              listed_in: tuple[str, ...] = (), lookup: Lookup | None = None) -> None:
+        """How the server accounts for ``msg_type`` requests: the payload key its events name
+        a request by, and after a reconnect the ``authenticated`` keys that list them and a
+        look-up for ids it does not list."""
         ...
 
     def awaiting(self, request_id: str) -> bool: ...

@@ -33,7 +33,7 @@ import attrs
 from sogni_sync._transport.outbox import MAX_SENDS, Entry, EntryState, Outbox
 from sogni_sync.errors import RequestLostError
 
-__all__ = ["Lookup", "Reconciler", "Tracking"]
+__all__ = ["Emit", "Lookup", "Reconciler", "Submit", "Tracking"]
 
 log = logging.getLogger(__name__)
 

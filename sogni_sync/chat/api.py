@@ -91,7 +91,7 @@ class ChatApi:
         transport.on_connection(self._on_connection)
         # A chat request in doubt after a reconnect is confirmed only by this listing; the
         # server cannot be asked about others, so they are reported lost, never re-sent.
-        transport.track("llmJobRequest", listed_in=("activeLLMJobIDs",))
+        transport.track("llmJobRequest", named_by="jobID", listed_in=("activeLLMJobIDs",))
 
     # -- public API ------------------------------------------------------------------------
 

@@ -71,7 +71,8 @@ class FollowUpIo:
         tracker.on_closing(self._wake.set)
         # After a reconnect, a jobRequest in doubt is settled by the server's word: listed in
         # the new session, or known to GET /v2/projects/{id} -- else it is sent again.
-        transport.track("jobRequest", listed_in=("activeProjects", "unclaimedCompletedProjects"),
+        transport.track("jobRequest", named_by="jobID",
+                        listed_in=("activeProjects", "unclaimedCompletedProjects"),
                         lookup=self.exists)
 
     # -- result and preview URLs -------------------------------------------------------------
