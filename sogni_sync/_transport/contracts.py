@@ -11,8 +11,9 @@ the Protocol is checked by mypy like the real transport. The pieces:
 * :class:`Requests` — messages written on the socket, how the server accounts for them after a
   reconnect (:meth:`Requests.track`), and whether one is still in flight.
 
-Composed per concern: :class:`CatalogTransport`, :class:`ProjectsTransport` and
-:class:`ChatTransport`; the hosted chat and the creative workflows use :class:`RestAccess` only.
+Composed per concern: :class:`AccountTransport`, :class:`CatalogTransport`,
+:class:`ProjectsTransport` and :class:`ChatTransport`; the statistics, the hosted chat and the
+creative workflows use :class:`RestAccess` only.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from sogni_sync._transport.rest import RestClient
 from sogni_sync._transport.routing import ConnectionHandler, Handler
 
 __all__ = [
+    "AccountTransport",
     "CatalogTransport",
     "ChatTransport",
     "Events",
@@ -108,4 +110,13 @@ class ProjectsTransport(CatalogTransport, Requests, Protocol):
 class ChatTransport(Events, RestAccess, Requests, Protocol):
     def defer_wake(self, wake: Callable[[], None]) -> None:
         """Socket thread, lock held: run ``wake`` once the current burst of reads ends."""
+        ...
+
+
+class AccountTransport(Events, RestAccess, Protocol):
+    def send(self, msg_type: str, data: Any, *, request_id: str | None = None,
+             timeout: float | None = None) -> None: ...
+
+    def keep_after_fork(self, event_type: str | None, handler: Any) -> None:
+        """Register ``handler`` again in a forked child (the account stays the same)."""
         ...
