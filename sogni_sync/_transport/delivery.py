@@ -72,10 +72,10 @@ class Delivery:
         """An incoming event: the requests it names (under a registered key) reached the
         server. An empty outbox (a stream's tokens, once its request was named) has nothing
         to acknowledge."""
-        if self.outbox and isinstance(payload, dict):
+        if isinstance(payload, dict):
             for key in self._id_keys:
                 request_id = payload.get(key)
-                if request_id and isinstance(request_id, str):
+                if request_id and isinstance(request_id, str) and self.outbox:
                     self.outbox.ack(request_id)
 
     def authenticated(self, gen: int, payload: dict[str, Any]) -> None:

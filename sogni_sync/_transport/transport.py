@@ -356,7 +356,7 @@ class Transport:
                 keep(decode_frame(raw))
             except FrameError as exc:
                 log.warning("dropped a socket frame: %s", exc)
-        route = self._route
+        note, handlers_for = self._delivery.note, self._router.handlers
         i, n = 0, len(decoded)
         while i < n:
             if decoded[i][0] == "authenticated":
@@ -372,7 +372,8 @@ class Transport:
                     if msg_type == "authenticated":
                         break
                     i += 1
-                    for handler in route(msg_type, payload):
+                    note(payload)
+                    for handler in handlers_for(msg_type, payload):
                         try:
                             handler(payload)
                         except Exception:
@@ -387,16 +388,12 @@ class Transport:
     def on_burst_end(self, gen: int) -> None:
         self._router.run_deferred()
 
-    def _route(self, msg_type: str, payload: Any) -> list[Handler]:
-        """Bookkeeping for one frame (lock held); returns its handlers."""
-        self._delivery.note(payload)
-        return self._router.handlers(msg_type, payload)
-
     def _on_authenticated(self, gen: int, payload: Any) -> None:
         with self.lock:
             if gen != self._link.gen:
                 return
-            handlers = self._route("authenticated", payload)
+            self._delivery.note(payload)
+            handlers = self._router.handlers("authenticated", payload)
             self._link.ready_gen = gen
             self._link.auth_payload = payload if isinstance(payload, dict) else {}
             self._link.changed.notify_all()
