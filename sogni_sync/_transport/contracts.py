@@ -8,8 +8,9 @@ the Protocol is checked by mypy like the real transport. The pieces:
 * :class:`Events` — socket events (handlers run on the socket thread with ``lock`` held),
   connection notifications and the ordered callback thread;
 * :class:`RestAccess` — the REST client, the options and the ``closing`` Event;
-* :class:`Requests` — messages written on the socket, how the server accounts for them after a
-  reconnect (:meth:`Requests.track`), and whether one is still in flight.
+* :class:`Sender` — messages written on the socket; :class:`Requests` adds how the server
+  accounts for requests after a reconnect (:meth:`Requests.track`) and whether one is still in
+  flight.
 
 Composed per concern: :class:`AccountTransport`, :class:`CatalogTransport`,
 :class:`ProjectsTransport` and :class:`ChatTransport`; the statistics, the hosted chat and the
@@ -36,6 +37,7 @@ __all__ = [
     "ProjectsTransport",
     "Requests",
     "RestAccess",
+    "Sender",
 ]
 
 
@@ -75,11 +77,14 @@ class RestAccess(Protocol):
     def closing(self) -> threading.Event: ...
 
 
-class Requests(Protocol):
+class Sender(Protocol):
     def send(self, msg_type: str, data: Any, *, request_id: str | None = None,
              timeout: float | None = None) -> None:
         """Write one message once the socket is authenticated (connecting if needed)."""
         ...
+
+
+class Requests(Sender, Protocol):
 
     def track(self, msg_type: str, *, named_by: str | None = None,
               listed_in: tuple[str, ...] = (), lookup: Lookup | None = None) -> None:
@@ -113,10 +118,7 @@ class ChatTransport(Events, RestAccess, Requests, Protocol):
         ...
 
 
-class AccountTransport(Events, RestAccess, Protocol):
-    def send(self, msg_type: str, data: Any, *, request_id: str | None = None,
-             timeout: float | None = None) -> None: ...
-
+class AccountTransport(Events, RestAccess, Sender, Protocol):
     def keep_after_fork(self, event_type: str | None, handler: Any) -> None:
         """Register ``handler`` again in a forked child (the account stays the same)."""
         ...

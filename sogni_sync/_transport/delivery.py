@@ -55,7 +55,7 @@ class Delivery:
         with self._lock:
             if named_by and named_by not in self._id_keys:
                 self._id_keys = (*self._id_keys, named_by)
-        self._reconciler.track(msg_type, listed_in=listed_in, lookup=lookup)
+        self._reconciler.track(msg_type, listed_in=listed_in, lookup=lookup, named_by=named_by)
 
     def awaiting(self, request_id: str) -> bool:
         with self._lock:

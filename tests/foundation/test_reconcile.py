@@ -301,3 +301,15 @@ def test_no_open_connection_is_not_written() -> None:
     runner = _runner_with(FakeRaw([100], OSError("unused")))
     with pytest.raises(NotWrittenError, match="not open"):
         runner.write("{}", 2)  # another generation
+
+
+@pytest.mark.parametrize(("named_by", "outcome"), [("thingID", "request_confirmed"),
+                                                    (None, "request_lost")])
+def test_listing_objects_name_requests_by_id_or_by_the_registered_key(
+    named_by: str | None, outcome: str
+) -> None:
+    h = Harness()
+    h.rec.track("thing", listed_in=("held",), named_by=named_by)
+    h.uncertain("thing")
+    h.rec.settle(2, {"held": [{"thingID": PID.lower()}]})
+    assert h.kinds() == [outcome]
