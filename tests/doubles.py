@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 from sogni_sync._config import resolve_options
-from sogni_sync._sync import IoPool
 from sogni_sync._transport import Anonymous, ChatTransport, RestClient
 from sogni_sync._transport.reconcile import Lookup
 
@@ -28,7 +27,6 @@ class FakeTransport:
         self.network = "fast"
         self.options = resolve_options(disable_socket=True, app_source=None)
         self.rest = RestClient(self.options, closing=self.closing, credentials=Anonymous())
-        self.io = IoPool(1)
         self.handlers: dict[str, list[Callable[[Any], None]]] = {}
         self.conn: list[Callable[[str, Any], None]] = []
         self.sent: list[tuple[str, Any]] = []
@@ -75,11 +73,6 @@ class FakeTransport:
         with self.lock:
             for handler in list(self.handlers.get(event, [])):
                 handler(payload)
-
-    def close(self) -> None:
-        self.closing.set()
-        self.io.shutdown()
-        self.rest.close()
 
 
 def _conforms(fake: FakeTransport) -> ChatTransport:
