@@ -190,6 +190,8 @@ class ClientOptions:
     outbox_limit: int = 1000
     outbox_max_bytes: int = 8 * 1024 * 1024
     io_workers: int = 4
+    #: Callbacks waiting for the callback thread past which progress-like notifications
+    #: (project and job progress, ETA, updates) are shed; results and state changes never are.
     dispatcher_queue_size: int = 10_000
 
     def __attrs_post_init__(self) -> None:

@@ -31,6 +31,11 @@ __all__ = ["SogniClient", "normalize_subscription_update"]
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+#: events the server sends once per connection (or rarely) that describe current state; their
+#: last payload is kept so that a concern built after one arrived still starts from it: the
+#: media models (catalog), the LLM models (chat) and the balance (account)
+KEPT_EVENTS = ("swarmModels", "swarmLLMModels", "balanceUpdate")
+
 LIFECYCLE_EVENTS = frozenset(
     {"connected", "authenticated", "disconnected", "closing", "request_lost", "request_confirmed"}
 )
@@ -120,6 +125,7 @@ class SogniClient:
                 "use an http:// (CONNECT) or socks5:// proxy URL, or disable_socket=True"
             )
         self.transport = Transport(options)
+        self.transport.keep_last(KEPT_EVENTS)
         self.transport.on_fork(self._after_fork)
         self._auth = AuthManager(self.transport.rest)
         self.transport.set_credentials(self._auth)

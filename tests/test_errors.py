@@ -272,7 +272,7 @@ def outbox_full(make: Make, net: LocalSupernet) -> BaseException:
     blocked = threading.Thread(target=_raised, args=(lambda: transport.send("a", {}, timeout=5),))
     blocked.start()  # waits for the delayed authentication, holding the one outbox slot
     for _ in range(100):
-        if len(transport._outbox) == 1:
+        if len(transport._delivery.outbox) == 1:
             break
         transport.closing.wait(0.05)
     try:

@@ -1,4 +1,5 @@
-"""Socket frame codec: ``{"type": name, "data": base64(compact UTF-8 JSON)}`` (transport §4.3)."""
+"""Socket frame codec: every message is a JSON text frame ``{"type": name, "data": payload}``,
+where the payload is compact UTF-8 JSON carried as base64."""
 
 from __future__ import annotations
 

@@ -1,9 +1,11 @@
-"""What went wrong with an HTTP call, as one of our errors: error answers and transport failures.
+"""What went wrong with an HTTP call or a socket connection, as one of our errors.
 
 Every exception a REST call can meet on the way — ``requests``' and urllib3's exceptions, a reset
 in the middle of a body (``ChunkedEncodingError``), ``OSError``, ``http.client`` errors, TLS
 failures — leaves the REST client as a :class:`~sogni_sync.errors.SogniError` subclass, with
 the original kept as ``__cause__`` (its text redacted when the URL carries a signed query).
+:func:`close_error` says which ends of a socket connection are final (rejected credentials, a
+takeover by another connection, a refusal by the server) and which a reconnect may mend.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import http.client
 import ssl
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 import urllib3.exceptions
@@ -23,6 +25,7 @@ from sogni_sync.errors import (
     ApiError,
     AuthenticationError,
     ConnectionLostError,
+    ConnectionTakenOverError,
     InsufficientFundsApiError,
     NotFoundError,
     RateLimitError,
@@ -33,7 +36,19 @@ from sogni_sync.errors import (
     ValidationError,
 )
 
-__all__ = ["TransportFailure", "error_for_status", "failure_for", "parse_retry_after"]
+if TYPE_CHECKING:
+    from sogni_sync._transport.socket import CloseInfo
+
+__all__ = ["TAKEOVER_HELP", "TransportFailure", "close_error", "error_for_status", "failure_for",
+           "parse_retry_after"]
+
+TAKEOVER_HELP = (
+    "another connection with the same app id {app_id!r} took over this client's socket "
+    "(close 4015): app ids must be unique per process. Leave app_id (and SOGNI_APP_ID) unset "
+    "to get a fresh one per process, or make each process's own (e.g. add os.getpid()). "
+    "This client does not reconnect by itself: call connect() to take the connection back; "
+    "until then every call that needs the socket raises this error."
+)
 
 #: what a transport failure can be raised as (anything else is a bug and propagates)
 TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
@@ -165,3 +180,30 @@ def failure_for(exc: BaseException, what: str, *, timed_out: bool, redact: bool,
         error = ConnectionLostError(f"{what} failed: {type(exc).__name__}")
     error.__cause__ = TransportFailure(type(exc).__name__) if redact else exc
     return error
+
+
+def close_error(info: CloseInfo, app_id: str) -> SogniError | None:
+    """The terminal error for how a socket connection ended, or None when a reconnect may help."""
+    code = info.code
+    if isinstance(info.error, AuthenticationError):
+        return info.error  # e.g. the session could not be refreshed before connecting
+    if info.error is not None and (tls := tls_failure(info.error)) is not None:
+        return tls  # a certificate that failed verification will not pass on a retry
+    if info.handshake_status in (401, 403) or code == 4021:
+        return AuthenticationError(
+            "the Supernet rejected the credentials (socket "
+            f"{'close 4021' if code == 4021 else f'handshake {info.handshake_status}'})",
+            status=401,
+            error_code=code,
+        )
+    if code == 4015:
+        return ConnectionTakenOverError(
+            TAKEOVER_HELP.format(app_id=app_id), code=code, reason=info.reason
+        )
+    if code is not None and 4000 <= code <= 4999:
+        return ConnectionLostError(
+            f"the Supernet closed the socket (code {code}: {info.reason or 'no reason'})",
+            code=code,
+            reason=info.reason,
+        )
+    return None

@@ -57,7 +57,6 @@ class Entry:
     attached: bool = True
     #: an event named the id while the entry was being written
     acked: bool = False
-    error: BaseException | None = None
     seq: int = attrs.field(factory=lambda: next(_seq))
 
     @property

@@ -1,4 +1,5 @@
-"""URLs of REST calls: ids quoted into one segment, paths checked before I/O, queries, redaction.
+"""URLs: the socket's connection URL; REST paths with ids quoted into one segment and checked
+before I/O; queries; redaction.
 
 An id such as ``"../account/me"`` or ``"x?admin=1"`` must never reach another endpoint or add a
 query: :func:`quote_segment` percent-encodes a value into exactly one path segment (like
@@ -12,12 +13,18 @@ import logging
 import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
+from sogni_sync._config import PROTOCOL_VERSION, ClientOptions
 from sogni_sync._js import js_number
+from sogni_sync._transport.envelope import compact_json
+from sogni_sync._version import __version__
 from sogni_sync.errors import ValidationError
 
-__all__ = ["check_path", "format_query", "http_base", "quote_segment", "redact_url"]
+__all__ = ["CLIENT_NAME", "check_path", "format_query", "http_base", "quote_segment",
+           "redact_url", "socket_url"]
+
+CLIENT_NAME = f"Sogni/{PROTOCOL_VERSION} (sogni-sync) {__version__}"
 
 #: what ``encodeURIComponent`` leaves unescaped besides letters and digits
 _COMPONENT_SAFE = "-_.!~*'()"
@@ -73,8 +80,9 @@ if not any(isinstance(f, _RedactQueryFilter) for f in _urllib3_log.filters):
 
 
 def http_base(endpoint: str) -> str:
-    """Origin for HTTP calls: scheme+host+port only, so any path prefix is dropped (§1.2);
-    ``ws`` → ``http``, ``wss`` (and anything else) → ``https``."""
+    """Origin for HTTP calls: scheme+host+port only, so any path prefix is dropped (the API's
+    paths are absolute on its host); ``ws`` → ``http``, ``wss`` (and anything else) →
+    ``https``."""
     parts = urlsplit(endpoint)
     scheme = "http" if parts.scheme in ("ws", "http") else "https"
     return f"{scheme}://{parts.netloc}"
@@ -103,3 +111,21 @@ def redact_url(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}{parts.path}" if parts.netloc else parts.path
 
+
+
+def socket_url(options: ClientOptions, subscriptions: Mapping[str, Any], network: str) -> str:
+    """The socket endpoint with the connection's parameters: app id and source, the event
+    subscriptions, client name and type, and the worker pool of ``network``."""
+    parts = urlsplit(options.socket_endpoint)
+    scheme = "ws" if parts.scheme in ("ws", "http") else "wss"
+    params = dict(parse_qsl(parts.query, keep_blank_values=True))
+    params["appId"] = options.app_id
+    if options.app_source:
+        params["appSource"] = options.app_source
+    subs = {k: v for k, v in subscriptions.items() if isinstance(v, bool)}
+    if subs:
+        params["socketEventSubscriptions"] = compact_json(subs)
+    params["clientName"] = CLIENT_NAME
+    params["clientType"] = "artist"
+    params["forceWorkerId"] = "fast" if network == "fast" else ""
+    return urlunsplit((scheme, parts.netloc, parts.path or "/", urlencode(params), ""))

@@ -4,8 +4,8 @@ A request is UNCERTAIN when bytes of it may have left on a connection that then 
 the server named its id. Nothing is decided at the drop. Once the next connection is
 authenticated, each uncertain request from an earlier connection is settled here:
 
-* its id is listed in the ``authenticated`` payload (a listing key its concern registered, e.g.
-  ``activeProjects``) → the server has it: **confirmed**, tracking goes on;
+* its id is listed in the ``authenticated`` payload (under a listing key its concern
+  registered) → the server has it: **confirmed**, tracking goes on;
 * else, if its concern registered a ``lookup`` (and the server lists such requests at all, so
   it is recent enough to answer): the lookup runs on the io pool, never on the socket thread —
   ``True`` → confirmed; ``False`` (the server does not know the id) → it never arrived, so it is
@@ -33,7 +33,7 @@ import attrs
 from sogni_sync._transport.outbox import MAX_SENDS, Entry, EntryState, Outbox
 from sogni_sync.errors import RequestLostError
 
-__all__ = ["Lookup", "Reconciler", "Tracking"]
+__all__ = ["Emit", "Lookup", "Reconciler", "Submit", "Tracking"]
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,8 @@ class Tracking:
 
     #: ``authenticated`` payload keys whose lists name requests of this type the server holds
     listed_in: tuple[str, ...] = ()
+    #: the key that names a request in its events, and in the listings' objects (besides ``id``)
+    named_by: str | None = None
     lookup: Lookup | None = None
 
 
@@ -89,10 +91,10 @@ class Reconciler:
         self._tracks: dict[str, Tracking] = {}
 
     def track(self, msg_type: str, *, listed_in: Iterable[str] = (),
-              lookup: Lookup | None = None) -> None:
+              lookup: Lookup | None = None, named_by: str | None = None) -> None:
         """Register how the server accounts for ``msg_type`` requests (sent with an id)."""
         with self._lock:
-            self._tracks[msg_type] = Tracking(tuple(listed_in), lookup)
+            self._tracks[msg_type] = Tracking(tuple(listed_in), named_by=named_by, lookup=lookup)
 
     def tracking(self, msg_type: str) -> Tracking:
         with self._lock:
@@ -124,8 +126,8 @@ class Reconciler:
         self._apply(outcomes)
 
     def _listed(self, payload: Mapping[str, Any]) -> set[str]:
-        keys = {key for t in self._tracks.values() for key in t.listed_in}
-        return {rid for key in keys for rid in _ids(payload.get(key))}
+        return {rid for t in self._tracks.values() for key in t.listed_in
+                for rid in _ids(payload.get(key), t.named_by)}
 
     def _decide_listed(self, entry: Entry, payload: Mapping[str, Any],
                        listed: set[str]) -> _Outcome | None:
@@ -235,13 +237,16 @@ class Reconciler:
             self._emit(kind, info)
 
 
-def _ids(items: Any) -> Iterable[str]:
-    """Upper-cased ids of a listing: strings, or objects with ``id``/``jobID``."""
+def _ids(items: Any, named_by: str | None) -> Iterable[str]:
+    """Upper-cased ids of a listing: strings, or objects with ``id`` (or ``named_by``)."""
     if not isinstance(items, list):
         return ()
     found = []
     for item in items:
-        value = (item.get("id") or item.get("jobID")) if isinstance(item, Mapping) else item
+        if isinstance(item, Mapping):
+            value = item.get("id") or (item.get(named_by) if named_by else None)
+        else:
+            value = item
         if isinstance(value, str) and value:
             found.append(value.upper())
     return found

@@ -57,7 +57,6 @@ Host = Literal["rest", "socket"]
 Body = bytes | bytearray | memoryview | BinaryIO | IO[bytes] | os.PathLike[str] | str
 
 _RETRY_STATUS = frozenset({502, 503, 504})
-_CHAT_PATH = "/v1/chat/completions"
 
 
 _USER_AGENT = f"sogni-sync/{__version__}"
@@ -158,25 +157,24 @@ class RestClient:
         headers: Mapping[str, str] | None = None,
         hot: bool = False,
     ) -> Any:
-        """One API call; returns ``data`` of the REST envelope or the bare socket-host JSON.
+        """One API call; returns ``data`` of the REST envelope or the bare socket-host JSON
+        (``envelope=False``: the bare JSON of a REST endpoint that answers without one).
 
-        ``timeout`` (default ``request_timeout``, ``chat_timeout`` for hosted chat) bounds the
-        whole call, retries included. Idempotent calls are retried on transport failures,
-        429 and 502-504 while time is left; others only when nothing was sent. ``hot`` marks
-        a latency-critical GET (result URL minting): it runs on a keep-alive connection owned
-        by the calling thread (:mod:`.keepalive`) unless a proxy applies.
+        ``timeout`` (default ``request_timeout``) bounds the whole call, retries included.
+        Idempotent calls are retried on transport failures, 429 and 502-504 while time is
+        left; others only when nothing was sent. ``hot`` marks a latency-critical GET (result
+        URL minting): it runs on a keep-alive connection owned by the calling thread
+        (:mod:`.keepalive`) unless a proxy applies.
         """
         method = method.upper()
         if not path.startswith(("http://", "https://")):
             check_path(path)
         if envelope is None:
-            envelope = host == "rest" and path != _CHAT_PATH
+            envelope = host == "rest"
         if idempotent is None:
             idempotent = method in ("GET", "HEAD", "OPTIONS")
         if timeout is None:
-            timeout = (
-                self.options.chat_timeout if path == _CHAT_PATH else self.options.request_timeout
-            )
+            timeout = self.options.request_timeout
         if method in ("POST", "PUT", "PATCH") and json is None:
             json = {}
         url = self.url(path, host)

@@ -20,25 +20,32 @@ in it to the listener as one batch. That loop also keeps the liveness rules:
   :data:`CLOSE_WAIT` for the server's close reply, and every blocking step before the socket is
   open (TCP connect, TLS, the HTTP upgrade) is woken by a ``shutdown`` or the pair, so
   ``close()`` returns within a second and leaves no thread whatever the peer does.
+
+Dialing (TCP, proxy tunnel, TLS), polling and control-frame writes live in :mod:`.sockio`.
 """
 
 from __future__ import annotations
 
 import errno
 import logging
-import os
 import random
-import select
-import socket
 import ssl
 import threading
 import time
-from typing import Any, Protocol
-from urllib.parse import urlsplit
+from typing import Protocol
 
 import websocket
 
-from sogni_sync._transport.proxy import env_proxy, proxy_address, tunnel
+from sogni_sync._transport.proxy import env_proxy
+from sogni_sync._transport.sockio import (
+    Conn,
+    Peek,
+    Poller,
+    Stopped,
+    dial,
+    frame_bytes,
+    send_control,
+)
 from sogni_sync._transport.wsframes import FrameReader, ProtocolError, parse_close
 
 __all__ = [
@@ -60,8 +67,6 @@ logging.getLogger("websocket").addHandler(logging.NullHandler())
 READ_SIZE = 256 * 1024  # one recv: a loopback burst of ~1,700 token frames
 CLOSE_WAIT = 0.5  # a deliberate close waits this long for the server's close reply
 _RETRY = 0.02  # poll timeout while a control frame waits for the write lock
-_POLLIN = getattr(select, "POLLIN", 1) | getattr(select, "POLLPRI", 2)
-_POLLOUT = getattr(select, "POLLOUT", 4)
 
 
 #: longest a burst of reads may defer the wake-ups that can wait (seconds)
@@ -74,10 +79,6 @@ class NotWrittenError(Exception):
 
 class PeerUnresponsive(Exception):
     """No pong arrived in time: the link is half-open or the peer stalled mid-frame."""
-
-
-class _Stopped(Exception):
-    """``stop()`` interrupted a connection attempt."""
 
 
 class CloseInfo:
@@ -128,51 +129,6 @@ def backoff_delay(failures: int, base: float, cap: float) -> float:
     return float(delay * (0.8 + 0.4 * random.random()))
 
 
-class _Conn:
-    """One connection attempt: the websocket-client object, its raw socket, the wake-up pair."""
-
-    __slots__ = ("close_reason", "gen", "opened", "raw", "sock", "wake_r", "wake_w")
-
-    def __init__(self, gen: int) -> None:
-        self.gen = gen
-        self.sock: websocket.WebSocket | None = None
-        self.raw: socket.socket | None = None
-        self.opened = False
-        self.close_reason: str | None = None
-        self.wake_r, self.wake_w = socket.socketpair()
-        self.wake_r.setblocking(False)
-        self.wake_w.setblocking(False)
-
-    def wake(self) -> None:
-        try:
-            self.wake_w.send(b"\0")
-        except OSError:
-            pass  # full (already woken) or closed (already ended)
-
-    def abort(self) -> None:
-        """Wake any blocking step on the socket (connect, TLS, handshake, recv, send)."""
-        raw = self.raw
-        if raw is not None:
-            try:
-                raw.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        self.wake()
-
-    def release(self) -> None:
-        sock = self.sock
-        if sock is not None:
-            sock.connected = False
-            try:
-                sock.shutdown()
-            except Exception as exc:  # pragma: no cover - best effort
-                log.debug("socket shutdown failed: %s", type(exc).__name__)
-        elif self.raw is not None:
-            self.raw.close()
-        self.wake_r.close()
-        self.wake_w.close()
-
-
 class SocketRunner:
     """Owns the ``sogni-socket`` thread and the current connection."""
 
@@ -199,7 +155,7 @@ class SocketRunner:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
-        self._app: _Conn | None = None
+        self._app: Conn | None = None
         self._app_gen = 0
         self._gen = 0
         self._failures = 0
@@ -253,7 +209,7 @@ class SocketRunner:
         raw = conn.raw if conn is not None else None
         if conn is None or sock is None or raw is None or not sock.connected:
             raise NotWrittenError("socket is not open")
-        data = memoryview(_frame_bytes(sock, frame.encode(), websocket.ABNF.OPCODE_TEXT))
+        data = memoryview(frame_bytes(sock, frame.encode(), websocket.ABNF.OPCODE_TEXT))
         sent = 0
         with sock.lock:
             if not sock.connected:
@@ -353,7 +309,7 @@ class SocketRunner:
     def _connect(
         self, gen: int, url: str, headers: list[str], info: CloseInfo, stop: threading.Event
     ) -> None:
-        conn = _Conn(gen)
+        conn = Conn(gen)
         with self._lock:
             if stop.is_set() or self._closing.is_set():
                 conn.release()
@@ -366,7 +322,7 @@ class SocketRunner:
             if conn.opened:
                 self._listener.on_open(gen)
                 self._serve(conn, info, stop)
-        except _Stopped:
+        except Stopped:
             pass
         except Exception as exc:
             info.error = info.error or exc
@@ -377,22 +333,22 @@ class SocketRunner:
             conn.release()
 
     def _open(
-        self, conn: _Conn, url: str, headers: list[str], info: CloseInfo, stop: threading.Event
+        self, conn: Conn, url: str, headers: list[str], info: CloseInfo, stop: threading.Event
     ) -> None:
         """TCP (+TLS) connect and the HTTP upgrade, all within ``connect_timeout``."""
         deadline = time.monotonic() + self._connect_timeout
         ws = websocket.WebSocket(skip_utf8_validation=True)
         conn.sock = ws
         try:
-            raw = _dial(conn, url, deadline, self._proxy or env_proxy(url))
+            raw = dial(conn, url, deadline, self._proxy or env_proxy(url))
             if stop.is_set():
-                raise _Stopped
+                raise Stopped
             raw.settimeout(max(0.001, deadline - time.monotonic()))
             ws.connect(url, header=headers, socket=raw,
                        timeout=max(0.001, deadline - time.monotonic()))
         except (TimeoutError, websocket.WebSocketTimeoutException):
             if stop.is_set():
-                raise _Stopped from None
+                raise Stopped from None
             info.error = TimeoutError("WebSocket handshake timed out")
             return
         except websocket.WebSocketBadStatusException as exc:
@@ -401,7 +357,7 @@ class SocketRunner:
             return
         except (OSError, websocket.WebSocketException) as exc:
             if stop.is_set():
-                raise _Stopped from None
+                raise Stopped from None
             info.error = exc
             return
         conn.raw = ws.sock
@@ -410,19 +366,19 @@ class SocketRunner:
         # Bounds a caller's write into a peer that stopped reading; reads never block (poll).
         conn.raw.settimeout(self._ping_interval)
         if stop.is_set():
-            raise _Stopped
+            raise Stopped
         conn.opened = True
         info.opened = True
 
-    def _serve(self, conn: _Conn, info: CloseInfo, stop: threading.Event) -> None:
+    def _serve(self, conn: Conn, info: CloseInfo, stop: threading.Event) -> None:
         """Read until the connection ends; control frames and liveness are handled here."""
         ws, raw = conn.sock, conn.raw
         assert ws is not None and raw is not None
         listener, gen = self._listener, conn.gen
         reader = FrameReader()
-        poller = _Poller(raw, conn.wake_r)
+        poller = Poller(raw, conn.wake_r)
         burst_started: float | None = None
-        pending = _Peek(raw)
+        pending = Peek(raw)
         tls = raw if isinstance(raw, ssl.SSLSocket) else None  # may hold decrypted bytes
         interval, pong_timeout = self._ping_interval, self._pong_timeout
         now = time.monotonic()
@@ -465,7 +421,7 @@ class SocketRunner:
                         frames = reader.feed(data)
                     except ProtocolError as exc:
                         info.error = exc
-                        _send_control(ws, raw, websocket.ABNF.OPCODE_CLOSE,
+                        send_control(ws, raw, websocket.ABNF.OPCODE_CLOSE,
                                       exc.code.to_bytes(2, "big"))
                         return
                     if frames:
@@ -488,18 +444,18 @@ class SocketRunner:
                         info.code, info.reason = parse_close(reader.close)
                         if not close_sent:  # answer it; a failed reply keeps the code
                             ws.connected = False
-                            _send_control(ws, raw, websocket.ABNF.OPCODE_CLOSE,
+                            send_control(ws, raw, websocket.ABNF.OPCODE_CLOSE,
                                           reader.close[:2])
                         return
             now = time.monotonic()
-            while reader.pings and _send_control(ws, raw, websocket.ABNF.OPCODE_PONG,
+            while reader.pings and send_control(ws, raw, websocket.ABNF.OPCODE_PONG,
                                                  reader.pings[0]):
                 reader.pings.pop(0)
             if close_by is not None:
                 if not close_sent:
                     reason = (conn.close_reason or "").encode()[:120]
                     payload = websocket.STATUS_NORMAL.to_bytes(2, "big") + reason
-                    close_sent = _send_control(ws, raw, websocket.ABNF.OPCODE_CLOSE, payload)
+                    close_sent = send_control(ws, raw, websocket.ABNF.OPCODE_CLOSE, payload)
                 if now >= close_by:
                     return
                 continue
@@ -512,175 +468,10 @@ class SocketRunner:
                         + (" (stalled mid-frame)" if reader.partial else ""))
                     return
             if now >= next_ping and ping_at is None:
-                if _send_control(ws, raw, websocket.ABNF.OPCODE_PING, b""):
+                if send_control(ws, raw, websocket.ABNF.OPCODE_PING, b""):
                     ping_at, pongs_then = now, reader.pongs
                     next_ping = now + interval
                 else:
                     next_ping = now + _RETRY
 
-
-def _send_control(ws: websocket.WebSocket, raw: socket.socket, opcode: int,
-                  payload: bytes) -> bool:
-    """Write a control frame unless a caller holds the write lock or the socket is full (this
-    thread never waits behind a caller's send). True once written; False to retry later;
-    an error while writing counts as written (the connection is ending anyway)."""
-    if not ws.lock.acquire(blocking=False):
-        return False
-    try:
-        if not _writable(raw):
-            return False
-        raw.sendall(_frame_bytes(ws, payload, opcode))
-    except (OSError, ValueError) as exc:
-        log.debug("control frame %d not written: %s", opcode, type(exc).__name__)
-    finally:
-        ws.lock.release()
-    return True
-
-
-def _frame_bytes(ws: websocket.WebSocket, payload: bytes, opcode: int) -> bytes:
-    """One masked client frame, exactly as websocket-client would frame it."""
-    frame = websocket.ABNF.create_frame(payload, opcode)
-    if ws.get_mask_key is not None:
-        frame.get_mask_key = ws.get_mask_key
-    return frame.format()
-
-
-def _writable(raw: socket.socket) -> bool:
-    try:
-        if hasattr(select, "poll"):
-            poll = select.poll()
-            poll.register(raw, _POLLOUT)
-            return bool(poll.poll(0))
-        return bool(select.select([], [raw], [], 0)[1])
-    except (OSError, ValueError):
-        return True  # a closed socket: let the write report it
-
-
-class _Peek:
-    """Are bytes already waiting to be read? (never waits)"""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self._sock = sock
-        self._tls = sock if isinstance(sock, ssl.SSLSocket) else None  # may hold decrypted bytes
-        self._poll = select.poll() if hasattr(select, "poll") else None
-        if self._poll is not None:
-            self._poll.register(sock.fileno(), _POLLIN)
-
-    def __call__(self) -> bool:
-        if self._tls is not None and self._tls.pending():
-            return True
-        try:
-            if self._poll is not None:
-                return bool(self._poll.poll(0))
-            return bool(select.select([self._sock], [], [], 0)[0])  # pragma: no cover
-        except (OSError, ValueError):
-            return False
-
-
-class _Poller:
-    """Waits for the socket (``events``: read or write) or the wake-up pair, with ``poll``
-    where the platform has it (no FD_SETSIZE limit)."""
-
-    def __init__(self, sock: socket.socket, wake: socket.socket, *, write: bool = False) -> None:
-        self._fd, self._wake = sock.fileno(), wake
-        self._wake_fd = wake.fileno()
-        self._write = write
-        self._poll = select.poll() if hasattr(select, "poll") else None
-        if self._poll is not None:
-            self._poll.register(self._fd, _POLLOUT if write else _POLLIN)
-            self._poll.register(self._wake_fd, _POLLIN)
-
-    def wait(self, timeout: float) -> tuple[bool, bool]:
-        """``(socket ready, woken)``; a hung-up socket counts as ready (recv says how)."""
-        if self._poll is not None:
-            ready = woken = False
-            for fd, _mask in self._poll.poll(timeout * 1000.0):
-                if fd == self._wake_fd:
-                    woken = True
-                else:
-                    ready = True
-        else:  # pragma: no cover - platforms without poll
-            fds = [self._fd]
-            got = select.select([self._wake_fd] + ([] if self._write else fds),
-                                fds if self._write else [], fds, timeout)
-            woken = self._wake_fd in got[0]
-            ready = self._fd in got[0] or self._fd in got[1] or self._fd in got[2]
-        if woken:
-            try:
-                while self._wake.recv(64):
-                    pass
-            except OSError:
-                pass
-        return ready, woken
-
-
-# -- connecting ------------------------------------------------------------------------------
-
-_ssl_context: ssl.SSLContext | None = None
-
-
-def _dial(conn: _Conn, url: str, deadline: float, proxy: str | None = None) -> socket.socket:
-    """Open the TCP (and TLS) connection so that ``stop()`` can interrupt every step; through
-    ``proxy`` (HTTP CONNECT or SOCKS5, the tunnel asked for before TLS) when one is given."""
-    parts = urlsplit(url)
-    secure = parts.scheme == "wss"
-    host = parts.hostname or ""
-    port = parts.port or (443 if secure else 80)
-    dial_host, dial_port = proxy_address(proxy) if proxy else (host, port)
-    infos = socket.getaddrinfo(dial_host, dial_port, 0, socket.SOCK_STREAM)
-    error: BaseException | None = None
-    for family, kind, proto, _, addr in infos:
-        sock = socket.socket(family, kind, proto)
-        conn.raw = sock
-        try:
-            for opt in websocket.DEFAULT_SOCKET_OPTION:
-                sock.setsockopt(*opt)
-            _connect_tcp(conn, sock, addr, deadline)
-            if proxy:
-                sock.settimeout(max(0.001, deadline - time.monotonic()))
-                tunnel(sock, proxy, host, port)
-            if secure:
-                sock = _wrap_tls(conn, sock, host, deadline)
-            return sock
-        except (TimeoutError, _Stopped):
-            sock.close()
-            raise
-        except OSError as exc:
-            sock.close()
-            error = exc
-    raise error or OSError(f"no address for {dial_host}")
-
-
-def _connect_tcp(conn: _Conn, sock: socket.socket, addr: Any, deadline: float) -> None:
-    sock.setblocking(False)
-    rc = sock.connect_ex(addr)
-    if rc not in (0, errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EALREADY, 10035):
-        raise OSError(rc, os.strerror(rc))
-    if rc != 0:
-        done, woken = _Poller(sock, conn.wake_r, write=True).wait(
-            max(0.0, deadline - time.monotonic()))
-        if woken:
-            raise _Stopped
-        if not done:
-            raise TimeoutError("TCP connect timed out")
-        err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-        if err:
-            raise OSError(err, os.strerror(err))
-    sock.setblocking(True)
-
-
-def _wrap_tls(conn: _Conn, sock: socket.socket, host: str, deadline: float) -> ssl.SSLSocket:
-    """TLS like websocket-client's defaults (system store, or WEBSOCKET_CLIENT_CA_BUNDLE)."""
-    global _ssl_context
-    if _ssl_context is None:
-        bundle = os.environ.get("WEBSOCKET_CLIENT_CA_BUNDLE")
-        _ssl_context = ssl.create_default_context(
-            cafile=bundle if bundle and os.path.isfile(bundle) else None,
-            capath=bundle if bundle and os.path.isdir(bundle) else None,
-        )
-    tls = _ssl_context.wrap_socket(sock, server_hostname=host, do_handshake_on_connect=False)
-    conn.raw = tls
-    tls.settimeout(max(0.001, deadline - time.monotonic()))
-    tls.do_handshake()
-    return tls
 

@@ -1,13 +1,15 @@
 """The transport every concern programs against: send, subscribe, lifecycle, io, REST.
 
-Connection state lives under ``self.lock`` (an RLock shared with the concerns' Conditions).
-Generations number connections; ``_ready_gen`` is the generation on which ``authenticated``
-arrived, so "ready" always means *this* connection, never a stale one.
+It carries frames, connections, REST calls and the recovery of requests after a reconnect,
+and names no message of any concern: concerns register what they need — the events they
+handle (:meth:`Transport.subscribe`), the events whose last payload is kept
+(:meth:`Transport.keep_last`), and how the server accounts for their requests
+(:meth:`Transport.track`).
 
-Delivery: requests sent with an id stay in the outbox (``outbox.py``) until the server names
-them. A write that provably left nothing is queued again; one that may have left is settled
-after the next ``authenticated`` by the server's own answer (``reconcile.py``), never at the
-drop. Concerns say how the server accounts for their requests with :meth:`Transport.track`.
+The parts: connection state in ``link.py`` (under ``self.lock``, an RLock shared with the
+concerns' Conditions), event routing in ``routing.py``, the outbox, writers and reconciliation
+in ``delivery.py``, the socket thread in ``socket.py``; this class ties them to the socket
+thread's callbacks and to the lifecycle (connect, restart, disconnect, close, fork).
 """
 
 from __future__ import annotations
@@ -16,76 +18,35 @@ import builtins
 import logging
 import os
 import threading
-import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from sogni_sync._config import PROTOCOL_VERSION, ClientOptions
+from sogni_sync._config import ClientOptions
 from sogni_sync._sync import Deadline, Dispatcher, IoPool, wait_for
+from sogni_sync._transport import forking
 from sogni_sync._transport.credentials import Anonymous, CredentialsProvider
-from sogni_sync._transport.envelope import FrameError, compact_json, decode_frame, encode_frame
-from sogni_sync._transport.failures import tls_failure
-from sogni_sync._transport.outbox import MAX_UNWRITTEN, Entry, EntryState, Outbox
-from sogni_sync._transport.reconcile import Lookup, Reconciler
+from sogni_sync._transport.delivery import Delivery
+from sogni_sync._transport.envelope import FrameError, decode_frame
+from sogni_sync._transport.failures import close_error
+from sogni_sync._transport.link import Link
+from sogni_sync._transport.outbox import Outbox
+from sogni_sync._transport.paths import socket_url
+from sogni_sync._transport.reconcile import Lookup
 from sogni_sync._transport.rest import RestClient
-from sogni_sync._transport.socket import CloseInfo, NotWrittenError, SocketRunner
-from sogni_sync._version import __version__
+from sogni_sync._transport.routing import ConnectionHandler, Handler, Router
+from sogni_sync._transport.socket import CloseInfo, SocketRunner
 from sogni_sync.errors import (
     AuthenticationError,
-    ClientClosedError,
-    ConnectionLostError,
     ConnectionTakenOverError,
-    SogniError,
     TimeoutError,
-    ValidationError,
 )
 
 __all__ = ["Transport"]
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Any], None]
-ConnectionHandler = Callable[[str, Any], None]
-
-CLIENT_NAME = f"Sogni/{PROTOCOL_VERSION} (sogni-sync) {__version__}"
-# Events the server sends once per connection (or rarely) that describe current state: the last
-# payload is kept so a concern built after it arrived can still start from it.
-STICKY_EVENTS = frozenset({"swarmModels", "swarmLLMModels", "balanceUpdate"})
 # Frames handled per hold of the lock: bounds how long a caller waits for it behind a burst.
 _BATCH = 64
-TAKEOVER_HELP = (
-    "another connection with the same app id {app_id!r} took over this client's socket "
-    "(close 4015): app ids must be unique per process. Leave app_id (and SOGNI_APP_ID) unset "
-    "to get a fresh one per process, or make each process's own (e.g. add os.getpid()). "
-    "This client does not reconnect by itself: call connect() to take the connection back; "
-    "until then every call that needs the socket raises this error."
-)
-
-# Live transports, so that a forked child can rebuild them (see Transport._forked).
-_live: weakref.WeakSet[Transport] = weakref.WeakSet()
-
-
-def _after_fork_in_child() -> None:
-    for transport in list(_live):
-        try:
-            transport._forked()
-        except Exception:  # pragma: no cover - never let a fork hook break the child
-            log.exception("rebuilding a client after fork failed")
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
-def _reinit_lock(lock: Any) -> Any:
-    """A lock usable in a forked child: the same object reset (it may have been held by a
-    parent thread that does not exist here), or a new one where that is not possible."""
-    reinit = getattr(lock, "_at_fork_reinit", None)
-    if reinit is None:  # pragma: no cover - CPython has it since 3.9
-        return type(lock)()
-    reinit()
-    return lock
 
 
 class Transport:
@@ -99,8 +60,9 @@ class Transport:
         self.on_auth_rejected: Callable[[], None] | None = None
         self._kept: list[tuple[str | None, Any]] = []  # handlers that survive a fork
         self._fork_hooks: list[Callable[[], None]] = []
+        self._keep: set[str] = set()  # event types whose last payload is kept (keep_last)
         self._build(options)
-        _live.add(self)
+        forking.register(self)
 
     def _build(self, options: ClientOptions, rest: RestClient | None = None) -> None:
         """Everything that belongs to one process: threads, pools, socket, per-connection
@@ -113,27 +75,12 @@ class Transport:
             rest.reset(options, self.closing)
         self.io = IoPool(options.io_workers)
         self.dispatcher = Dispatcher(maxsize=options.dispatcher_queue_size)
-        self._ready = threading.Condition(self.lock)
-        self._outbox = Outbox(options.outbox_limit, options.outbox_max_bytes)
-        self._reconciler = Reconciler(self.lock, self._outbox, submit=self.io.submit,
-                                      emit=self._emit_connection, flush=self._flush,
-                                      closing=self.closing)
-        self._handlers: dict[str, list[Handler]] = {}
-        self._last: dict[str, Any] = {}
-        self._conn_handlers: list[ConnectionHandler] = []
-        self._deferred: dict[Callable[[], None], None] = {}
+        self._link = link = Link(self.lock, self.closing)
+        self._router = Router(self.lock, self._keep)
         self._network = options.network
         self._subscriptions: dict[str, bool] = dict(options.socket_event_subscriptions)
-        self._gen = 0
-        self._open = False
-        self._ready_gen = 0
-        self._auth_payload: dict[str, Any] | None = None
-        self._terminal: SogniError | None = None
         self._takeover_reported = False
-        self._last_failure = ""
-        self._offline = False  # the last connection attempt failed (and none is up)
         self._restarting = False
-        self._pid = os.getpid()
         self._closed = False
         self._socket = SocketRunner(
             self,
@@ -145,21 +92,27 @@ class Transport:
             connect_timeout=options.connect_timeout,
             proxy=options.proxy,
         )
-        self._handlers["changeNetwork"] = [self._on_change_network]
-        self._handlers["socketEventSubscriptionsUpdated"] = [self._on_subscriptions]
+        self._delivery = Delivery(
+            link, Outbox(options.outbox_limit, options.outbox_max_bytes),
+            write=self._socket.write, start=self._socket.start, submit=self.io.submit,
+            emit=self._router.emit,
+        )
+        # the connection's own parameters (the socket URL carries both)
+        self._router.subscribe("changeNetwork", self._on_change_network)
+        self._router.subscribe("socketEventSubscriptionsUpdated", self._on_subscriptions)
         for event_type, handler in self._kept:
             if event_type is None:
-                self._conn_handlers.append(handler)
+                self._router.on_connection(handler)
             else:
-                self._handlers.setdefault(event_type, []).append(handler)
+                self._router.subscribe(event_type, handler)
 
-    def _forked(self) -> None:
+    def rebuild_after_fork(self) -> None:
         """In a forked child (single-threaded, from the at-fork hook): start over with new
         threads, a new connection pool and socket and a new app id, dropping the parent's
         objects without closing anything of theirs (a close frame or ``shutdown()`` would
         end the parent's connections; only this process's copies of their fds go away).
         Requests, projects and chats of the parent are not this process's: none is kept."""
-        self.lock = _reinit_lock(self.lock)
+        self.lock = forking.reinit_lock(self.lock)
         if self._closed:
             return
         self._build(self.options.for_child(os.getpid()), self.rest)
@@ -190,13 +143,13 @@ class Transport:
     @property
     def authenticated_payload(self) -> dict[str, Any] | None:
         with self.lock:
-            return self._auth_payload
+            return self._link.auth_payload
 
     @property
     def is_ready(self) -> bool:
         """The socket is open and ``authenticated`` arrived on this very connection."""
         with self.lock:
-            return self._is_ready()
+            return self._link.is_ready()
 
     @property
     def connection_state(self) -> str:
@@ -209,19 +162,19 @@ class Transport:
         with self.lock:
             if self.closing.is_set():
                 return "closed"
-            if isinstance(self._terminal, ConnectionTakenOverError):
+            if isinstance(self._link.terminal, ConnectionTakenOverError):
                 return "taken_over"
-            if self._is_ready():
+            if self._link.is_ready():
                 return "connected"
-            if self._offline and not self._open:
+            if self._link.offline and not self._link.open:
                 return "offline"
-            return "connecting" if running and self._terminal is None else "idle"
+            return "connecting" if running and self._link.terminal is None else "idle"
 
     @property
     def taken_over(self) -> bool:
         """Another connection with this app id took the socket over (close 4015)."""
         with self.lock:
-            return isinstance(self._terminal, ConnectionTakenOverError)
+            return isinstance(self._link.terminal, ConnectionTakenOverError)
 
     @property
     def socket_event_subscriptions(self) -> dict[str, bool]:
@@ -239,58 +192,50 @@ class Transport:
     # -- registration -------------------------------------------------------------------------
 
     def subscribe(self, event_type: str, handler: Handler, *, replay_last: bool = False) -> None:
-        """Route every ``event_type`` payload to ``handler`` on the socket thread.
+        """Route every ``event_type`` payload to ``handler`` on the socket thread (lock held).
 
-        With ``replay_last`` (for :data:`STICKY_EVENTS`), the last payload already received is
-        handed over at once, under the lock, so no newer frame can overtake it.
+        With ``replay_last`` (for the types registered with :meth:`keep_last`), the last payload
+        already received is handed over at once, under the lock, so no newer frame can
+        overtake it.
         """
-        with self.lock:
-            self._handlers.setdefault(event_type, []).append(handler)
-            if replay_last and event_type in self._last:
-                try:
-                    handler(self._last[event_type])
-                except Exception:
-                    log.exception("replaying %s failed", event_type)
-
-    def last_payload(self, event_type: str) -> Any:
-        """The last payload of a sticky event type (``None`` before the first one)."""
-        with self.lock:
-            return self._last.get(event_type)
+        self._router.subscribe(event_type, handler, replay_last=replay_last)
 
     def unsubscribe(self, event_type: str, handler: Handler) -> None:
-        with self.lock:
-            handlers = self._handlers.get(event_type, [])
-            if handler in handlers:
-                handlers.remove(handler)
+        self._router.unsubscribe(event_type, handler)
 
-    def track(self, msg_type: str, *, listed_in: tuple[str, ...] = (),
-              lookup: Lookup | None = None) -> None:
-        """Say how the server accounts for ``msg_type`` requests sent with a ``request_id``
-        after a reconnect: the ``authenticated`` keys listing the ids it holds, and a
-        ``lookup(request_id) -> bool`` (run on the io pool) for ids it does not list.
-        Untracked requests in doubt are reported lost, never re-sent."""
-        self._reconciler.track(msg_type, listed_in=listed_in, lookup=lookup)
+    def keep_last(self, event_types: Iterable[str]) -> None:
+        """Keep the last payload of each of ``event_types`` (events the server sends once per
+        connection that describe current state), for :meth:`last_payload` and
+        ``subscribe(..., replay_last=True)``. Survives a fork; kept payloads do not."""
+        self._router.keep_last(event_types)
+
+    def last_payload(self, event_type: str) -> Any:
+        """The last payload of a kept event type (``None`` before the first one)."""
+        return self._router.last_payload(event_type)
+
+    def track(self, msg_type: str, *, named_by: str | None = None,
+              listed_in: tuple[str, ...] = (), lookup: Lookup | None = None) -> None:
+        """Say how the server accounts for ``msg_type`` requests sent with a ``request_id``:
+        ``named_by``, the payload key under which its events name the request (the first such
+        event acknowledges it); after a reconnect, the ``authenticated`` keys listing the ids
+        it holds, and a ``lookup(request_id) -> bool`` (run on the io pool) for ids it does not
+        list. Untracked requests in doubt are reported lost, never re-sent."""
+        self._delivery.track(msg_type, named_by=named_by, listed_in=listed_in, lookup=lookup)
 
     def awaiting(self, request_id: str) -> bool:
         """The request is still in the outbox: not yet written, or not yet named or
         confirmed by the server."""
-        with self.lock:
-            return self._outbox.get(request_id) is not None
+        return self._delivery.awaiting(request_id)
 
     def in_doubt(self, request_id: str) -> bool:
         """The request was written on a connection that dropped before the server named it."""
-        with self.lock:
-            entry = self._outbox.get(request_id)
-            return entry is not None and entry.state is EntryState.UNCERTAIN
+        return self._delivery.in_doubt(request_id)
 
     def on_connection(self, handler: ConnectionHandler) -> None:
-        with self.lock:
-            self._conn_handlers.append(handler)
+        self._router.on_connection(handler)
 
     def remove_connection_handler(self, handler: ConnectionHandler) -> None:
-        with self.lock:
-            if handler in self._conn_handlers:
-                self._conn_handlers.remove(handler)
+        self._router.remove_connection_handler(handler)
 
     def dispatch(self, fn: Callable[..., Any], *args: Any, droppable: bool = False) -> None:
         """Run ``fn(*args)`` on the ``sogni-callbacks`` thread, in order. ``droppable`` marks
@@ -302,22 +247,23 @@ class Transport:
     def start(self) -> None:
         """Connect in the background (idempotent); nothing waits."""
         with self.lock:
-            if self._closed or self._terminal is not None:
+            if self._closed or self._link.terminal is not None:
                 return
         self._socket.start()
 
     def connect(self, timeout: float | None = None) -> None:
         """Connect if needed and wait until ``authenticated`` arrived on the current socket."""
         with self.lock:
-            self._check_usable(reset_terminal=True)
+            self._link.check_usable(reset_terminal=True)
         self._socket.start()
         deadline = Deadline(self.options.send_timeout if timeout is None else timeout)
         with self.lock:
-            ok = wait_for(self._ready, lambda: self._halted() or self._is_ready(), deadline)
-            self._check_usable()
+            link = self._link
+            ok = wait_for(link.changed, lambda: link.halted() or link.is_ready(), deadline)
+            link.check_usable()
             if not ok:
                 raise TimeoutError(
-                    f"timed out waiting for the socket to authenticate{self._failure_hint()}"
+                    f"timed out waiting for the socket to authenticate{link.failure_hint()}"
                 )
 
     def restart(self) -> None:
@@ -332,9 +278,9 @@ class Transport:
         with self.lock:
             if self._closed:
                 return
-            if isinstance(self._terminal, ConnectionTakenOverError):
+            if isinstance(self._link.terminal, ConnectionTakenOverError):
                 return  # only an explicit connect() takes the connection back
-            self._terminal = None
+            self._link.terminal = None
         if not self.options.disable_socket:
             self._socket.start()
 
@@ -348,10 +294,10 @@ class Transport:
             if self._closed:
                 return
             self._closed = True
-            _live.discard(self)
+            forking.forget(self)
             self.closing.set()
-            self._outbox.drain()
-            self._ready.notify_all()
+            self._delivery.drain()
+            self._link.changed.notify_all()
         self._emit_connection("closing", None)
         self.rest.interrupt()  # REST calls in flight raise ClientClosedError now
         self._socket.stop()
@@ -359,145 +305,23 @@ class Transport:
         self.io.shutdown()
         self.rest.close()
 
-    # -- sending ------------------------------------------------------------------------------
+    def send(self, msg_type: str, data: Any, *, request_id: str | None = None,
+             timeout: float | None = None) -> None:
+        """Write one message once the socket is authenticated (connecting if needed).
 
-    def send(
-        self,
-        msg_type: str,
-        data: Any,
-        *,
-        request_id: str | None = None,
-        timeout: float | None = None,
-    ) -> None:
-        """Write one message once the socket is authenticated; see the contract for errors."""
-        try:
-            frame = encode_frame(msg_type, data)
-        except (TypeError, ValueError) as exc:
-            raise ValidationError(f"{msg_type} payload is not JSON-serialisable: {exc}") from None
+        ``ValidationError`` for a payload that is not JSON; ``OutboxFullError`` when too many
+        requests wait; ``TimeoutError`` when no authenticated socket came within ``timeout``
+        (default ``send_timeout``); the terminal error when the connection stopped for good.
+        """
         deadline = Deadline(self.options.send_timeout if timeout is None else timeout)
-        entry = Entry(msg_type, frame, request_id.upper() if request_id else None)
-        with self.lock:
-            self._check_usable()
-            self._outbox.add(entry)
-        try:
-            self._socket.start()
-            self._send_entry(entry, deadline)
-        finally:
-            with self.lock:
-                entry.attached = False
-                if entry.state in (EntryState.QUEUED, EntryState.SENDING):
-                    self._outbox.remove(entry)
-
-    def _send_entry(self, entry: Entry, deadline: Deadline) -> None:
-        failed_gen = -1
-
-        def can_proceed() -> bool:
-            return (
-                self._halted()
-                or entry.state is not EntryState.QUEUED
-                or (self._is_ready() and self._ready_gen != failed_gen)
-            )
-
-        while True:
-            with self.lock:
-                ok = wait_for(self._ready, can_proceed, deadline)
-                self._check_usable()
-                if entry.state is not EntryState.QUEUED:
-                    return  # written by a flush, or acknowledged already
-                if not ok:
-                    raise TimeoutError(
-                        "timed out waiting for an authenticated socket to send "
-                        f"{entry.msg_type}{self._failure_hint()}"
-                    )
-                gen = self._ready_gen
-                entry.state = EntryState.SENDING
-                entry.gen = gen
-            if self._write(entry, gen):
-                return
-            failed_gen = gen
-
-    def _write(self, entry: Entry, gen: int) -> bool:
-        """Write a claimed (SENDING) entry; False if it provably was not written."""
-        try:
-            self._socket.write(entry.frame, gen)
-        except NotWrittenError:
-            with self.lock:
-                entry.state = EntryState.QUEUED
-                entry.unwritten += 1
-                give_up = not entry.attached and entry.unwritten >= MAX_UNWRITTEN
-                self._ready.notify_all()
-            if give_up:
-                self._reconciler.give_up(entry, (
-                    f"{entry.msg_type} {entry.request_id} could not be written in "
-                    f"{entry.unwritten} attempts (it never left this process)"))
-            return False
-        except Exception as exc:
-            log.info("write of %s failed mid-way (%s)", entry.msg_type, type(exc).__name__)
-            if not entry.request_id:
-                # Untracked messages are idempotent control frames: send again after reconnect.
-                with self.lock:
-                    entry.state = EntryState.QUEUED
-                    self._ready.notify_all()
-                return False
-        log.debug("sent %s (%d bytes) on connection %d", entry.msg_type, len(entry.frame), gen)
-        with self.lock:
-            settle = self._mark_written(entry, gen)
-            payload = dict(self._auth_payload or {})
-            ready_gen = self._ready_gen
-        if settle:  # outside the lock: lookups are submitted, handlers may take their locks
-            self._reconciler.settle(ready_gen, payload)
-        return True
-
-    def _mark_written(self, entry: Entry, gen: int) -> bool:
-        """Lock held. True when the entry's connection already dropped and a newer one is
-        authenticated: the entry must be settled against that connection's payload now."""
-        entry.sends += 1
-        if entry.acked or not entry.request_id:
-            self._outbox.remove(entry)
-            return False
-        entry.state = EntryState.WRITTEN
-        entry.gen = gen
-        self._ready.notify_all()
-        if gen == self._gen and self._open:
-            return False
-        # The connection died while we wrote: the drop was processed without this entry.
-        self._outbox.connection_dropped(gen)
-        return self._is_ready() and self._auth_payload is not None
-
-    def _flush(self) -> None:
-        """Write detached QUEUED entries (resends) on the current connection (io thread)."""
-        while True:
-            with self.lock:
-                if self._halted() or not self._is_ready():
-                    return
-                pending = [e for e in self._outbox.queued() if not e.attached]
-                if not pending:
-                    return
-                entry = pending[0]
-                gen = self._ready_gen
-                entry.state = EntryState.SENDING
-                entry.gen = gen
-            if not self._write(entry, gen):
-                return
+        self._delivery.send(msg_type, data, request_id, deadline)
 
     # -- socket listener (runs on the socket thread) ------------------------------------------
 
     def socket_url(self) -> str:
-        parts = urlsplit(self.options.socket_endpoint)
-        scheme = "ws" if parts.scheme in ("ws", "http") else "wss"
-        params = dict(parse_qsl(parts.query, keep_blank_values=True))
-        params["appId"] = self.options.app_id
-        if self.options.app_source:
-            params["appSource"] = self.options.app_source
         with self.lock:
-            subs = {k: v for k, v in self._subscriptions.items() if isinstance(v, bool)}
-            network = self._network
-        if subs:
-            params["socketEventSubscriptions"] = compact_json(subs)
-        params["clientName"] = CLIENT_NAME
-        params["clientType"] = "artist"
-        params["forceWorkerId"] = "fast" if network == "fast" else ""
-        return urlunsplit((scheme, parts.netloc, parts.path or "/", urlencode(params), ""))
+            subscriptions, network = dict(self._subscriptions), self._network
+        return socket_url(self.options, subscriptions, network)
 
     def socket_headers(self) -> list[str]:
         return self.credentials.socket_headers()
@@ -507,11 +331,11 @@ class Transport:
 
     def on_open(self, gen: int) -> None:
         with self.lock:
-            self._gen = gen
-            self._open = True
-            self._ready_gen = 0
-            self._last_failure = ""
-            self._offline = False
+            self._link.gen = gen
+            self._link.open = True
+            self._link.ready_gen = 0
+            self._link.last_failure = ""
+            self._link.offline = False
             network = self._network
         log.debug("socket open (connection %d)", gen)
         self._emit_connection("connected", {"network": network})
@@ -532,7 +356,7 @@ class Transport:
                 keep(decode_frame(raw))
             except FrameError as exc:
                 log.warning("dropped a socket frame: %s", exc)
-        route = self._route
+        note, handlers_for = self._delivery.note, self._router.handlers
         i, n = 0, len(decoded)
         while i < n:
             if decoded[i][0] == "authenticated":
@@ -541,14 +365,15 @@ class Transport:
                 continue
             end = min(n, i + _BATCH)
             with self.lock:
-                if gen != self._gen:
+                if gen != self._link.gen:
                     return
                 while i < end:
                     msg_type, payload = decoded[i]
                     if msg_type == "authenticated":
                         break
                     i += 1
-                    for handler in route(msg_type, payload):
+                    note(payload)
+                    for handler in handlers_for(msg_type, payload):
                         try:
                             handler(payload)
                         except Exception:
@@ -558,45 +383,23 @@ class Transport:
         """Socket thread, lock held: run ``wake`` (under the lock) once the current burst of
         reads ends, instead of now — for waiters that gain nothing from waking per read (a
         stream's reader). At most a couple of milliseconds later; each callable runs once."""
-        self._deferred[wake] = None
+        self._router.defer(wake)
 
     def on_burst_end(self, gen: int) -> None:
-        if not self._deferred:  # only the socket thread adds entries
-            return
-        with self.lock:
-            wakes, self._deferred = self._deferred, {}
-            for wake in wakes:
-                try:
-                    wake()
-                except Exception:
-                    log.exception("deferred wake-up failed")
-
-    def _route(self, msg_type: str, payload: Any) -> list[Handler]:
-        """Bookkeeping for one frame (lock held); returns its handlers."""
-        if isinstance(payload, dict):
-            job_id = payload.get("jobID")
-            # an empty outbox (a stream's tokens, once its request was named) has nothing to ack
-            if job_id and isinstance(job_id, str) and self._outbox:
-                self._outbox.ack(job_id)
-        if msg_type in STICKY_EVENTS:
-            self._last[msg_type] = payload
-        return list(self._handlers.get(msg_type, ()))
+        self._router.run_deferred()
 
     def _on_authenticated(self, gen: int, payload: Any) -> None:
         with self.lock:
-            if gen != self._gen:
+            if gen != self._link.gen:
                 return
-            handlers = self._route("authenticated", payload)
-            self._ready_gen = gen
-            self._auth_payload = payload if isinstance(payload, dict) else {}
-            self._ready.notify_all()
+            self._delivery.note(payload)
+            handlers = self._router.handlers("authenticated", payload)
+            self._link.ready_gen = gen
+            self._link.auth_payload = payload if isinstance(payload, dict) else {}
+            self._link.changed.notify_all()
         self._socket.reset_backoff()
         log.debug("socket authenticated (connection %d)", gen)
-        self._reconciler.settle(gen, payload if isinstance(payload, dict) else {})
-        with self.lock:
-            detached = any(not e.attached for e in self._outbox.queued())
-        if detached:
-            self.io.submit(self._flush)
+        self._delivery.authenticated(gen, payload if isinstance(payload, dict) else {})
         for handler in handlers:
             try:
                 handler(payload)
@@ -606,21 +409,21 @@ class Transport:
 
     def on_closed(self, gen: int, info: CloseInfo) -> bool:
         self.on_burst_end(gen)  # what the last reads delivered is not held back
-        error = self._classify(info)
+        error = close_error(info, self.options.app_id)
         with self.lock:
-            was_open = self._open and self._gen == gen
-            if self._gen == gen:
-                self._open = False
-                self._ready_gen = 0
+            was_open = self._link.open and self._link.gen == gen
+            if self._link.gen == gen:
+                self._link.open = False
+                self._link.ready_gen = 0
             if info.code is not None:
-                self._last_failure = f"closed with code {info.code}"
+                self._link.last_failure = f"closed with code {info.code}"
             elif isinstance(info.error, builtins.TimeoutError):
-                self._last_failure = "handshake timed out"
+                self._link.last_failure = "handshake timed out"
             elif info.error is not None:
                 # the type only: handshake errors may quote response headers (cookies)
-                self._last_failure = type(info.error).__name__
+                self._link.last_failure = type(info.error).__name__
             deliberate = self.closing.is_set() or info.deliberate
-            self._offline = self._offline or not (
+            self._link.offline = self._link.offline or not (
                 info.opened or deliberate or isinstance(error, AuthenticationError))
             follows = deliberate and self._restarting and not self.closing.is_set()
             # A deliberate stop is never an error, except that losing the credentials while
@@ -628,13 +431,13 @@ class Transport:
             auth_lost = isinstance(error, AuthenticationError) and not self.closing.is_set()
             terminal = error is not None and (not deliberate or auth_lost)
             if terminal:
-                self._terminal = error
-                self._last.clear()  # no connection, so no live model list or balance
-                self._outbox.drain()
+                self._link.terminal = error
+                self._router.forget_last()  # no connection, so no kept payload is current
+                self._delivery.drain()
             else:
                 # in doubt until the next authenticated connection asks the server
-                self._outbox.connection_dropped(gen)
-            self._ready.notify_all()
+                self._delivery.dropped(gen)
+            self._link.changed.notify_all()
         takeover = terminal and isinstance(error, ConnectionTakenOverError)
         if takeover and not self._takeover_reported:
             self._takeover_reported = True
@@ -662,63 +465,8 @@ class Transport:
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _classify(self, info: CloseInfo) -> SogniError | None:
-        """Terminal error for a close, or None when a reconnect may help."""
-        code = info.code
-        if isinstance(info.error, AuthenticationError):
-            return info.error  # e.g. the session could not be refreshed before connecting
-        if info.error is not None and (tls := tls_failure(info.error)) is not None:
-            return tls  # a certificate that failed verification will not pass on a retry
-        if info.handshake_status in (401, 403) or code == 4021:
-            return AuthenticationError(
-                "the Supernet rejected the credentials (socket "
-                f"{'close 4021' if code == 4021 else f'handshake {info.handshake_status}'})",
-                status=401,
-                error_code=code,
-            )
-        if code == 4015:
-            return ConnectionTakenOverError(
-                TAKEOVER_HELP.format(app_id=self.options.app_id), code=code, reason=info.reason
-            )
-        if code is not None and 4000 <= code <= 4999:
-            return ConnectionLostError(
-                f"the Supernet closed the socket (code {code}: {info.reason or 'no reason'})",
-                code=code,
-                reason=info.reason,
-            )
-        return None
-
-    def _failure_hint(self) -> str:
-        return f" (last connection attempt: {self._last_failure})" if self._last_failure else ""
-
-    def _is_ready(self) -> bool:
-        return self._open and self._ready_gen == self._gen and self._ready_gen > 0
-
-    def _halted(self) -> bool:
-        return self.closing.is_set() or self._terminal is not None
-
-    def _check_usable(self, *, reset_terminal: bool = False) -> None:
-        if self.closing.is_set():
-            raise ClientClosedError("the client is closed")
-        if os.getpid() != self._pid:
-            # Only when the fork bypassed os.register_at_fork (a C-level fork): threads and
-            # the socket belong to the parent, and its app id would take its connection.
-            raise ClientClosedError("this client was forked without Python's fork hooks; "
-                                    "create a new one in this process")
-        if self._terminal is not None:
-            if reset_terminal and not isinstance(self._terminal, AuthenticationError):
-                self._terminal = None
-                return
-            raise self._terminal
-
     def _emit_connection(self, kind: str, payload: Any) -> None:
-        with self.lock:
-            handlers = list(self._conn_handlers)
-        for handler in handlers:
-            try:
-                handler(kind, payload)
-            except Exception:
-                log.exception("connection handler failed on %s", kind)
+        self._router.emit(kind, payload)
 
     def _on_change_network(self, payload: Any) -> None:
         network = payload.get("network") if isinstance(payload, dict) else payload

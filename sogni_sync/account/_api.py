@@ -17,7 +17,7 @@ import attrs
 from sogni_sync._config import check_cleartext
 from sogni_sync._convert import structure
 from sogni_sync._sync import Deadline, wait_for
-from sogni_sync._transport import Transport
+from sogni_sync._transport import AccountTransport, RestAccess
 from sogni_sync.account._models import (
     Balances,
     CurrentAccount,
@@ -83,7 +83,7 @@ def _wei(amount: float | int | str | decimal.Decimal) -> str:
 class AccountApi:
     """Account operations on the REST host plus the live current-account snapshot."""
 
-    def __init__(self, transport: Transport, auth: AuthManager) -> None:
+    def __init__(self, transport: AccountTransport, auth: AuthManager) -> None:
         self._transport = transport
         self._auth = auth
         self._rest = transport.rest
@@ -455,7 +455,7 @@ class StatsApi:
         }
     )  # fmt: skip
 
-    def __init__(self, transport: Transport) -> None:
+    def __init__(self, transport: RestAccess) -> None:
         self._rest = transport.rest
 
     def leaderboard(

@@ -10,7 +10,7 @@ import pathlib
 import threading
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
@@ -27,7 +27,29 @@ from sogni_sync.errors import (
 from sogni_sync.projects import Project
 from sogni_sync.projects.params import ProjectParams
 
-__all__ = ["Outcome", "Worker", "file_names"]
+if TYPE_CHECKING:
+    from sogni_sync.chat import ChatApi
+    from sogni_sync.projects import ProjectsApi
+
+__all__ = ["BatchClient", "Outcome", "Worker", "file_names"]
+
+
+class BatchClient(Protocol):
+    """What a batch uses of the client it runs on."""
+
+    @property
+    def app_id(self) -> str: ...
+
+    @property
+    def projects(self) -> ProjectsApi: ...
+
+    @property
+    def chat(self) -> ChatApi: ...
+
+    @property
+    def closed(self) -> bool: ...
+
+    def close(self) -> None: ...
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +110,7 @@ class Worker:
     """Runs items on one client. ``register(project_or_None)`` reports the project in flight
     (for cancellation); ``stop`` cuts download retries short."""
 
-    def __init__(self, client: Any, output_dir: pathlib.Path | None,
+    def __init__(self, client: BatchClient, output_dir: pathlib.Path | None,
                  stop: threading.Event | None = None) -> None:
         self.client = client
         self.output_dir = output_dir

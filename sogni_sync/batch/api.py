@@ -15,7 +15,7 @@ from sogni_sync.batch._items import Item, ItemSource
 from sogni_sync.batch._manifest import Manifest
 from sogni_sync.batch._runner import Runner, Settings
 from sogni_sync.batch._types import BatchEstimate, BatchSummary, ItemResult
-from sogni_sync.batch._work import Outcome, Worker
+from sogni_sync.batch._work import BatchClient, Outcome, Worker
 from sogni_sync.errors import ValidationError
 from sogni_sync.projects import Project
 
@@ -28,7 +28,7 @@ MAX_CONCURRENCY = 1024
 class LocalBackend:
     """Items run on one client in this process (its threads share the client)."""
 
-    def __init__(self, client: Any, output_dir: pathlib.Path | None,
+    def __init__(self, client: BatchClient, output_dir: pathlib.Path | None,
                  stop: threading.Event) -> None:
         self.client = client
         self.app_id: str = client.app_id
@@ -102,7 +102,8 @@ def settings(concurrency: int, output_dir: str | os.PathLike[str] | None,
 class BatchApi:
     """Batches over one client. Built by ``SogniClient``; use ``client.batch``."""
 
-    def __init__(self, client: Any, client_factory: Callable[..., Any] | None = None) -> None:
+    def __init__(self, client: BatchClient,
+                 client_factory: Callable[..., Any] | None = None) -> None:
         self._client = client
         self._factory = client_factory
 

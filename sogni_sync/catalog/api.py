@@ -17,7 +17,7 @@ from typing import Any
 from sogni_sync._convert import structure
 from sogni_sync._js import js_number
 from sogni_sync._sync import Deadline, wait_for
-from sogni_sync._transport import quote_segment
+from sogni_sync._transport import CatalogTransport, quote_segment
 from sogni_sync.catalog._families import (
     VIDEO_WORKFLOW_ASSETS,
     calculate_video_frames,
@@ -90,7 +90,7 @@ class Catalog:
     """The client's catalogue (``client.catalog``): built once by ``SogniClient`` and handed
     to projects and chat, which validate against it and price with it."""
 
-    def __init__(self, transport: Any) -> None:
+    def __init__(self, transport: CatalogTransport) -> None:
         self._transport = transport
         self._fetch_lock = threading.Lock()  # one catalogue fetch at a time; never held by events
         self._models: _Cached | None = None
@@ -232,9 +232,7 @@ class Catalog:
         with self._transport.lock:
             if self._available:
                 return list(self._available)
-        connect = getattr(self._transport, "connect", None)
-        if callable(connect):
-            connect(timeout=deadline.remaining())
+        self._transport.connect(timeout=deadline.remaining())
         with self._cond:
             ready = wait_for(
                 self._cond,

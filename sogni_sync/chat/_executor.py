@@ -11,12 +11,16 @@ import json
 import logging
 import math
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sogni_sync._sync import Deadline
 from sogni_sync.chat import tools as sogni_tools
 from sogni_sync.chat.types import ToolCall, ToolExecutionResult, ToolProgress, coerce_tool_call
 from sogni_sync.errors import ClientClosedError, SogniError, TimeoutError, ValidationError
+
+if TYPE_CHECKING:
+    from sogni_sync.catalog import Catalog
+    from sogni_sync.projects import ProjectsApi
 
 __all__ = ["DEFAULT_TOOL_TIMEOUT", "MAX_SOGNI_CALLS_PER_ROUND", "ChatToolsApi", "ToolHandler"]
 
@@ -50,14 +54,14 @@ def _content_of(value: Any) -> str:
 class ChatToolsApi:
     """Execute tool calls: ``execute`` for one Sogni call, ``execute_all`` for a round."""
 
-    def __init__(self, projects: Any = None, catalog: Any = None) -> None:
+    def __init__(self, projects: ProjectsApi | None = None, catalog: Catalog | None = None) -> None:
         self._projects = projects
         self._catalog = catalog  # the client's catalogue: which media models are online
 
     def definitions(self) -> list[dict[str, Any]]:
         """The six Sogni tool definitions with ``model`` enums narrowed to the media models
         online now (``SogniTools.all`` when none are known yet)."""
-        models = getattr(self._catalog, "available_models", None) if self._catalog else None
+        models = self._catalog.available_models if self._catalog else None
         return sogni_tools.build_sogni_tools(list(models or ()))
 
     def execute(
@@ -78,7 +82,8 @@ class ChatToolsApi:
         ``on_progress(ToolProgress)`` runs on the calling thread.
         """
         call = coerce_tool_call(tool_call)
-        if self._projects is None:
+        projects = self._projects
+        if projects is None:
             raise SogniError("chat.tools needs the projects API; build the client with SogniClient")
         if not sogni_tools.is_sogni_tool_call(call):
             raise ValidationError(
@@ -92,7 +97,7 @@ class ChatToolsApi:
                 call.name, args, models,
                 number_of_media=number_of_media, token_type=token_type, network=network,
             )
-            return self._run_project(call, media, model_id, params, args.get("prompt"),
+            return self._run_project(projects, call, media, model_id, params, args.get("prompt"),
                                      timeout, on_progress)
         except ClientClosedError:
             raise
@@ -164,15 +169,15 @@ class ChatToolsApi:
 
     def _available_models(self) -> list[dict[str, Any]]:
         """The online media models as ``{id, media, worker_count}`` (waits up to 10 s)."""
-        waiter = getattr(self._catalog, "wait_for_models", None)
         try:
-            models = waiter(timeout=MODELS_TIMEOUT) if callable(waiter) else []
+            models = self._catalog.wait_for_models(timeout=MODELS_TIMEOUT) if self._catalog else []
         except TimeoutError:
             raise TimeoutError("Timeout waiting for models")
         return [sogni_tools.as_model_mapping(m) for m in models or ()]
 
     def _run_project(
         self,
+        projects: ProjectsApi,
         call: ToolCall,
         media: str,
         model_id: str,
@@ -189,7 +194,7 @@ class ChatToolsApi:
                     log.exception("tool progress callback failed")
 
         report("creating", 0)
-        project = self._projects.create(**params)
+        project = projects.create(**params)
         report("queued", 0)
         total = params.get("number_of_media") or 1
         deadline = Deadline(timeout)

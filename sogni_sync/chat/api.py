@@ -10,13 +10,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from sogni_sync._convert import converter, structure
 from sogni_sync._sync import Deadline, wait_for
-from sogni_sync._transport import quote_segment
+from sogni_sync._transport import ChatTransport, quote_segment
 from sogni_sync.chat import _request as rq
 from sogni_sync.chat._executor import ChatToolsApi, ToolHandler
 from sogni_sync.chat._job import ChatJob, chunk_from_wire
@@ -40,6 +40,10 @@ from sogni_sync.errors import (
     UnexpectedResponseError,
     ValidationError,
 )
+
+if TYPE_CHECKING:
+    from sogni_sync.catalog import Catalog
+    from sogni_sync.projects import ProjectsApi
 
 __all__ = ["DEFAULT_TIMEOUT", "ChatApi"]
 
@@ -66,7 +70,8 @@ class ChatApi:
     chat endpoint with server-side tools.
     """
 
-    def __init__(self, transport: Any, projects: Any = None, catalog: Any = None) -> None:
+    def __init__(self, transport: ChatTransport, projects: ProjectsApi | None = None,
+                 catalog: Catalog | None = None) -> None:
         self._transport = transport
         self._lock: threading.RLock = transport.lock
         self._jobs: dict[str, ChatJob] = {}
@@ -87,7 +92,7 @@ class ChatApi:
         transport.on_connection(self._on_connection)
         # A chat request in doubt after a reconnect is confirmed only by this listing; the
         # server cannot be asked about others, so they are reported lost, never re-sent.
-        transport.track("llmJobRequest", listed_in=("activeLLMJobIDs",))
+        transport.track("llmJobRequest", named_by="jobID", listed_in=("activeLLMJobIDs",))
 
     # -- public API ------------------------------------------------------------------------
 
@@ -206,9 +211,7 @@ class ChatApi:
         with self._lock:
             if self._models:
                 return dict(self._models)
-        connect = getattr(self._transport, "connect", None)
-        if callable(connect):
-            connect(timeout=deadline.remaining())
+        self._transport.connect(timeout=deadline.remaining())
         with self._lock:
             if not wait_for(self._models_cond, lambda: bool(self._models), deadline):
                 raise TimeoutError("Timeout waiting for LLM models")
@@ -285,7 +288,7 @@ class ChatApi:
         return request
 
     def _body(self, job_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
-        default_source = getattr(self._transport.options, "app_source", None)
+        default_source = self._transport.options.app_source
         return rq.build_llm_job_request(
             job_id, request, default_app_source=default_source, messages=request["normalized"]
         )

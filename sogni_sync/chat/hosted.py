@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sogni_sync._convert import structure
+from sogni_sync._transport import RestAccess
 from sogni_sync.chat import _request as rq
 from sogni_sync.chat.types import HostedChatCompletion
 from sogni_sync.errors import UnexpectedResponseError, ValidationError
@@ -23,7 +24,7 @@ HOSTED_TIMEOUT = 300.0
 class HostedChatApi:
     """Hosted chat completions with optional server-side Sogni tools."""
 
-    def __init__(self, transport: Any) -> None:
+    def __init__(self, transport: RestAccess) -> None:
         self._transport = transport
 
     def create(
@@ -86,10 +87,11 @@ class HostedChatApi:
                 f"token_type must be 'sogni', 'spark' or 'auto', got {token_type!r}"
             )
         body = rq.build_hosted_body(
-            request, default_app_source=getattr(self._transport.options, "app_source", None)
+            request, default_app_source=self._transport.options.app_source
         )
         answer = self._transport.rest.request(
-            "POST", HOSTED_PATH, json=body, timeout=timeout, envelope=False, idempotent=False
+            "POST", HOSTED_PATH, json=body, envelope=False, idempotent=False,
+            timeout=self._transport.options.chat_timeout if timeout is None else timeout,
         )
         if not isinstance(answer, Mapping) or not isinstance(answer.get("choices"), list):
             raise UnexpectedResponseError.expected(HOSTED_PATH, "a chat.completion with choices",

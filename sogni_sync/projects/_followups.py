@@ -17,7 +17,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from sogni_sync._transport import quote_segment
+from sogni_sync._transport import ProjectsTransport, quote_segment
+from sogni_sync.catalog import Catalog
 from sogni_sync.errors import (
     NotFoundError,
     ProjectFailedError,
@@ -60,7 +61,7 @@ class FollowUpIo:
     #: finished projects stay tracked this long for late events
     prune_after = 30.0
 
-    def __init__(self, tracker: Tracker, transport: Any, catalog: Any) -> None:
+    def __init__(self, tracker: Tracker, transport: ProjectsTransport, catalog: Catalog) -> None:
         self.tracker = tracker
         self.transport = transport
         self.catalog = catalog
@@ -70,7 +71,8 @@ class FollowUpIo:
         tracker.on_closing(self._wake.set)
         # After a reconnect, a jobRequest in doubt is settled by the server's word: listed in
         # the new session, or known to GET /v2/projects/{id} -- else it is sent again.
-        transport.track("jobRequest", listed_in=("activeProjects", "unclaimedCompletedProjects"),
+        transport.track("jobRequest", named_by="jobID",
+                        listed_in=("activeProjects", "unclaimedCompletedProjects"),
                         lookup=self.exists)
 
     # -- result and preview URLs -------------------------------------------------------------

@@ -19,6 +19,8 @@ from typing import Any, BinaryIO, Literal
 import attrs
 
 from sogni_sync._js import truthy
+from sogni_sync._sync import IoPool
+from sogni_sync._transport import RestClient
 from sogni_sync.errors import ApiError, UnexpectedResponseError, ValidationError
 from sogni_sync.projects.params import ImageParams, ProjectParams, VideoParams
 
@@ -223,7 +225,7 @@ def without_media(params: Mapping[str, Any]) -> dict[str, Any]:
     return kept
 
 
-def _upload_one(rest: Any, project_id: str, upload: Upload) -> None:
+def _upload_one(rest: RestClient, project_id: str, upload: Upload) -> None:
     content_type = upload.source.content_type or "undefined"  # the reference sends it literally
     if upload.endpoint == "image":
         query = {"imageId": str(uuid.uuid4()).upper(), "jobId": project_id,
@@ -244,7 +246,7 @@ def _upload_one(rest: Any, project_id: str, upload: Upload) -> None:
                        payload={"status": "error", "errorCode": 0, "message": upload.failure})
 
 
-def run_uploads(rest: Any, io_pool: Any, project_id: str, plan: Sequence[Upload]) -> None:
+def run_uploads(rest: RestClient, io_pool: IoPool, project_id: str, plan: Sequence[Upload]) -> None:
     """Perform the uploads: sequentially, except context images which go in parallel."""
     pending: list[Future[Any]] = []
     try:

@@ -19,6 +19,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
+from sogni_sync._transport import ProjectsTransport
+from sogni_sync.catalog import Catalog
 from sogni_sync.errors import NotFoundError, ProjectError, ProjectNotFoundError, ValidationError
 from sogni_sync.projects._followups import FollowUpIo
 from sogni_sync.projects._state import ProjectState
@@ -76,8 +78,8 @@ def _request_data(raw: Mapping[str, Any]) -> dict[str, Any]:
 class Recovery:
     """``recover(project_id)`` over one tracker, its follow-ups and the catalogue."""
 
-    def __init__(self, tracker: Tracker, follow: FollowUpIo, transport: Any,
-                 catalog: Any) -> None:
+    def __init__(self, tracker: Tracker, follow: FollowUpIo, transport: ProjectsTransport,
+                 catalog: Catalog) -> None:
         self.tracker = tracker
         self.follow = follow
         self.transport = transport

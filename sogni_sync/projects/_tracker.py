@@ -17,6 +17,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+from sogni_sync._transport import ProjectsTransport
 from sogni_sync.errors import ProjectFailedError
 from sogni_sync.projects._events import ErrorData, ProjectEvent, error_from_job_error
 from sogni_sync.projects._state import JobState, ProjectState
@@ -84,7 +85,7 @@ class Tracker:
     """Tracked projects by id, and how each socket frame (``jobState``, ``jobProgress``,
     ``jobResult``, ``jobError``...) or REST snapshot changes their state."""
 
-    def __init__(self, transport: Any) -> None:
+    def __init__(self, transport: ProjectsTransport) -> None:
         self.transport = transport
         self.lock = transport.lock
         self._projects: dict[str, ProjectState] = {}

@@ -13,6 +13,7 @@ from typing import Any
 
 import attrs
 
+from sogni_sync._transport import ProjectsTransport
 from sogni_sync.catalog import Catalog, CostEstimate
 from sogni_sync.errors import ClientClosedError, ValidationError
 from sogni_sync.projects._checks import check_options
@@ -70,7 +71,7 @@ def _project_id(kwargs: dict[str, Any]) -> str | None:
 class ProjectsApi:
     """Media projects over one transport. Built by ``SogniClient``; use ``client.projects``."""
 
-    def __init__(self, transport: Any, catalog: Catalog) -> None:
+    def __init__(self, transport: ProjectsTransport, catalog: Catalog) -> None:
         self.transport = transport
         self.catalog = catalog
         self._tracker = Tracker(transport)
@@ -175,7 +176,7 @@ class ProjectsApi:
         elif self._tracker.get(project_id) is not None:
             raise ValidationError(f"project_id {project_id} is already used by a project of "
                                   "this client")
-        app_source = (getattr(self.transport.options, "app_source", None) or "").strip() or None
+        app_source = (self.transport.options.app_source or "").strip() or None
         request, plan = prepare_request(project_id, params, options, app_source=app_source)
         run_uploads(self.transport.rest, self.transport.io, project_id, plan)
         state = self._tracker.new_project(project_id, without_media(params.given()),

@@ -24,6 +24,7 @@ from typing import Any
 import attrs
 
 from sogni_sync._sync import Deadline, wait_for
+from sogni_sync._transport import ProjectsTransport
 from sogni_sync.catalog.api import ENHANCEMENT_STRENGTHS
 from sogni_sync.errors import (
     ApiError,
@@ -79,14 +80,14 @@ class Services:
     """What a handle needs from its client: the transport (lock, dispatcher, REST), URL
     minting, and ``create``/``cancel`` for enhancements and ``project.cancel()``."""
 
-    transport: Any
+    transport: ProjectsTransport
     follow: FollowUpIo
     create: Callable[..., Project]
     cancel: Callable[[str], bool]
 
 
-def _subscribe(state: ProjectState, transport: Any, timeout: float | None, job_id: str | None,
-               ends: Callable[[ProjectEvent], bool] | None) -> EventIterator:
+def _subscribe(state: ProjectState, transport: ProjectsTransport, timeout: float | None,
+               job_id: str | None, ends: Callable[[ProjectEvent], bool] | None) -> EventIterator:
     """A bounded event queue replaying the history so far, then following live events."""
     events = EventQueue()
     with state.cond:
@@ -116,7 +117,7 @@ class _JobQueue(EventQueue):
             self.inner.put(event)
 
 
-def _listen(state: ProjectState, transport: Any, name: str, job_id: str | None,
+def _listen(state: ProjectState, transport: ProjectsTransport, name: str, job_id: str | None,
             callback: Callable[[ProjectEvent], Any]) -> Callable[[], None]:
     if not isinstance(name, str) or not callable(callback):
         raise ValidationError("on(name, callback) needs an event name and a callable")

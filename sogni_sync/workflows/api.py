@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 
 from sogni_sync._convert import register_wire, structure, to_camel
-from sogni_sync._transport import quote_segment
+from sogni_sync._transport import RestAccess, RestClient, quote_segment
 from sogni_sync.errors import (
     ClientClosedError,
     ConnectionLostError,
@@ -119,11 +119,11 @@ def _id_path(workflow_id: str, suffix: str = "") -> str:
 class WorkflowsApi:
     """Start, inspect, cancel and follow creative workflows (API-key auth)."""
 
-    def __init__(self, transport: Any) -> None:
+    def __init__(self, transport: RestAccess) -> None:
         self._transport = transport
 
     @property
-    def _rest(self) -> Any:
+    def _rest(self) -> RestClient:
         return self._transport.rest
 
     def start(
@@ -263,8 +263,7 @@ class WorkflowsApi:
                     f"workflow event stream for {workflow_id} kept closing without events"
                 )
             log.info("workflow event stream dropped; resuming after event %s", cursor)
-            closing = getattr(self._transport, "closing", None)
-            if closing is not None and closing.wait(min(0.25 * failures, 2.0)):
+            if self._transport.closing.wait(min(0.25 * failures, 2.0)):
                 raise ClientClosedError("the client was closed")
 
 

@@ -4,64 +4,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from sogni_sync.chat import ChatApi
 from sogni_sync.errors import ConnectionLostError, RequestLostError
+from tests.doubles import FakeTransport
 
 from .conftest import LLM
-
-
-class FakeTransport:
-    def __init__(self, models: Any = None) -> None:
-        self.lock = threading.RLock()
-        self.closing = threading.Event()
-        self.options = type("Options", (), {"app_source": None})()
-        self.handlers: dict[str, list[Callable[[Any], None]]] = {}
-        self.conn: list[Callable[[str, Any], None]] = []
-        self.sent: list[tuple[str, Any]] = []
-        self.on_send: Callable[[Any], None] = lambda body: None
-        self._models = models
-
-    def subscribe(self, event: str, handler: Callable[[Any], None], *,
-                  replay_last: bool = False) -> None:
-        self.handlers.setdefault(event, []).append(handler)
-        last = self.last_payload(event)
-        if replay_last and last is not None:  # like the real transport's sticky replay
-            handler(last)
-
-    def on_connection(self, handler: Callable[[str, Any], None]) -> None:
-        self.conn.append(handler)
-
-    def track(self, msg_type: str, **how: Any) -> None:
-        self.tracked = (msg_type, how)
-
-    def awaiting(self, request_id: str) -> bool:
-        return False
-
-    def in_doubt(self, request_id: str) -> bool:
-        return False
-
-    def defer_wake(self, wake: Callable[[], None]) -> None:
-        wake()  # no socket bursts here: wake at once (the lock is held, as in the transport)
-
-    def dispatch(self, fn: Callable[..., Any], *args: Any) -> None:
-        fn(*args)
-
-    def last_payload(self, event: str) -> Any:
-        return self._models if event == "swarmLLMModels" else None
-
-    def send(self, msg_type: str, data: Any, *, request_id: str | None = None,
-             timeout: float | None = None) -> None:
-        self.sent.append((msg_type, data))
-        threading.Thread(target=self.on_send, args=(data,)).start()
-
-    def emit(self, event: str, payload: Any) -> None:
-        for handler in self.handlers.get(event, []):
-            handler(payload)
 
 
 def test_late_construction_replays_the_model_map() -> None:

@@ -14,9 +14,9 @@ from sogni_sync._sync import Deadline
 from sogni_sync.chat import ChatApi
 from sogni_sync.chat._job import ChatJob, as_chunk, chunk_from_wire
 from sogni_sync.errors import ChatError
+from tests.doubles import FakeTransport
 
 from .conftest import LLM
-from .test_api_unit import FakeTransport
 
 FRAMES: list[dict[str, Any]] = [
     {"jobID": "J", "role": "assistant", "content": ""},

@@ -13,7 +13,8 @@ import websocket
 from sogni_sync._transport.envelope import encode_frame
 from sogni_sync._transport.outbox import MAX_SENDS, Entry, EntryState, Outbox
 from sogni_sync._transport.reconcile import Reconciler
-from sogni_sync._transport.socket import NotWrittenError, SocketRunner, _Conn
+from sogni_sync._transport.socket import NotWrittenError, SocketRunner
+from sogni_sync._transport.sockio import Conn
 from sogni_sync.errors import ApiError, RequestLostError
 
 PID = "00000000-0000-4000-8000-0000000000AA"
@@ -261,7 +262,7 @@ class FakeRaw:
 
 def _runner_with(raw: FakeRaw) -> SocketRunner:
     runner = SocketRunner(listener=None, closing=threading.Event())  # type: ignore[arg-type]
-    conn = _Conn(1)
+    conn = Conn(1)
     ws = websocket.WebSocket()
     ws.connected = True
     conn.sock, conn.raw = ws, raw  # type: ignore[assignment]
@@ -300,3 +301,15 @@ def test_no_open_connection_is_not_written() -> None:
     runner = _runner_with(FakeRaw([100], OSError("unused")))
     with pytest.raises(NotWrittenError, match="not open"):
         runner.write("{}", 2)  # another generation
+
+
+@pytest.mark.parametrize(("named_by", "outcome"), [("thingID", "request_confirmed"),
+                                                    (None, "request_lost")])
+def test_listing_objects_name_requests_by_id_or_by_the_registered_key(
+    named_by: str | None, outcome: str
+) -> None:
+    h = Harness()
+    h.rec.track("thing", listed_in=("held",), named_by=named_by)
+    h.uncertain("thing")
+    h.rec.settle(2, {"held": [{"thingID": PID.lower()}]})
+    assert h.kinds() == [outcome]

@@ -220,7 +220,7 @@ def test_401_refreshes_once_and_retries() -> None:
 
 
 @responses.activate
-def test_timeouts_default_and_chat(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_timeouts_default_and_given(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[Any] = []
     rest = make()
     real = rest._send_direct
@@ -231,9 +231,9 @@ def test_timeouts_default_and_chat(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(rest, "_send_direct", spy)
     responses.get(REST + "/v1/t", json={"data": 1})
-    responses.post(REST + "/v1/chat/completions", json={"id": "c"})
+    responses.post(REST + "/v1/bare", json={"id": "c"})
     rest.get("/v1/t")
-    assert rest.post("/v1/chat/completions", json={}) == {"id": "c"}  # bare, not enveloped
+    assert rest.post("/v1/bare", json={}, envelope=False, timeout=300) == {"id": "c"}
     rest.get("/v1/t", timeout=3)
     # (connect, read): both bounded by what is left of the call's overall deadline
     connects = [c for c, _ in seen]

@@ -122,7 +122,7 @@ def test_send_times_out_without_authentication(make_client: Any, sogni_supernet:
     with pytest.raises(TimeoutError):
         client.transport.send("changeNetwork", "fast", timeout=0.3)
     assert 0.25 < time.monotonic() - started < 2
-    assert len(client.transport._outbox) == 0
+    assert len(client.transport._delivery.outbox) == 0
 
 
 def test_reconnect_after_drop_and_send_waits(make_client: Any, sogni_supernet: Any) -> None:
@@ -204,7 +204,7 @@ def test_uncertain_request_the_server_does_not_know_is_resent_with_same_bytes(
     client.transport.send("setSocketEventSubscriptions", {"subscriptions": {"x": True}},
                           request_id="req-1")
     assert wait_until(lambda: len(sogni_supernet.received("setSocketEventSubscriptions")) == 1)
-    entry = client.transport._outbox.get("REQ-1")
+    entry = client.transport._delivery.outbox.get("REQ-1")
     assert entry is not None
     client.transport._socket.drop()
     assert wait_until(lambda: len(sogni_supernet.received("setSocketEventSubscriptions")) == 2)
@@ -232,16 +232,17 @@ def test_untracked_request_in_doubt_is_lost_never_resent(
     client.connect(timeout=5)
     time.sleep(0.2)
     assert len(sogni_supernet.received("setSocketEventSubscriptions")) == 1  # never a second
-    assert client.transport._outbox.get("REQ-2") is None
+    assert client.transport._delivery.outbox.get("REQ-2") is None
 
 
 def test_ack_by_job_id_clears_outbox(make_client: Any, sogni_supernet: Any) -> None:
     client = make_client()
     client.connect(timeout=5)
+    client.transport.track("jobError", named_by="jobID")
     client.transport.send("jobError", {"jobID": "abc-1", "error": "artistCanceled",
                                         "error_message": "artistCanceled",
                                         "isFromWorker": False}, request_id="abc-1")
-    assert wait_until(lambda: len(client.transport._outbox) == 0)
+    assert wait_until(lambda: len(client.transport._delivery.outbox) == 0)
 
 
 def test_outbox_bound(make_client: Any, sogni_supernet: Any) -> None:
@@ -257,7 +258,7 @@ def test_outbox_bound(make_client: Any, sogni_supernet: Any) -> None:
 
     blocker = threading.Thread(target=blocked)
     blocker.start()
-    assert wait_until(lambda: len(client.transport._outbox) == 1)
+    assert wait_until(lambda: len(client.transport._delivery.outbox) == 1)
     with pytest.raises(OutboxFullError):
         client.transport.send("b", {}, timeout=5)
     client.close()
@@ -330,6 +331,7 @@ def test_concurrent_senders_across_a_drop(make_client: Any, sogni_supernet: Any)
     lost: list[str] = []
     client.transport.on_connection(
         lambda k, p: lost.append(p["request_id"]) if k == "request_lost" else None)
+    client.transport.track("jobError", named_by="jobID")  # the server's events name the id
     ids = [f"00000000-0000-4000-8000-{i:012d}" for i in range(40)]
     errors: list[BaseException] = []
 
@@ -348,7 +350,7 @@ def test_concurrent_senders_across_a_drop(make_client: Any, sogni_supernet: Any)
     for t in threads:
         t.join(10)
     assert errors == []
-    assert wait_until(lambda: len(client.transport._outbox) == 0, 10)
+    assert wait_until(lambda: len(client.transport._delivery.outbox) == 0, 10)
     received = [p["jobID"] for p in sogni_supernet.received("jobError")]
     assert set(received) | set(lost) == set(ids)
     assert max(received.count(i) for i in ids) == 1

@@ -189,3 +189,29 @@ def test_enhancement_is_followed_like_a_project(client: Any) -> None:
     names = [e.name for e in enhanced.events(timeout=20)]
     assert names[-1] == "completed" and "job_completed" in names
     assert enhanced.result_urls and enhanced.jobs[0].result_url
+
+
+def test_a_full_callback_queue_sheds_progress_but_never_results(
+    emulator_client: Any, net: Any
+) -> None:
+    """``dispatcher_queue_size`` bounds what a slow listener can pile up: past it, progress,
+    ETA and update notifications are shed (and counted); started, completed and failed ones are
+    still delivered, in order."""
+    client = emulator_client("shed", dispatcher_queue_size=1)
+    gate = threading.Event()
+    jobs: list[Any] = []
+
+    def slow(event: Any) -> None:
+        gate.wait(10)  # the callback thread is stuck until the project finished
+        jobs.append(event)
+
+    stop = client.projects.on("job", slow)
+    project = client.projects.create(**IMAGE, positive_prompt="slow listener")
+    project.wait(20)
+    assert client.transport.dispatcher.dropped > 0
+    gate.set()
+    assert _until(lambda: any(isinstance(e, JobCompletedEvent) for e in jobs))
+    kept = [type(e).__name__ for e in jobs]
+    assert kept.count("JobProgressEvent") < IMAGE["steps"]  # some progress went
+    assert kept[-1] == "JobCompletedEvent" and "JobStartedEvent" in kept  # no result did
+    stop()
