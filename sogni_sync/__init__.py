@@ -15,6 +15,7 @@ from sogni_sync._version import __version__
 from sogni_sync.errors import *  # noqa: F403
 
 if TYPE_CHECKING:
+    from sogni_sync._client import SogniClient
     from sogni_sync.chat import (
         ChatChunk,
         ChatCompletion,
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
         Usage,
         image_part,
     )
-    from sogni_sync.client import SogniClient
     from sogni_sync.projects import (
         ErrorData,
         Job,
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     )
 
 _LAZY: dict[str, str] = {
-    "SogniClient": "sogni_sync.client",
+    "SogniClient": "sogni_sync._client",
     "Project": "sogni_sync.projects",
     "Job": "sogni_sync.projects",
     "ErrorData": "sogni_sync.projects",

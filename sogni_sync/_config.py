@@ -1,7 +1,7 @@
 """Client options: endpoints, identity, timeouts and bounds, resolved once from arguments and env.
 
 Credentials are deliberately *not* part of :class:`ClientOptions` (they live in
-:mod:`sogni_sync.auth`), so printing or logging the options can never leak a secret.
+:mod:`sogni_sync._auth`), so printing or logging the options can never leak a secret.
 """
 
 from __future__ import annotations

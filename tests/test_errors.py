@@ -24,9 +24,9 @@ import responses
 
 import sogni_sync
 from sogni_sync import errors
+from sogni_sync._client import SogniClient
 from sogni_sync._config import resolve_options
 from sogni_sync._transport.rest import RestClient
-from sogni_sync.client import SogniClient
 from sogni_sync.testing import LocalSupernet
 
 REST = "https://rest.example"

@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from sogni_sync._sync import Deadline
-from sogni_sync.chat import tools as sogni_tools
-from sogni_sync.chat.types import ToolCall, ToolExecutionResult, ToolProgress, coerce_tool_call
+from sogni_sync.chat import _tools as sogni_tools
+from sogni_sync.chat._types import ToolCall, ToolExecutionResult, ToolProgress, coerce_tool_call
 from sogni_sync.errors import ClientClosedError, SogniError, TimeoutError, ValidationError
 
 __all__ = ["DEFAULT_TOOL_TIMEOUT", "MAX_SOGNI_CALLS_PER_ROUND", "ChatToolsApi", "ToolHandler"]

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from sogni_sync._sync import Deadline
-from sogni_sync.chat.types import (
+from sogni_sync.chat._types import (
     ChatChunk,
     ChatCompletion,
     FunctionCall,

@@ -1,5 +1,6 @@
 """Media projects: ``client.projects.create(...)`` → :class:`Project` → result URLs."""
 
+from sogni_sync.projects._api import ProjectsApi, as_completed, wait_all
 from sogni_sync.projects._events import (
     ErrorData,
     JobCompletedEvent,
@@ -15,8 +16,7 @@ from sogni_sync.projects._events import (
     ProjectQueuedEvent,
     ProjectUpdatedEvent,
 )
-from sogni_sync.projects.api import ProjectsApi, as_completed, wait_all
-from sogni_sync.projects.project import Job, Project
+from sogni_sync.projects._project import Job, Project
 
 __all__ = [
     "ErrorData",

@@ -19,8 +19,8 @@ from typing import Any, BinaryIO, Literal
 import attrs
 
 from sogni_sync.errors import ApiError, UnexpectedResponseError, ValidationError
+from sogni_sync.projects._params import ImageParams, ProjectParams, VideoParams
 from sogni_sync.projects._validate import truthy
-from sogni_sync.projects.params import ImageParams, ProjectParams, VideoParams
 
 __all__ = [
     "ACCEPTED", "MediaSource", "Upload", "load_media", "plan_uploads", "run_uploads",

@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 import pytest
 
-from sogni_sync.client import SogniClient
+from sogni_sync._client import SogniClient
 from sogni_sync.errors import ConnectionLostError, RequestLostError, SogniError
 from sogni_sync.testing import LocalSupernet
 from tests.faultproxy import FaultProxy

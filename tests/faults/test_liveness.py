@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from sogni_sync.client import SogniClient
+from sogni_sync._client import SogniClient
 from sogni_sync.testing import LocalSupernet
 from tests.faultproxy import FaultProxy
 from tests.faults.conftest import Proxied

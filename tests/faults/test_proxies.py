@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from sogni_sync.client import SogniClient
+from sogni_sync._client import SogniClient
 from sogni_sync.errors import MissingDependencyError, SogniError, ValidationError
 from sogni_sync.errors import TimeoutError as SogniTimeoutError
 from sogni_sync.testing import LocalSupernet

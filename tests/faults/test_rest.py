@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import requests
 
-from sogni_sync.client import SogniClient
+from sogni_sync._client import SogniClient
 from sogni_sync.errors import (
     ClientClosedError,
     ConnectionLostError,

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from sogni_sync.client import SogniClient
+from sogni_sync._client import SogniClient
 
 FAST = {"reconnect_base_delay": 0.02, "reconnect_max_delay": 0.1}
 

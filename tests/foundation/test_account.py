@@ -10,9 +10,9 @@ import attrs
 import pytest
 import responses
 
+from sogni_sync._client import SogniClient, normalize_subscription_update
 from sogni_sync._transport.envelope import encode_frame
 from sogni_sync.account import Balances, CurrentAccount, LeaderboardEntry, Reward
-from sogni_sync.client import SogniClient, normalize_subscription_update
 from sogni_sync.errors import ApiError, UnexpectedResponseError, ValidationError
 
 

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 import responses
 
-from sogni_sync.auth import AuthManager, Wallet, derive_private_key, eip712_domain, jwt_expiry
-from sogni_sync.auth._wallet import AUTHENTICATION_TYPES, SIGNUP_TYPES
-from sogni_sync.client import SogniClient
+from sogni_sync._auth import AuthManager, Wallet, derive_private_key, eip712_domain, jwt_expiry
+from sogni_sync._auth._wallet import AUTHENTICATION_TYPES, SIGNUP_TYPES
+from sogni_sync._client import SogniClient
 from sogni_sync.errors import AuthenticationError, MissingDependencyError, SogniError
 
 ADDRESS = "0x1EaFAe6375931386791331EbDC9884600B5Cc651"

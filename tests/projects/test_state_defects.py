@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from sogni_sync.client import SogniClient
+from sogni_sync._client import SogniClient
 from sogni_sync.errors import ProjectFailedError
 from sogni_sync.testing import LocalSupernet
 

@@ -13,10 +13,10 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from sogni_sync._auth import AuthManager
 from sogni_sync._config import ClientOptions, resolve_options
 from sogni_sync._transport import Transport
 from sogni_sync.account import AccountApi, LoginResult, StatsApi
-from sogni_sync.auth import AuthManager
 from sogni_sync.errors import ValidationError
 
 if TYPE_CHECKING:

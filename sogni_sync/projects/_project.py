@@ -24,7 +24,7 @@ from typing import Any
 import attrs
 
 from sogni_sync._sync import Deadline, wait_for
-from sogni_sync.catalog.api import ENHANCEMENT_STRENGTHS
+from sogni_sync.catalog._api import ENHANCEMENT_STRENGTHS
 from sogni_sync.errors import (
     ApiError,
     ClientClosedError,

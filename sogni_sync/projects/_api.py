@@ -20,10 +20,7 @@ from sogni_sync.projects._estimate import estimate_project
 from sogni_sync.projects._events import ProjectEvent
 from sogni_sync.projects._followups import FollowUpIo
 from sogni_sync.projects._media import run_uploads, without_media
-from sogni_sync.projects._prepare import prepare_request
-from sogni_sync.projects._recover import Recovery, check_project_id, new_project_id
-from sogni_sync.projects._tracker import Tracker
-from sogni_sync.projects.params import (
+from sogni_sync.projects._params import (
     AudioParams,
     ImageParams,
     ProjectParams,
@@ -32,7 +29,10 @@ from sogni_sync.projects.params import (
     params_from,
     same_parameters_as,
 )
-from sogni_sync.projects.project import Project, Services, as_completed, wait_all
+from sogni_sync.projects._prepare import prepare_request
+from sogni_sync.projects._project import Project, Services, as_completed, wait_all
+from sogni_sync.projects._recover import Recovery, check_project_id, new_project_id
+from sogni_sync.projects._tracker import Tracker
 
 __all__ = ["ProjectsApi", "as_completed", "wait_all"]
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sogni_sync.chat import _request as rq
-from sogni_sync.chat.types import HostedChatCompletion
+from sogni_sync.chat._types import HostedChatCompletion
 from sogni_sync.errors import UnexpectedResponseError, ValidationError
 
 __all__ = ["HOSTED_PATH", "HOSTED_TIMEOUT", "SOGNI_TOOLS_MODES", "HostedChatApi"]
