@@ -16,6 +16,7 @@ from sogni_sync.errors import *  # noqa: F403
 
 if TYPE_CHECKING:
     from sogni_sync._client import SogniClient
+    from sogni_sync._config import ClientOptions, Limits, Retries, Timeouts
     from sogni_sync.chat import (
         ChatChunk,
         ChatCompletion,
@@ -36,6 +37,10 @@ if TYPE_CHECKING:
 
 _LAZY: dict[str, str] = {
     "SogniClient": "sogni_sync._client",
+    "Timeouts": "sogni_sync._config",
+    "Retries": "sogni_sync._config",
+    "Limits": "sogni_sync._config",
+    "ClientOptions": "sogni_sync._config",
     "Project": "sogni_sync.projects",
     "Job": "sogni_sync.projects",
     "ErrorData": "sogni_sync.projects",
@@ -56,6 +61,10 @@ __all__ = [  # grouped by meaning
     "errors",
     *errors.__all__,
     "SogniClient",
+    "Timeouts",
+    "Retries",
+    "Limits",
+    "ClientOptions",
     "Project",
     "Job",
     "ErrorData",

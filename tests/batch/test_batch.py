@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from sogni_sync._client import SogniClient
+from sogni_sync import SogniClient
 from sogni_sync.batch import ItemResult, ManifestMismatchError
 from sogni_sync.errors import ValidationError
 from sogni_sync.testing import LocalSupernet

@@ -88,7 +88,7 @@ def split(chars: int) -> int:
             client.chat.complete(model=LLM_MODEL, max_tokens=8, think=False,
                                  messages=[{"role": "user", "content": "warm up"}])
             text = ("abcdefghij" * (chars // 10 + 1))[:chars]
-            sock = client.transport.socket_thread
+            sock = client._transport.socket_thread
             reads[:] = [0, 0]
             chunks = 0
             t0, p0, m0, s0 = (time.perf_counter(), time.process_time(), time.thread_time(),

@@ -32,7 +32,7 @@ def _silent(client: Any, net: Any, **extra: Any) -> Project:
 
 
 def _push(client: Any, net: Any, msg_type: str, payload: Any) -> None:
-    net.send(msg_type, payload, app_id=client.transport.options.app_id)
+    net.send(msg_type, payload, app_id=client.app_id)
 
 
 def _until(predicate: Any, timeout: float = 5.0) -> Any:
