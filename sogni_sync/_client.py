@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from sogni_sync.batch import BatchApi
     from sogni_sync.catalog import Catalog
     from sogni_sync.chat import ChatApi
+    from sogni_sync.creative_workflows import CreativeWorkflowsApi
     from sogni_sync.projects import ProjectsApi
-    from sogni_sync.workflows import WorkflowsApi
 
 __all__ = ["SogniClient", "normalize_subscription_update"]
 
@@ -190,11 +190,12 @@ class SogniClient:
         return self._concern(ChatApi, lambda: ChatApi(self._transport, self.projects, self.catalog))
 
     @property
-    def creative_workflows(self) -> WorkflowsApi:
-        """``sogni_sync.workflows.WorkflowsApi`` — hosted creative-agent workflows."""
-        from sogni_sync.workflows import WorkflowsApi
+    def creative_workflows(self) -> CreativeWorkflowsApi:
+        """``sogni_sync.creative_workflows.CreativeWorkflowsApi`` — hosted creative-agent
+        workflows."""
+        from sogni_sync.creative_workflows import CreativeWorkflowsApi
 
-        return self._concern(WorkflowsApi, lambda: WorkflowsApi(self._transport))
+        return self._concern(CreativeWorkflowsApi, lambda: CreativeWorkflowsApi(self._transport))
 
     @property
     def batch(self) -> BatchApi:

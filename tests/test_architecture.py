@@ -29,7 +29,7 @@ LAYERS: dict[str, int] = {
     "_config": 1, "_convert": 1, "_sync": 1,
     "_transport": 2,
     "_auth": 3,
-    "account": 4, "catalog": 4, "workflows": 4,
+    "account": 4, "catalog": 4, "creative_workflows": 4,
     "projects": 5,
     "chat": 6,
     "batch": 7,

@@ -231,7 +231,7 @@ def test_concern_apis_are_lazy_and_cached(make_client: Any) -> None:
     assert len({id(r) for r in results}) == 1
     assert type(client.projects).__name__ == "ProjectsApi"
     assert type(client.chat).__name__ == "ChatApi"
-    assert type(client.creative_workflows).__name__ == "WorkflowsApi"
+    assert type(client.creative_workflows).__name__ == "CreativeWorkflowsApi"
     assert client.chat is client.chat
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 
 from sogni_sync._transport import quote_segment
+from sogni_sync.creative_workflows._sse import SseFrame, SseParser, is_terminal
 from sogni_sync.errors import (
     ClientClosedError,
     ConnectionLostError,
@@ -22,9 +23,8 @@ from sogni_sync.errors import (
     UnexpectedResponseError,
     ValidationError,
 )
-from sogni_sync.workflows._sse import SseFrame, SseParser, is_terminal
 
-__all__ = ["CreativeWorkflow", "WorkflowEvent", "WorkflowsApi"]
+__all__ = ["CreativeWorkflow", "CreativeWorkflowEvent", "CreativeWorkflowsApi"]
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ def _tuple(value: Any) -> tuple[Any, ...]:
 
 
 @attrs.frozen
-class WorkflowEvent:
+class CreativeWorkflowEvent:
     """One recorded workflow event; ``raw`` keeps every key the server sent."""
 
     id: str | int | None = None
@@ -49,7 +49,7 @@ class WorkflowEvent:
     raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
 
     @classmethod
-    def from_wire(cls, raw: Any) -> WorkflowEvent:
+    def from_wire(cls, raw: Any) -> CreativeWorkflowEvent:
         raw = dict(raw) if isinstance(raw, Mapping) else {}
         return cls(
             id=raw.get("id"),
@@ -72,7 +72,7 @@ class CreativeWorkflow:
     status: str | None = None
     input: Mapping[str, Any] | None = None
     steps: tuple[Mapping[str, Any], ...] = ()
-    events: tuple[WorkflowEvent, ...] = ()
+    events: tuple[CreativeWorkflowEvent, ...] = ()
     artifacts: tuple[Mapping[str, Any], ...] = ()
     create_time: float | None = None
     update_time: float | None = None
@@ -98,7 +98,7 @@ class CreativeWorkflow:
             status=raw.get("status"),
             input=raw.get("input"),
             steps=_tuple(raw.get("steps")),
-            events=tuple(WorkflowEvent.from_wire(e) for e in _tuple(raw.get("events"))),
+            events=tuple(CreativeWorkflowEvent.from_wire(e) for e in _tuple(raw.get("events"))),
             artifacts=_tuple(raw.get("artifacts")),
             create_time=raw.get("createTime"),
             update_time=raw.get("updateTime"),
@@ -123,7 +123,7 @@ def _id_path(workflow_id: str, suffix: str = "") -> str:
     return f"{BASE}/{quote_segment(workflow_id, 'workflow_id')}{suffix}"
 
 
-class WorkflowsApi:
+class CreativeWorkflowsApi:
     """Start, inspect, cancel and follow creative workflows (API-key auth)."""
 
     def __init__(self, transport: Any) -> None:
@@ -204,9 +204,9 @@ class WorkflowsApi:
         data = self._rest.request("GET", _id_path(workflow_id))
         return CreativeWorkflow.from_wire(_field(data, "workflow"))
 
-    def events(self, workflow_id: str) -> builtins.list[WorkflowEvent]:
+    def events(self, workflow_id: str) -> builtins.list[CreativeWorkflowEvent]:
         data = self._rest.request("GET", _id_path(workflow_id, "/events"))
-        return [WorkflowEvent.from_wire(e) for e in _field(data, "events") or ()]
+        return [CreativeWorkflowEvent.from_wire(e) for e in _field(data, "events") or ()]
 
     def cancel(self, workflow_id: str) -> CreativeWorkflow:
         """Cancel a running workflow; a finished one is returned unchanged."""
