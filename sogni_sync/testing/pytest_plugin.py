@@ -4,7 +4,7 @@
   ``step_delay=0``. The server is session-scoped (started once) and ``reset()`` after every test
   (records, faults, projects, storage and balances restored), so tests stay independent and
   fast.
-* ``sogni_client`` -- a ``sogni_sync._client.SogniClient`` connected to it with the ready
+* ``sogni_client`` -- a ``sogni_sync.SogniClient`` connected to it with the ready
   account's API key and a fresh ``app_id`` per test; closed after the test.
 * ``sogni_env`` -- ``sogni_supernet`` with ``SOGNI_REST_ENDPOINT``/``SOGNI_SOCKET_ENDPOINT``/
   ``SOGNI_API_KEY``/``SOGNI_USERNAME``/``SOGNI_PASSWORD`` set for the test, for code that

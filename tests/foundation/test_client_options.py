@@ -5,6 +5,7 @@ objects, each bad value refused at construction (before any thread or network I/
 from __future__ import annotations
 
 import inspect
+import pathlib
 import threading
 from typing import Any
 
@@ -105,3 +106,27 @@ def test_defaults_and_frozen() -> None:
         Timeouts().request = 1  # type: ignore[misc]
     with pytest.raises(TypeError):
         Timeouts(5)  # type: ignore[misc]  # keyword-only: no guessing which timeout 5 is
+
+
+SCRIPT = '''\
+from sogni_sync import Limits, SogniClient, Timeouts
+
+SogniClient(io_workers=4)
+SogniClient(timeouts=30)
+Limits(io_workers="x")
+SogniClient(app_id="a", timeouts=Timeouts(request=5, send=1), limits=Limits(io_workers=8))
+'''
+
+
+def test_mypy_sees_the_options(tmp_path: pathlib.Path) -> None:
+    mypy_api = pytest.importorskip("mypy.api")
+    root = pathlib.Path(__file__).resolve().parents[2]
+    script = tmp_path / "user_options.py"
+    script.write_text(SCRIPT)
+    stdout, stderr, _ = mypy_api.run([
+        str(script), "--strict", "--follow-imports=silent", "--no-error-summary",
+        "--config-file", str(root / "pyproject.toml"), "--cache-dir", str(root / ".mypy_cache")])
+    errors = [line.split(": error: ", 1)[1] for line in stdout.splitlines() if ": error: " in line]
+    assert [(e.split("  [")[-1]) for e in errors] == ["call-arg]", "arg-type]", "arg-type]"], (
+        stdout + stderr)
+    assert '"io_workers"' in errors[0] and '"timeouts"' in errors[1] and '"io_workers"' in errors[2]
