@@ -24,8 +24,8 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+from sogni_sync import SogniClient
 from sogni_sync.chat import ChatStream
-from sogni_sync.client import SogniClient
 from sogni_sync.errors import (
     ChatError,
     InsufficientFundsError,

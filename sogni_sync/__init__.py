@@ -15,6 +15,8 @@ from sogni_sync._version import __version__
 from sogni_sync.errors import *  # noqa: F403
 
 if TYPE_CHECKING:
+    from sogni_sync._client import SogniClient
+    from sogni_sync._config import ClientOptions, Limits, Retries, Timeouts
     from sogni_sync.chat import (
         ChatChunk,
         ChatCompletion,
@@ -24,7 +26,6 @@ if TYPE_CHECKING:
         Usage,
         image_part,
     )
-    from sogni_sync.client import SogniClient
     from sogni_sync.projects import (
         ErrorData,
         Job,
@@ -35,7 +36,11 @@ if TYPE_CHECKING:
     )
 
 _LAZY: dict[str, str] = {
-    "SogniClient": "sogni_sync.client",
+    "SogniClient": "sogni_sync._client",
+    "Timeouts": "sogni_sync._config",
+    "Retries": "sogni_sync._config",
+    "Limits": "sogni_sync._config",
+    "ClientOptions": "sogni_sync._config",
     "Project": "sogni_sync.projects",
     "Job": "sogni_sync.projects",
     "ErrorData": "sogni_sync.projects",
@@ -56,6 +61,10 @@ __all__ = [  # grouped by meaning
     "errors",
     *errors.__all__,
     "SogniClient",
+    "Timeouts",
+    "Retries",
+    "Limits",
+    "ClientOptions",
     "Project",
     "Job",
     "ErrorData",

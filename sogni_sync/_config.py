@@ -1,7 +1,7 @@
 """Client options: endpoints, identity, timeouts and bounds, resolved once from arguments and env.
 
 Credentials are deliberately *not* part of :class:`ClientOptions` (they live in
-:mod:`sogni_sync.auth`), so printing or logging the options can never leak a secret.
+:mod:`sogni_sync._auth`), so printing or logging the options can never leak a secret.
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ __all__ = [
     "PROTOCOL_VERSION",
     "PROXY_SCHEMES",
     "ClientOptions",
+    "Limits",
+    "Retries",
+    "Timeouts",
     "check_cleartext",
     "is_loopback",
     "redact_proxy",
@@ -62,6 +65,78 @@ def _check_number(_inst: Any, attr: Any, value: Any) -> None:
 def _check_seconds(inst: Any, attr: Any, value: Any) -> None:
     _check_number(inst, attr, value)
     _check_positive(inst, attr, value)
+
+
+def _check_whole(minimum: int) -> Any:
+    def check(inst: Any, attr: Any, value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise ValidationError(f"{type(inst).__name__}.{attr.name} must be a whole number "
+                                  f">= {minimum}, not {value!r}")
+
+    return check
+
+
+def _check_field_seconds(inst: Any, attr: Any, value: Any) -> None:
+    if value is None and attr.default is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValidationError(f"{type(inst).__name__}.{attr.name} must be a positive number of "
+                              f"seconds, not {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class Timeouts:
+    """How long the client waits, in seconds (``SogniClient(timeouts=Timeouts(...))``)."""
+
+    #: One REST call as a whole: connect, every retry and its wait, and the complete answer
+    #: (a drip-fed answer cannot stretch it).
+    request: float = attrs.field(default=30.0, validator=_check_field_seconds)
+    #: One hosted chat call (``client.chat.hosted``), like ``request``.
+    chat: float = attrs.field(default=300.0, validator=_check_field_seconds)
+    #: How long a call that needs the socket (``create_*()``, chat, ``connect()``) waits for it
+    #: before ``TimeoutError``; lower it to fail fast while the network is down.
+    send: float = attrs.field(default=30.0, validator=_check_field_seconds)
+    #: One WebSocket connection attempt (TCP, TLS, upgrade); failed attempts are retried with
+    #: backoff within ``send``.
+    connect: float = attrs.field(default=30.0, validator=_check_field_seconds)
+    #: Seconds between WebSocket pings.
+    ping_interval: float = attrs.field(default=15.0, validator=_check_field_seconds)
+    #: A link whose ping gets no pong within this is dropped (``None``: two thirds of
+    #: ``ping_interval``), so a dead link is noticed within ``ping_interval + pong``.
+    pong: float | None = attrs.field(default=None, validator=_check_field_seconds)
+
+
+@attrs.frozen(kw_only=True)
+class Retries:
+    """Retries of idempotent REST calls and socket reconnection backoff
+    (``SogniClient(retries=Retries(...))``)."""
+
+    #: Attempts of an idempotent REST call, the first included (a POST is never sent twice).
+    attempts: int = attrs.field(default=3, validator=_check_whole(1))
+    #: The longest wait between two attempts, in seconds (a ``Retry-After`` is capped by it).
+    max_wait: float = attrs.field(default=60.0, validator=_check_field_seconds)
+    #: The first and the longest wait before reconnecting the socket, in seconds.
+    reconnect_base_delay: float = attrs.field(default=1.0, validator=_check_field_seconds)
+    reconnect_max_delay: float = attrs.field(default=15.0, validator=_check_field_seconds)
+
+    def __attrs_post_init__(self) -> None:
+        if self.reconnect_base_delay > self.reconnect_max_delay:
+            raise ValidationError(
+                f"Retries.reconnect_base_delay ({self.reconnect_base_delay!r}) must not exceed "
+                f"Retries.reconnect_max_delay ({self.reconnect_max_delay!r})")
+
+
+@attrs.frozen(kw_only=True)
+class Limits:
+    """Bounds of the client's queues and threads (``SogniClient(limits=Limits(...))``)."""
+
+    #: Socket messages waiting to be sent or confirmed, by count and by size in bytes.
+    outbox_requests: int = attrs.field(default=1000, validator=_check_whole(1))
+    outbox_bytes: int = attrs.field(default=8 * 1024 * 1024, validator=_check_whole(1))
+    #: Threads for blocking I/O (uploads, downloads).
+    io_workers: int = attrs.field(default=4, validator=_check_whole(1))
+    #: Callbacks waiting for the ``sogni-callbacks`` thread.
+    callback_queue: int = attrs.field(default=10_000, validator=_check_whole(1))
 
 
 def _check_url(schemes: tuple[str, ...]) -> Any:
@@ -210,6 +285,11 @@ def _env(name: str) -> str | None:
     return value or None
 
 
+def _check_type(name: str, value: Any, kind: type, what: str, *, optional: bool = True) -> None:
+    if not (isinstance(value, kind) or (optional and value is None)):
+        raise ValidationError(f"{name} must be {what}, not {value!r}")
+
+
 def resolve_options(
     *,
     app_id: str | None = None,
@@ -222,14 +302,28 @@ def resolve_options(
     testnet: bool = False,
     proxy: str | None = None,
     allow_insecure: bool = False,
-    **advanced: Any,
+    timeouts: Timeouts | None = None,
+    retries: Retries | None = None,
+    limits: Limits | None = None,
 ) -> ClientOptions:
     """Merge explicit arguments with ``SOGNI_*`` environment variables (arguments win).
 
-    A missing app id gets a fresh one: the server closes an older socket that shares an app id
-    (close 4015), so two clients must never share one by accident. A configured one must be
-    unique per process too (a forked child derives its own from it and its pid).
+    Every value is checked first, each with a :class:`ValidationError` naming it. A missing app
+    id gets a fresh one: the server closes an older socket that shares an app id (close 4015),
+    so two clients must never share one by accident. A configured one must be unique per
+    process too (a forked child derives its own from it and its pid).
     """
+    for name, value in (("app_id", app_id), ("network", network),
+                        ("rest_endpoint", rest_endpoint), ("socket_endpoint", socket_endpoint),
+                        ("app_source", app_source), ("proxy", proxy)):
+        _check_type(name, value, str, "a string")
+    for name, flag in (("disable_socket", disable_socket), ("testnet", testnet),
+                       ("allow_insecure", allow_insecure)):
+        _check_type(name, flag, bool, "True or False", optional=False)
+    _check_type("timeouts", timeouts, Timeouts, "a sogni_sync.Timeouts")
+    _check_type("retries", retries, Retries, "a sogni_sync.Retries")
+    _check_type("limits", limits, Limits, "a sogni_sync.Limits")
+    t, r, lim = timeouts or Timeouts(), retries or Retries(), limits or Limits()
     source = (app_source or "").strip() or None
     return ClientOptions(
         app_id=app_id or _env("SOGNI_APP_ID") or f"sogni-sync-{uuid.uuid4()}",
@@ -244,5 +338,18 @@ def resolve_options(
         testnet=testnet,
         proxy=proxy or None,
         allow_insecure=allow_insecure,
-        **advanced,
+        request_timeout=t.request,
+        chat_timeout=t.chat,
+        send_timeout=t.send,
+        connect_timeout=t.connect,
+        ping_interval=t.ping_interval,
+        pong_timeout=t.pong,
+        retry_attempts=r.attempts,
+        retry_max_wait=r.max_wait,
+        reconnect_base_delay=r.reconnect_base_delay,
+        reconnect_max_delay=r.reconnect_max_delay,
+        outbox_limit=lim.outbox_requests,
+        outbox_max_bytes=lim.outbox_bytes,
+        io_workers=lim.io_workers,
+        dispatcher_queue_size=lim.callback_queue,
     )

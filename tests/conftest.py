@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from sogni_sync.client import SogniClient
+from sogni_sync import SogniClient
 from sogni_sync.testing import LocalSupernet
 
 

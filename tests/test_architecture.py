@@ -28,12 +28,12 @@ LAYERS: dict[str, int] = {
     "errors": 0, "_version": 0, "_wire": 0, "_logs": 0, "_argtypes": 0, "_js": 0,
     "_config": 1, "_convert": 1, "_sync": 1,
     "_transport": 2,
-    "auth": 3,
-    "account": 4, "catalog": 4, "workflows": 4,
+    "_auth": 3,
+    "account": 4, "catalog": 4, "creative_workflows": 4,
     "projects": 5,
     "chat": 6,
     "batch": 7,
-    "client": 8,
+    "_client": 8,
     "local": 9,
     "cli": 10,
     "__init__": 11,
@@ -41,7 +41,7 @@ LAYERS: dict[str, int] = {
 #: the emulator is a separate world: it shares names (the wire constants), never logic.
 TESTING_MAY_IMPORT = {"testing", "_wire", "errors", "_version", "_argtypes"}
 #: the pytest plugin's client fixture builds a client (lazily, inside the fixture).
-TESTING_EXCEPTIONS = {("sogni_sync.testing.pytest_plugin", "sogni_sync.client")}
+TESTING_EXCEPTIONS = {("sogni_sync.testing.pytest_plugin", "sogni_sync._client")}
 #: private writes into third-party objects, each with its reason
 FOREIGN_WRITES_ALLOWED = {
     # a raw http.client body handed back as a requests.Response (no public setter exists)

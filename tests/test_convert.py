@@ -51,7 +51,7 @@ def test_converter_keeps_wire_names_at_the_edge() -> None:
 
 def test_result_classes_are_built_by_the_converter() -> None:
     from sogni_sync.catalog._types import CostEstimate, SupportedModel
-    from sogni_sync.chat.types import ChatCostEstimate, HostedChatCompletion, LLMJobCost, LLMModel
+    from sogni_sync.chat import ChatCostEstimate, HostedChatCompletion, LLMJobCost, LLMModel
 
     assert converter.structure({"id": "m", "SID": 4, "x": 1}, SupportedModel) == SupportedModel(
         id="m", name="m", sid=4, tier="", media="image")
@@ -77,7 +77,7 @@ def test_result_classes_are_built_by_the_converter() -> None:
 
 def test_optional_blocks_and_derived_usage() -> None:
     from sogni_sync._convert import structure_optional
-    from sogni_sync.chat.types import Usage
+    from sogni_sync.chat import Usage
 
     assert structure_optional({}, Usage) is None and structure_optional("x", Usage) is None
     assert structure_optional({"prompt_tokens": 2, "completion_tokens": None}, Usage) == Usage(

@@ -23,10 +23,9 @@ import requests
 import responses
 
 import sogni_sync
-from sogni_sync import errors
+from sogni_sync import Limits, Retries, SogniClient, errors
 from sogni_sync._config import resolve_options
 from sogni_sync._transport.rest import RestClient
-from sogni_sync.client import SogniClient
 from sogni_sync.testing import LocalSupernet
 
 REST = "https://rest.example"
@@ -109,7 +108,7 @@ def _rest(**kw: Any) -> RestClient:
             return False
 
     opts = resolve_options(app_id="a", rest_endpoint=REST, socket_endpoint="wss://s.example",
-                           retry_attempts=1, **kw)
+                           **{"retries": Retries(attempts=1), **kw})
     return RestClient(opts, credentials=Creds())
 
 
@@ -140,7 +139,8 @@ def make(net: LocalSupernet) -> Iterator[Make]:
         params: dict[str, Any] = {"app_id": f"errors-{uuid.uuid4()}",
                                   "rest_endpoint": net.rest_url,
                                   "socket_endpoint": net.socket_url,
-                                  "reconnect_base_delay": 0.02, "reconnect_max_delay": 0.05}
+                                  "retries": Retries(reconnect_base_delay=0.02,
+                                                             reconnect_max_delay=0.05)}
         if not anonymous:
             params["api_key"] = net.api_key
         client = SogniClient(**{**params, **kw})
@@ -241,7 +241,7 @@ def request_lost(make: Make, net: LocalSupernet) -> BaseException:
     client = make()
     project = client.projects.create(**IMAGE, positive_prompt="x")
     # what the transport reports when a written request's fate is unknown after a drop
-    client.transport._emit_connection("request_lost", {
+    client._transport._emit_connection("request_lost", {
         "request_id": project.id, "type": "jobRequest",
         "error": errors.RequestLostError("lost")})
     return _raised(lambda: project.wait(5))
@@ -267,8 +267,8 @@ def timed_out(make: Make, net: LocalSupernet) -> BaseException:
 
 def outbox_full(make: Make, net: LocalSupernet) -> BaseException:
     net.faults.delay(30, types="authenticated")
-    client = make(outbox_limit=1)
-    transport = client.transport
+    client = make(limits=Limits(outbox_requests=1))
+    transport = client._transport
     blocked = threading.Thread(target=_raised, args=(lambda: transport.send("a", {}, timeout=5),))
     blocked.start()  # waits for the delayed authentication, holding the one outbox slot
     for _ in range(100):

@@ -14,6 +14,8 @@ from typing import Any
 
 import attrs
 
+from sogni_sync._auth import AuthManager, Wallet, eip712_domain
+from sogni_sync._auth._wallet import AUTHENTICATION_TYPES, SIGNUP_TYPES
 from sogni_sync._config import check_cleartext
 from sogni_sync._convert import structure
 from sogni_sync._sync import Deadline, wait_for
@@ -33,8 +35,6 @@ from sogni_sync.account._models import (
     describe,
     reward_from_wire,
 )
-from sogni_sync.auth import AuthManager, Wallet, eip712_domain
-from sogni_sync.auth._wallet import AUTHENTICATION_TYPES, SIGNUP_TYPES
 from sogni_sync.errors import (
     ApiError,
     ClientClosedError,

@@ -6,10 +6,10 @@ any crash without submitting anything twice (durable project ids). ``dask_client
 items on a ``dask.distributed`` cluster (extra ``dask``).
 """
 
+from sogni_sync.batch._api import BatchApi
 from sogni_sync.batch._items import Item, ItemSource, check_item, params_hash
 from sogni_sync.batch._manifest import Manifest, ManifestMismatchError
 from sogni_sync.batch._types import BatchEstimate, BatchSummary, ItemResult
-from sogni_sync.batch.api import BatchApi
 
 __all__ = [
     "BatchApi",

@@ -22,7 +22,7 @@ from typing import Any
 import attrs
 
 from sogni_sync.errors import ValidationError
-from sogni_sync.projects.params import ProjectParams, params_from
+from sogni_sync.projects._params import ProjectParams, params_from
 
 __all__ = ["Item", "ItemSource", "check_item", "params_hash"]
 

@@ -25,7 +25,7 @@ from sogni_sync.errors import (
     ValidationError,
 )
 from sogni_sync.projects import Project
-from sogni_sync.projects.params import ProjectParams
+from sogni_sync.projects._params import ProjectParams
 
 if TYPE_CHECKING:
     from sogni_sync.chat import ChatApi

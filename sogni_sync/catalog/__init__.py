@@ -1,5 +1,6 @@
 """The model catalogue: supported models, tier options, size presets, availability, prices."""
 
+from sogni_sync.catalog._api import Catalog
 from sogni_sync.catalog._options import ModelOptions, NumRange, Options
 from sogni_sync.catalog._types import (
     AvailableModel,
@@ -8,7 +9,6 @@ from sogni_sync.catalog._types import (
     SupportedModel,
     VideoAssetConfig,
 )
-from sogni_sync.catalog.api import Catalog
 
 __all__ = [
     "AvailableModel",

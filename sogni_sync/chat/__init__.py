@@ -5,7 +5,9 @@
 ``client.chat.tools`` turns Sogni tool calls into media projects.
 """
 
+from sogni_sync.chat._api import ChatApi
 from sogni_sync.chat._executor import ChatToolsApi
+from sogni_sync.chat._hosted import HostedChatApi
 from sogni_sync.chat._media import (
     image_part,
     image_part_from_bytes,
@@ -14,17 +16,15 @@ from sogni_sync.chat._media import (
     text_part,
     to_data_uri,
 )
-from sogni_sync.chat.api import ChatApi
-from sogni_sync.chat.hosted import HostedChatApi
-from sogni_sync.chat.stream import ChatStream
-from sogni_sync.chat.tools import (
+from sogni_sync.chat._stream import ChatStream
+from sogni_sync.chat._tools import (
     SogniTools,
     build_sogni_tools,
     hosted_tools_manifest,
     is_sogni_tool_call,
     parse_tool_call_arguments,
 )
-from sogni_sync.chat.types import (
+from sogni_sync.chat._types import (
     ChatChunk,
     ChatCompletion,
     ChatCostEstimate,

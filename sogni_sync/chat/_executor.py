@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from sogni_sync._sync import Deadline
-from sogni_sync.chat import tools as sogni_tools
-from sogni_sync.chat.types import ToolCall, ToolExecutionResult, ToolProgress, coerce_tool_call
+from sogni_sync.chat import _tools as sogni_tools
+from sogni_sync.chat._types import ToolCall, ToolExecutionResult, ToolProgress, coerce_tool_call
 from sogni_sync.errors import ClientClosedError, SogniError, TimeoutError, ValidationError
 
 if TYPE_CHECKING:

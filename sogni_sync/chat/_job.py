@@ -18,7 +18,7 @@ from typing import Any
 
 from sogni_sync._convert import structure_optional
 from sogni_sync._sync import Deadline
-from sogni_sync.chat.types import (
+from sogni_sync.chat._types import (
     ChatChunk,
     ChatCompletion,
     FunctionCall,

@@ -23,7 +23,7 @@ from sogni_sync._argtypes import (
 from sogni_sync.errors import MissingDependencyError, SogniError, ValidationError
 
 if TYPE_CHECKING:
-    from sogni_sync.client import SogniClient
+    from sogni_sync._client import SogniClient
 
 __all__ = [
     "EXIT_FAILURE",
@@ -118,7 +118,7 @@ def api_key_of(args: argparse.Namespace) -> str:
 @contextlib.contextmanager
 def open_client(args: argparse.Namespace, app_id: str | None = None) -> Iterator[SogniClient]:
     """A client for the command; closed (and a local emulator stopped) on the way out."""
-    from sogni_sync.client import SogniClient
+    from sogni_sync._client import SogniClient
 
     key = api_key_of(args)
     with contextlib.ExitStack() as stack:

@@ -1,5 +1,10 @@
-"""Media projects: ``client.projects.create(...)`` → :class:`Project` → result URLs."""
+"""Media projects: ``client.projects.create(...)`` → :class:`Project` → result URLs.
 
+The parameter sets (:class:`ImageParams`, :class:`VideoParams`, :class:`AudioParams`) and the
+``Literal`` types and ``TypedDict`` shapes of their closed values are here for annotations.
+"""
+
+from sogni_sync.projects._api import ProjectsApi, as_completed, wait_all
 from sogni_sync.projects._events import (
     ErrorData,
     JobCompletedEvent,
@@ -15,11 +20,41 @@ from sogni_sync.projects._events import (
     ProjectQueuedEvent,
     ProjectUpdatedEvent,
 )
-from sogni_sync.projects.api import ProjectsApi, as_completed, wait_all
-from sogni_sync.projects.project import Job, Project
+from sogni_sync.projects._params import (
+    AudioOutputFormat,
+    AudioParams,
+    ControlMode,
+    ControlNet,
+    ControlNetName,
+    GptImageBackground,
+    GptImageQuality,
+    ImageOutputFormat,
+    ImageParams,
+    MediaInput,
+    ProjectType,
+    Sam2Point,
+    Sampler,
+    Scheduler,
+    TimeSignature,
+    TokenType,
+    VideoControlNet,
+    VideoControlNetName,
+    VideoOutputFormat,
+    VideoParams,
+)
+from sogni_sync.projects._project import Job, Project
 
 __all__ = [
+    "AudioOutputFormat",
+    "AudioParams",
+    "ControlMode",
+    "ControlNet",
+    "ControlNetName",
     "ErrorData",
+    "GptImageBackground",
+    "GptImageQuality",
+    "ImageOutputFormat",
+    "ImageParams",
     "Job",
     "JobCompletedEvent",
     "JobEtaEvent",
@@ -27,14 +62,25 @@ __all__ = [
     "JobPreviewEvent",
     "JobProgressEvent",
     "JobStartedEvent",
+    "MediaInput",
     "Project",
     "ProjectCanceledEvent",
     "ProjectCompletedEvent",
     "ProjectEvent",
     "ProjectFailedEvent",
     "ProjectQueuedEvent",
+    "ProjectType",
     "ProjectUpdatedEvent",
     "ProjectsApi",
+    "Sam2Point",
+    "Sampler",
+    "Scheduler",
+    "TimeSignature",
+    "TokenType",
+    "VideoControlNet",
+    "VideoControlNetName",
+    "VideoOutputFormat",
+    "VideoParams",
     "as_completed",
     "wait_all",
 ]

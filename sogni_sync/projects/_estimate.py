@@ -15,7 +15,7 @@ from sogni_sync._js import truthy
 from sogni_sync.catalog._options import ModelOptions, NumRange
 from sogni_sync.catalog._types import CostEstimate
 from sogni_sync.errors import ValidationError
-from sogni_sync.projects.params import AudioParams, ImageParams, ProjectParams, VideoParams
+from sogni_sync.projects._params import AudioParams, ImageParams, ProjectParams, VideoParams
 
 if TYPE_CHECKING:
     from sogni_sync.catalog import Catalog

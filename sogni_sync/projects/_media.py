@@ -22,7 +22,7 @@ from sogni_sync._js import truthy
 from sogni_sync._sync import IoPool
 from sogni_sync._transport import RestClient
 from sogni_sync.errors import ApiError, UnexpectedResponseError, ValidationError
-from sogni_sync.projects.params import ImageParams, ProjectParams, VideoParams
+from sogni_sync.projects._params import ImageParams, ProjectParams, VideoParams
 
 __all__ = [
     "ACCEPTED", "MediaSource", "Upload", "load_media", "plan_uploads", "run_uploads",

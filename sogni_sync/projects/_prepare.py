@@ -7,8 +7,8 @@ from typing import Any
 from sogni_sync.catalog._options import ModelOptions
 from sogni_sync.projects._checks import check_options
 from sogni_sync.projects._media import Upload, plan_uploads
+from sogni_sync.projects._params import ProjectParams
 from sogni_sync.projects._request import build_job_request, content_type_keys
-from sogni_sync.projects.params import ProjectParams
 
 __all__ = ["prepare_request"]
 

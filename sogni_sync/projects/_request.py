@@ -17,7 +17,7 @@ from typing import Any
 from sogni_sync._js import truthy
 from sogni_sync.catalog._families import calculate_video_frames, is_comfy_model, is_seedance_model
 from sogni_sync.catalog._options import ModelOptions
-from sogni_sync.projects.params import AudioParams, ImageParams, ProjectParams, VideoParams
+from sogni_sync.projects._params import AudioParams, ImageParams, ProjectParams, VideoParams
 
 __all__ = ["build_job_request", "content_type_keys", "to_wire_json", "wire_value"]
 

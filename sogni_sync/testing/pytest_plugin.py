@@ -4,7 +4,7 @@
   ``step_delay=0``. The server is session-scoped (started once) and ``reset()`` after every test
   (records, faults, projects, storage and balances restored), so tests stay independent and
   fast.
-* ``sogni_client`` -- a ``sogni_sync.client.SogniClient`` connected to it with the ready
+* ``sogni_client`` -- a ``sogni_sync.SogniClient`` connected to it with the ready
   account's API key and a fresh ``app_id`` per test; closed after the test.
 * ``sogni_env`` -- ``sogni_supernet`` with ``SOGNI_REST_ENDPOINT``/``SOGNI_SOCKET_ENDPOINT``/
   ``SOGNI_API_KEY``/``SOGNI_USERNAME``/``SOGNI_PASSWORD`` set for the test, for code that
@@ -74,7 +74,7 @@ def sogni_env(sogni_supernet: LocalSupernet,
 @pytest.fixture
 def sogni_client(sogni_supernet: LocalSupernet) -> Iterator[Any]:
     """A SogniClient connected to ``sogni_supernet`` (imported lazily; closed after)."""
-    from sogni_sync.client import SogniClient
+    from sogni_sync._client import SogniClient
 
     client = SogniClient(app_id=f"pytest-{uuid.uuid4()}", api_key=sogni_supernet.api_key,
                          rest_endpoint=sogni_supernet.rest_url,

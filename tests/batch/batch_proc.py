@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 
-from sogni_sync.client import SogniClient
+from sogni_sync import SogniClient
 
 
 def main(path: str) -> int:

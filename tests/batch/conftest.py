@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from sogni_sync.client import SogniClient
+from sogni_sync import SogniClient
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import sys
 def main(path: str) -> int:
     from distributed import Client, LocalCluster
 
-    from sogni_sync.client import SogniClient
+    from sogni_sync import SogniClient
 
     with open(path, encoding="utf-8") as fh:
         conf = json.load(fh)

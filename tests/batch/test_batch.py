@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from sogni_sync import SogniClient
 from sogni_sync.batch import ItemResult, ManifestMismatchError
-from sogni_sync.client import SogniClient
 from sogni_sync.errors import ValidationError
 from sogni_sync.testing import LocalSupernet
 from tests.batch.helpers import (

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from sogni_sync.client import SogniClient
+from sogni_sync import SogniClient
 from tests.batch.helpers import (
     check_complete,
     image_items,

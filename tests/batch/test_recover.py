@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import pytest
 
-from sogni_sync.client import SogniClient
+from sogni_sync import SogniClient
 from sogni_sync.errors import ProjectError, ProjectNotFoundError, ValidationError
 from sogni_sync.testing import LocalSupernet
 from tests.batch.helpers import MODEL
@@ -28,7 +28,7 @@ def _pair(net: LocalSupernet) -> tuple[str, Callable[[], SogniClient]]:
 
 _DIE = """
 import os, signal, sys
-from sogni_sync.client import SogniClient
+from sogni_sync import SogniClient
 app_id, key, rest, sock, pid = sys.argv[1:]
 client = SogniClient(app_id=app_id, api_key=key, rest_endpoint=rest, socket_endpoint=sock)
 client.projects.create_image("{model}", "a lighthouse", steps=4, number_of_media=2,

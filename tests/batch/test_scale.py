@@ -7,7 +7,7 @@ import pathlib
 
 import pytest
 
-from sogni_sync.client import SogniClient
+from sogni_sync import SogniClient
 from sogni_sync.testing import LocalSupernet
 from tests.batch.helpers import check_complete, image_items, job_requests_per_item, write_jsonl
 

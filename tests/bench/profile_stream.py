@@ -88,7 +88,7 @@ def split(chars: int) -> int:
             client.chat.complete(model=LLM_MODEL, max_tokens=8, think=False,
                                  messages=[{"role": "user", "content": "warm up"}])
             text = ("abcdefghij" * (chars // 10 + 1))[:chars]
-            sock = client.transport.socket_thread
+            sock = client._transport.socket_thread
             reads[:] = [0, 0]
             chunks = 0
             t0, p0, m0, s0 = (time.perf_counter(), time.process_time(), time.thread_time(),
@@ -115,9 +115,9 @@ def offline(n: int) -> int:
     from sogni_sync._config import resolve_options
     from sogni_sync._transport import Transport
     from sogni_sync._transport.envelope import encode_frame
+    from sogni_sync.chat._api import ChatApi
     from sogni_sync.chat._job import ChatJob
-    from sogni_sync.chat.api import ChatApi
-    from sogni_sync.chat.stream import ChatStream
+    from sogni_sync.chat._stream import ChatStream
 
     job_id = "0B1C2D3E-4F50-4617-8283-94A5B6C7D8E9"
     frames = [encode_frame("jobTokens", {"jobID": job_id, "content": "abcd"}).encode()] * n

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sogni_sync.workflows import SseFrame, SseParser, is_terminal, parse_sse_chunk
+from sogni_sync.creative_workflows import SseFrame, SseParser, is_terminal, parse_sse_chunk
 
 
 def test_reference_rules() -> None:

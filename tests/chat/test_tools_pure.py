@@ -18,7 +18,7 @@ from sogni_sync.chat import (
 )
 from sogni_sync.chat import _routing as routing
 from sogni_sync.chat._job import ChatJob, chunk_from_wire
-from sogni_sync.chat.tools import build_project_params, serialize_error, validate_tool_arguments
+from sogni_sync.chat._tools import build_project_params, serialize_error, validate_tool_arguments
 from sogni_sync.errors import ValidationError
 
 from .conftest import data_uri, png_bytes

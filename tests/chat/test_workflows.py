@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 import requests
 
+from sogni_sync.creative_workflows import CreativeWorkflow
 from sogni_sync.errors import ApiError, NotFoundError, ValidationError
-from sogni_sync.workflows import CreativeWorkflow
 
 
 def engine(net: Any, fn: Any) -> Any:

@@ -203,7 +203,7 @@ def test_connect(emulator_client: Callable[..., SogniClient]) -> None:
     authenticated = threading.Event()
     client.on("authenticated", lambda _payload: authenticated.set())
     client.connect(TIMEOUT)
-    assert client.transport.is_ready and client.transport.authenticated_payload is not None
+    assert client._transport.is_ready and client._transport.authenticated_payload is not None
     assert authenticated.wait(TIMEOUT), "no authenticated event"
     assert client.is_authenticated
     balance = client.account.refresh_balance()
@@ -213,7 +213,7 @@ def test_connect(emulator_client: Callable[..., SogniClient]) -> None:
             assert finite(getattr(b, field)), f"balance.{token}.{field} = {getattr(b, field)!r}"
     # TokenBalance defaults an absent field to "0": check the wire carries all four, as the
     # runners (which read the raw dict) do
-    raw = client.transport.rest.get("/v4/account/balance")
+    raw = client._transport.rest.get("/v4/account/balance")
     for token in ("sogni", "spark"):
         for field in ("settled", "credit", "debit", "net"):
             assert finite(raw[token][field]), (token, field, raw)

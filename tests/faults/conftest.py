@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from sogni_sync.client import SogniClient
+from sogni_sync import Retries, SogniClient
 from sogni_sync.testing import LocalSupernet
 from tests.faultproxy import FaultProxy
 
-FAST = {"reconnect_base_delay": 0.02, "reconnect_max_delay": 0.2}
+FAST = {"retries": Retries(reconnect_base_delay=0.02, reconnect_max_delay=0.2)}
 
 Proxied = tuple[SogniClient, FaultProxy, FaultProxy]
 

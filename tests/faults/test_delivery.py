@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 import pytest
 
-from sogni_sync.client import SogniClient
+from sogni_sync import SogniClient, Timeouts
 from sogni_sync.errors import ConnectionLostError, RequestLostError, SogniError
 from sogni_sync.testing import LocalSupernet
 from tests.faultproxy import FaultProxy
@@ -63,7 +63,7 @@ def run_batch(client: SogniClient, net: LocalSupernet, count: int, *, timeout: f
     emulator accepted per id."""
     figures = Figures(count)
     confirmed: list[Any] = []
-    client.transport.on_connection(
+    client._transport.on_connection(
         lambda kind, info: confirmed.append(info) if kind == "request_confirmed" else None)
     stop = threading.Event()
     injector = threading.Thread(target=during, args=(stop,), daemon=True) if during else None
@@ -124,7 +124,7 @@ def _one_way_stalls(sock: FaultProxy, client: SogniClient) -> Callable[[threadin
     def inject(stop: threading.Event) -> None:
         step = 0
         while not stop.is_set():
-            if not client.transport.is_ready:
+            if not client._transport.is_ready:
                 stop.wait(0.02)
                 continue
             direction, end = plan[step % len(plan)]
@@ -165,7 +165,7 @@ def _cuts_batch(proxied: Callable[..., Proxied], net: LocalSupernet, count: int,
 
 def _stalls_batch(proxied: Callable[..., Proxied], net: LocalSupernet, count: int,
                   timeout: float, pace: float) -> Figures:
-    client, sock, _rest = proxied(ping_interval=PING)
+    client, sock, _rest = proxied(timeouts=Timeouts(ping_interval=PING))
     client.connect(timeout=10)
     net.options.step_delay = 0.05  # long enough that stalls land while projects run
     figures = run_batch(client, net, count, timeout=timeout,
@@ -196,10 +196,10 @@ def test_projects_that_finished_behind_a_half_open_link_are_not_sent_again(
     the next session lists them nowhere. Each must be found (``GET /v2/projects/{id}``) and
     caught up at once: complete with its result, never sent twice, never left for the 120 s
     inactivity sync."""
-    client, sock, _rest = proxied(ping_interval=PING)
+    client, sock, _rest = proxied(timeouts=Timeouts(ping_interval=PING))
     client.connect(timeout=10)
     drops = threading.Event()
-    client.transport.on_connection(lambda kind, _: drops.set() if kind == "disconnected" else None)
+    client._transport.on_connection(lambda kind, _: drops.set() if kind == "disconnected" else None)
     assert sock.stall("s2c") == 1
     started = time.monotonic()
     projects = [client.projects.create(**IMAGE, positive_prompt=f"half-open {i}")

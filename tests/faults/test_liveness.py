@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from sogni_sync.client import SogniClient
+from sogni_sync import SogniClient, Timeouts
 from sogni_sync.testing import LocalSupernet
 from tests.faultproxy import FaultProxy
 from tests.faults.conftest import Proxied
@@ -26,7 +26,7 @@ class Drops:
     def __init__(self, client: SogniClient) -> None:
         self.event = threading.Event()
         self.at: float | None = None
-        client.transport.on_connection(self._on)
+        client._transport.on_connection(self._on)
 
     def _on(self, kind: str, _payload: Any) -> None:
         if kind == "disconnected" and self.at is None:
@@ -42,22 +42,22 @@ def _connected(proxied: Callable[..., Proxied], **options: Any) -> tuple[SogniCl
 
 def test_mid_frame_stall_is_detected_within_two_ping_intervals(
         proxied: Callable[..., Proxied]) -> None:
-    client, sock = _connected(proxied, ping_interval=PING)
+    client, sock = _connected(proxied, timeouts=Timeouts(ping_interval=PING))
     drops = Drops(client)
     assert sock.stall_mid_frame() == 1
     started = time.monotonic()
-    client.transport.send("changeNetwork", "relaxed")  # the answer is the frame cut in half
+    client._transport.send("changeNetwork", "relaxed")  # the answer is the frame cut in half
     assert drops.event.wait(2 * PING + 1.0), "a stall inside a frame was never detected"
     assert drops.at is not None and drops.at - started < 2 * PING
     sock.restore()
     client.connect(timeout=10)  # and the client recovers on a new connection
-    assert client.transport.is_ready
+    assert client._transport.is_ready
 
 
 @pytest.mark.parametrize("direction", ["s2c", "c2s", "both"])
 def test_half_open_link_is_detected_within_two_ping_intervals(
         proxied: Callable[..., Proxied], direction: str) -> None:
-    client, sock = _connected(proxied, ping_interval=PING)
+    client, sock = _connected(proxied, timeouts=Timeouts(ping_interval=PING))
     drops = Drops(client)
     assert sock.stall(direction) == 1  # type: ignore[arg-type]
     started = time.monotonic()
@@ -78,7 +78,7 @@ def test_close_after_a_mid_frame_stall_is_prompt(proxied: Callable[..., Proxied]
     before = our_threads()
     client, sock = _connected(proxied)  # the default 15 s ping: nothing has noticed yet
     sock.stall_mid_frame()
-    client.transport.send("changeNetwork", "relaxed")
+    client._transport.send("changeNetwork", "relaxed")
     time.sleep(0.2)  # the socket thread now holds half a frame
     _assert_prompt_close(client, before)
 
@@ -96,7 +96,7 @@ def test_close_during_an_unanswered_handshake_is_prompt(net: LocalSupernet) -> N
         sock.refuse("blackhole")  # accepted, the upgrade is never answered
         client = SogniClient(app_id="liveness-handshake", api_key=net.api_key,
                              rest_endpoint=net.rest_url, socket_endpoint=sock.url)
-        client.transport.start()
+        client._transport.start()
         deadline = time.monotonic() + 5
         while sock.connections == 0 and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -125,17 +125,17 @@ def test_close_during_a_blackholed_connect_is_prompt(net: LocalSupernet,
     client = SogniClient(app_id="liveness-connect", api_key=net.api_key,
                          rest_endpoint=net.rest_url,
                          socket_endpoint=f"ws://127.0.0.1:{blackholed_port}")
-    client.transport.start()
+    client._transport.start()
     time.sleep(0.3)  # the socket thread is in the TCP connect
-    assert client.transport.socket_thread is not None
-    assert client.transport.socket_thread.is_alive()
+    assert client._transport.socket_thread is not None
+    assert client._transport.socket_thread.is_alive()
     _assert_prompt_close(client, before)
 
 
 def test_blackholed_connect_is_bounded_by_connect_timeout(net: LocalSupernet,
                                                           blackholed_port: int) -> None:
     client = SogniClient(app_id="liveness-timeout", api_key=net.api_key,
-                         rest_endpoint=net.rest_url, connect_timeout=0.3,
+                         rest_endpoint=net.rest_url, timeouts=Timeouts(connect=0.3),
                          socket_endpoint=f"ws://127.0.0.1:{blackholed_port}")
     try:
         from sogni_sync.errors import TimeoutError as SogniTimeout

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from sogni_sync.client import SogniClient
+from sogni_sync import Retries, SogniClient, Timeouts
 from sogni_sync.errors import MissingDependencyError, SogniError, ValidationError
 from sogni_sync.errors import TimeoutError as SogniTimeoutError
 from sogni_sync.testing import LocalSupernet
@@ -93,7 +93,8 @@ def clean_proxy_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def _client(net: LocalSupernet, **kw: Any) -> SogniClient:
     return SogniClient(app_id=f"proxy-{uuid.uuid4()}", api_key=net.api_key,
                        rest_endpoint=net.rest_url, socket_endpoint=net.socket_url,
-                       reconnect_base_delay=0.02, reconnect_max_delay=0.2, **kw)
+                       **{"retries": Retries(reconnect_base_delay=0.02, reconnect_max_delay=0.2),
+                          **kw})
 
 
 def _use(client: SogniClient) -> int:
@@ -101,7 +102,7 @@ def _use(client: SogniClient) -> int:
     client.connect(timeout=10)
     client.account.account_balance()
     urls = client.projects.create(**IMAGE, positive_prompt="through a proxy").wait(timeout=20)
-    return len(client.transport.rest.get_bytes(urls[0], timeout=10))
+    return len(client._transport.rest.get_bytes(urls[0], timeout=10))
 
 
 @pytest.mark.parametrize("scheme", ["http", "socks5", "socks5h"])
@@ -136,8 +137,9 @@ def test_proxy_refusing_credentials_fails_without_quoting_them(
     net: LocalSupernet, pproxy: Pproxy, clean_proxy_env: None
 ) -> None:
     bad = pproxy.url("http").replace(SECRET, "wrong-" + SECRET)
-    with _client(net, proxy=bad, request_timeout=5, send_timeout=1,
-                 retry_attempts=1) as client:
+    with _client(net, proxy=bad, timeouts=Timeouts(request=5, send=1),
+                 retries=Retries(attempts=1, reconnect_base_delay=0.02,
+                                 reconnect_max_delay=0.2)) as client:
         with pytest.raises(SogniError) as rest_error:
             client.account.account_balance()
         with pytest.raises(SogniError) as socket_error:
@@ -198,7 +200,7 @@ def test_call_deadline_holds_through_the_proxy(scheme: str, pproxy: Pproxy,
         with SogniClient(proxy=pproxy.url(scheme), disable_socket=True) as client:
             started = time.monotonic()
             with pytest.raises(SogniTimeoutError):
-                client.transport.rest.get_bytes(f"http://127.0.0.1:{port}/slow", timeout=1.0)
+                client._transport.rest.get_bytes(f"http://127.0.0.1:{port}/slow", timeout=1.0)
             assert time.monotonic() - started < 3.0  # not the 20 s of the drip
     finally:
         stop.set()

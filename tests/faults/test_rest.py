@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import requests
 
-from sogni_sync.client import SogniClient
+from sogni_sync import Retries, SogniClient, Timeouts
 from sogni_sync.errors import (
     ClientClosedError,
     ConnectionLostError,
@@ -129,7 +129,7 @@ def test_download_reset_mid_body_is_retried_then_raised_as_sogni_error(
 # -- D8: overall deadlines and close() ------------------------------------------------------
 
 def test_drip_fed_answer_is_bounded_by_request_timeout(proxied: Callable[..., Proxied]) -> None:
-    client, _sock, rest = proxied(request_timeout=1.0)
+    client, _sock, rest = proxied(timeouts=Timeouts(request=1.0))
     client.account.account_balance()
     rest.slice(1, delay=0.05)  # ~20 bytes/s: every read succeeds, the call never ends
     started = time.monotonic()
@@ -195,7 +195,7 @@ def test_dot_segment_ids_are_refused_before_io(proxied: Callable[..., Proxied],
     calls = len(net.rest_calls)
     for attempt in (lambda: client.projects.get(bad),
                     lambda: client.creative_workflows.get(bad),
-                    lambda: client.transport.rest.get(f"/v1/projects/{bad}/x")):
+                    lambda: client._transport.rest.get(f"/v1/projects/{bad}/x")):
         with pytest.raises(ValidationError):
             attempt()
     assert len(net.rest_calls) == calls and rest.connections == before
@@ -233,7 +233,7 @@ def test_paths_with_queries_or_dot_segments_are_refused(proxied: Callable[..., P
     before = rest.connections
     for path in ("/v1/projects/../account/me", "/v1/x?admin=1", "/v1/x#y", "/v1/%2e%2e/me"):
         with pytest.raises(ValidationError):
-            client.transport.rest.get(path)
+            client._transport.rest.get(path)
     assert rest.connections == before
 
 
@@ -297,7 +297,7 @@ def test_wss_certificate_failure_is_terminal_not_a_timeout(
     client = SogniClient(app_id=f"tls-{uuid.uuid4()}", api_key=net.api_key,
                          rest_endpoint=net.rest_url,
                          socket_endpoint=f"wss://127.0.0.1:{untrusted.port}",
-                         reconnect_base_delay=0.02, reconnect_max_delay=0.05)
+                         retries=Retries(reconnect_base_delay=0.02, reconnect_max_delay=0.05))
     try:
         started = time.monotonic()
         with pytest.raises(TLSError, match="certificate failed verification"):
@@ -335,7 +335,7 @@ def _wait_state(client: SogniClient, state: str, within: float) -> bool:
 
 
 def test_offline_state_and_send_timeout_fail_fast(proxied: Callable[..., Proxied]) -> None:
-    client, sock, _rest = proxied(send_timeout=1.0)
+    client, sock, _rest = proxied(timeouts=Timeouts(send=1.0))
     client.connect(timeout=10)
     client.catalog.model_options(IMAGE["model_id"])  # cached: create() needs only the socket
     assert client.connection_state == "connected" and not client.offline
@@ -355,10 +355,10 @@ def test_offline_state_and_send_timeout_fail_fast(proxied: Callable[..., Proxied
 
 
 def test_pong_timeout_is_passed_to_the_socket(proxied: Callable[..., Proxied]) -> None:
-    client, sock, _rest = proxied(ping_interval=0.5, pong_timeout=2.0)
+    client, sock, _rest = proxied(timeouts=Timeouts(ping_interval=0.5, pong=2.0))
     client.connect(timeout=10)
     dropped = threading.Event()
-    client.transport.on_connection(lambda kind, _p: kind == "disconnected" and dropped.set())
+    client._transport.on_connection(lambda kind, _p: kind == "disconnected" and dropped.set())
     sock.stall("s2c")
     started = time.monotonic()
     assert dropped.wait(5)

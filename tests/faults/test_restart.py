@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from sogni_sync.client import SogniClient
+from sogni_sync import Retries, SogniClient
 from sogni_sync.errors import ProjectFailedError
 from sogni_sync.testing import LocalSupernet
 from tests.faultproxy import FaultProxy
@@ -94,7 +94,7 @@ def _batch_across_a_restart(count: int, *, pace: float) -> dict[str, Any]:
         proxy = FaultProxy(first.socket_url).start()
         client = SogniClient(app_id=f"restart-{uuid.uuid4()}", api_key=servers.key,
                              rest_endpoint=first.rest_url, socket_endpoint=proxy.url,
-                             reconnect_base_delay=0.05, reconnect_max_delay=0.2)
+                             retries=Retries(reconnect_base_delay=0.05, reconnect_max_delay=0.2))
         try:
             client.connect(timeout=10)
             restarted: list[float] = []

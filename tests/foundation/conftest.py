@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from sogni_sync.client import SogniClient
+from sogni_sync import Retries, SogniClient
 
-FAST = {"reconnect_base_delay": 0.02, "reconnect_max_delay": 0.1}
+FAST = {"retries": Retries(reconnect_base_delay=0.02, reconnect_max_delay=0.1)}
 
 
 @pytest.fixture(scope="session")

@@ -10,9 +10,9 @@ import attrs
 import pytest
 import responses
 
+from sogni_sync._client import SogniClient, normalize_subscription_update
 from sogni_sync._transport.envelope import encode_frame
 from sogni_sync.account import Balances, CurrentAccount, LeaderboardEntry, Reward
-from sogni_sync.client import SogniClient, normalize_subscription_update
 from sogni_sync.errors import ApiError, UnexpectedResponseError, ValidationError
 
 
@@ -51,7 +51,7 @@ def test_current_account_follows_socket(make_client: Any, sogni_supernet: Any) -
     assert client.account.current_account.network == "relaxed"
     assert client.network == "relaxed"
     assert sogni_supernet.received("changeNetwork")[-1] == "relaxed"
-    assert "forceWorkerId=&" in client.transport.socket_url() + "&"
+    assert "forceWorkerId=&" in client._transport.socket_url() + "&"
 
 
 def test_history_rewards_and_claim(make_client: Any) -> None:
@@ -122,7 +122,7 @@ def _signed_in(monkeypatch: pytest.MonkeyPatch) -> SogniClient:
     client = SogniClient(app_id="x", rest_endpoint=REST, disable_socket=True)
     client.set_api_key("k")
     client.account.me()
-    monkeypatch.setattr(client.transport.rest, "_sleep", lambda s: None)
+    monkeypatch.setattr(client._transport.rest, "_sleep", lambda s: None)
     return client
 
 
@@ -155,7 +155,7 @@ def test_deposit_approves_on_insufficient_allowance(monkeypatch: pytest.MonkeyPa
     responses.post(REST + "/v1/contract/token/approve", json={"data": None})
     responses.post(REST + "/v3/account/token/deposit", json={"data": None})
     client = _signed_in(monkeypatch)
-    monkeypatch.setattr(client.transport.closing, "wait", lambda t=None: False)
+    monkeypatch.setattr(client._transport.closing, "wait", lambda t=None: False)
     try:
         client.account.deposit("correct horse", 2)
         paths = [c.request.url.replace(REST, "") for c in responses.calls
@@ -198,7 +198,7 @@ def test_defaults_without_env(monkeypatch: pytest.MonkeyPatch) -> None:
     with SogniClient() as client:
         assert client.options.rest_endpoint == "https://api.sogni.ai"
         assert client.options.socket_endpoint == "wss://socket.sogni.ai"
-        assert client.transport.socket_thread is None  # no key: nothing connects
+        assert client._transport.socket_thread is None  # no key: nothing connects
         assert "api_key" not in repr(client)
 
 
@@ -231,7 +231,7 @@ def test_concern_apis_are_lazy_and_cached(make_client: Any) -> None:
     assert len({id(r) for r in results}) == 1
     assert type(client.projects).__name__ == "ProjectsApi"
     assert type(client.chat).__name__ == "ChatApi"
-    assert type(client.creative_workflows).__name__ == "WorkflowsApi"
+    assert type(client.creative_workflows).__name__ == "CreativeWorkflowsApi"
     assert client.chat is client.chat
 
 
@@ -289,7 +289,7 @@ def test_a_malformed_balance_update_is_ignored_not_applied() -> None:
     client = SogniClient(app_id="x", rest_endpoint=REST, disable_socket=True)
     try:
         good = {"sogni": GOOD_TOKEN, "spark": GOOD_TOKEN}
-        client.transport.on_frames(0, [encode_frame("balanceUpdate", good).encode(),
+        client._transport.on_frames(0, [encode_frame("balanceUpdate", good).encode(),
                                        encode_frame("balanceUpdate", {"oops": 1}).encode()])
         assert client.account.current_account.balance.sogni.net == 1
     finally:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from sogni_sync.client import SogniClient
+from sogni_sync import SogniClient
 from sogni_sync.errors import ConnectionTakenOverError
 
 

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 import responses
 
-from sogni_sync.auth import AuthManager, Wallet, derive_private_key, eip712_domain, jwt_expiry
-from sogni_sync.auth._wallet import AUTHENTICATION_TYPES, SIGNUP_TYPES
-from sogni_sync.client import SogniClient
+from sogni_sync import Retries, SogniClient, Timeouts
+from sogni_sync._auth import AuthManager, Wallet, derive_private_key, eip712_domain, jwt_expiry
+from sogni_sync._auth._wallet import AUTHENTICATION_TYPES, SIGNUP_TYPES
 from sogni_sync.errors import AuthenticationError, MissingDependencyError, SogniError
 
 ADDRESS = "0x1EaFAe6375931386791331EbDC9884600B5Cc651"
@@ -70,7 +70,7 @@ def test_password_login_for_real(make_client: Any, sogni_supernet: Any) -> None:
     assert result.token and result.refresh_token
     assert client.is_authenticated
     client.connect(timeout=5)
-    assert client.transport.authenticated_payload["username"] == sogni_supernet.username
+    assert client._transport.authenticated_payload["username"] == sogni_supernet.username
     assert client.account.me().username == sogni_supernet.username
     login = [c for c in sogni_supernet.rest_calls if c.path == "/v1/account/login"][-1]
     assert set(login.json) == {"walletAddress", "signature", "rememberMe"}
@@ -104,7 +104,7 @@ def test_set_tokens_resumes_and_logout(make_client: Any, sogni_supernet: Any) ->
     second.account.logout()
     assert not second.is_authenticated
     assert second.account.current_account.wallet_address is None
-    assert not second.transport.is_ready
+    assert not second._transport.is_ready
     with pytest.raises(AuthenticationError):
         second.account.me()
 
@@ -178,7 +178,7 @@ def test_credentials_never_logged(
     api_client = make_client()
     api_client.connect(timeout=5)
     api_client.account.me()
-    api_client.transport._socket.drop()
+    api_client._transport._socket.drop()
     api_client.account.switch_network("relaxed", timeout=5)  # reconnects with the key
     client = make_client(anonymous=True)
     result = client.account.login(sogni_supernet.username, sogni_supernet.password)
@@ -189,7 +189,7 @@ def test_credentials_never_logged(
         make_client(anonymous=True).account.login(sogni_supernet.username, "wrong-pass-xyz")
     token, refresh = client.tokens
     proxied = make_client(proxy="http://puser:proxy-pw-xyz@127.0.0.1:1", disable_socket=True,
-                          retry_attempts=1, request_timeout=2)
+                          retries=Retries(attempts=1), timeouts=Timeouts(request=2))
     with pytest.raises(SogniError) as proxy_failure:  # nothing listens on port 1
         proxied.account.me()
     secrets = [
@@ -204,7 +204,7 @@ def test_credentials_never_logged(
         derive_private_key(sogni_supernet.username, sogni_supernet.password).hex(),
     ]
     text = caplog.text + "".join(repr(x) for x in (client, api_client, result, client.options,
-                                                    client._auth, client.transport.rest,
+                                                    client._auth, client._transport.rest,
                                                     proxied, proxied.options,
                                                     proxy_failure.value))
     text += str(proxy_failure.value) + repr(proxy_failure.value.__cause__)
@@ -233,7 +233,7 @@ def test_socket_reconnect_with_dead_session_fails_waiters(
     first._auth.refresh()  # rotates: tokens.refresh_token is now invalid on the server
     with client._auth._lock:
         client._auth._token_exp = time.time() - 1
-    client.transport._socket.drop()
+    client._transport._socket.drop()
     with pytest.raises(AuthenticationError):
-        client.transport.send("changeNetwork", "fast", timeout=5)
+        client._transport.send("changeNetwork", "fast", timeout=5)
     assert not client.is_authenticated

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import responses
 
-from sogni_sync.client import SogniClient
+from sogni_sync import SogniClient
 from sogni_sync.errors import ValidationError
 
 REMOTE = {"rest_endpoint": "http://api.example.com", "socket_endpoint": "wss://socket.sogni.ai",

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from sogni_sync.client import SogniClient
+from sogni_sync import SogniClient
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 
@@ -84,7 +84,7 @@ def test_parent_and_child_both_work_after_fork(make_client: Any, sogni_supernet:
         assert parent.connection_state in ("idle", "connecting")  # nothing of the parent's
         project = parent.projects.create(**IMAGE, positive_prompt="in the child")
         urls = project.wait(timeout=20)
-        data = parent.transport.rest.get_bytes(urls[0], timeout=10)
+        data = parent._transport.rest.get_bytes(urls[0], timeout=10)
         parent.account.account_balance()
         network = parent.account.switch_network("relaxed", timeout=5)  # account events flow
         assert authenticated.acquire(timeout=5)  # the application's callbacks came along

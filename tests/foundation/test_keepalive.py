@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from sogni_sync import Retries
 from sogni_sync._config import resolve_options
 from sogni_sync._transport.rest import RestClient
 from sogni_sync.errors import ConnectionLostError, NotFoundError
@@ -98,7 +99,8 @@ def test_errors_map_like_every_other_call(server: _Server) -> None:
     with pytest.raises(NotFoundError, match="not here"):
         rest.request("GET", "/missing", hot=True)
     refused = RestClient(resolve_options(rest_endpoint="http://127.0.0.1:9",
-                                         socket_endpoint="ws://127.0.0.1:9", retry_attempts=1),
+                                         socket_endpoint="ws://127.0.0.1:9",
+                                         retries=Retries(attempts=1)),
                          credentials=_Key())  # type: ignore[arg-type]
     with pytest.raises(ConnectionLostError):
         refused.request("GET", "/v1/x", hot=True)

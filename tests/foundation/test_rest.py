@@ -15,6 +15,7 @@ import requests
 import responses
 from responses import matchers
 
+from sogni_sync import Retries, Timeouts
 from sogni_sync._config import resolve_options
 from sogni_sync._transport import check_path, quote_segment
 from sogni_sync._transport.rest import RestClient, format_query, http_base, parse_retry_after
@@ -147,7 +148,7 @@ def test_retry_on_429_honours_retry_after(monkeypatch: pytest.MonkeyPatch) -> No
                   status=503, headers={"Retry-After": email.utils.formatdate(time.time() + 30,
                                                                               usegmt=True)})
     responses.get(REST + "/v4/account/balance", json={"status": "success", "data": {"ok": 1}})
-    rest = make(retry_max_wait=10)
+    rest = make(retries=Retries(max_wait=10))
     slept: list[float] = []
     monkeypatch.setattr(rest, "_sleep", slept.append)
     assert rest.get("/v4/account/balance") == {"ok": 1}
@@ -188,7 +189,7 @@ def test_connection_errors_retry_then_map(monkeypatch: pytest.MonkeyPatch) -> No
 def test_close_cuts_retry_wait_short() -> None:
     responses.get(REST + "/v1/r", status=429, json={"message": "x"},
                   headers={"Retry-After": "50"})
-    rest = make(request_timeout=100)  # the 50 s wait fits in the call's deadline
+    rest = make(timeouts=Timeouts(request=100))  # the 50 s wait fits in the call's deadline
     threading.Timer(0.1, rest.closing.set).start()
     started = time.monotonic()
     with pytest.raises(ClientClosedError):
@@ -203,7 +204,7 @@ def test_a_retry_wait_past_the_deadline_raises_at_once() -> None:
                   headers={"Retry-After": "50"})
     started = time.monotonic()
     with pytest.raises(RateLimitError):
-        make(retry_max_wait=60).get("/v1/r")
+        make(retries=Retries(max_wait=60)).get("/v1/r")
     assert time.monotonic() - started < 1.0
     assert len(responses.calls) == 1
 
@@ -508,7 +509,7 @@ def drip() -> Iterator[DripServer]:
 
 
 def test_drip_fed_body_ends_at_the_deadline(drip: DripServer) -> None:
-    rest = RestClient(resolve_options(rest_endpoint=drip.url, request_timeout=0.5),
+    rest = RestClient(resolve_options(rest_endpoint=drip.url, timeouts=Timeouts(request=0.5)),
                       credentials=KeyCreds())
     for call in (lambda: rest.get("/v1/x"), lambda: rest.get("/v1/x", hot=True),
                  lambda: rest.get_bytes(drip.url + "/f", timeout=0.5),

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import websocket
 
+from sogni_sync import Limits, Retries, Timeouts
 from sogni_sync.errors import (
     AuthenticationError,
     ClientClosedError,
@@ -38,10 +39,10 @@ def test_connects_with_api_key_and_query(make_client: Any, sogni_supernet: Any) 
         socket_event_subscriptions={"modelAvailability": False, "x": "no"},
     )
     client.connect(timeout=5)
-    assert client.transport.is_ready
-    payload = client.transport.authenticated_payload
+    assert client._transport.is_ready
+    payload = client._transport.authenticated_payload
     assert payload is not None and payload["username"] == sogni_supernet.username
-    url = urlsplit(client.transport.socket_url())
+    url = urlsplit(client._transport.socket_url())
     query = parse_qs(url.query, keep_blank_values=True)
     assert list(query) == ["appId", "appSource", "socketEventSubscriptions", "clientName",
                            "clientType", "forceWorkerId"]
@@ -50,18 +51,18 @@ def test_connects_with_api_key_and_query(make_client: Any, sogni_supernet: Any) 
     assert query["clientName"][0].startswith("Sogni/3.0.0 (sogni-sync) ")
     assert query["clientType"] == ["artist"] and query["forceWorkerId"] == ["fast"]
     relaxed = make_client(network="relaxed")
-    assert parse_qs(urlsplit(relaxed.transport.socket_url()).query,
+    assert parse_qs(urlsplit(relaxed._transport.socket_url()).query,
                     keep_blank_values=True)["forceWorkerId"] == [""]
 
 
 def test_socket_url_keeps_path_and_existing_query(make_client: Any) -> None:
     client = make_client(socket_endpoint="ws://127.0.0.1:1/sock?appId=old&keep=1",
                          disable_socket=True)
-    url = client.transport.socket_url()
+    url = client._transport.socket_url()
     assert url.startswith("ws://127.0.0.1:1/sock?appId=foundation-")
     assert "keep=1" in url
     secure = make_client(socket_endpoint="https://socket.example", disable_socket=True)
-    assert secure.transport.socket_url().startswith("wss://socket.example/?")
+    assert secure._transport.socket_url().startswith("wss://socket.example/?")
 
 
 def test_no_thread_survives_close(make_client: Any) -> None:
@@ -70,8 +71,8 @@ def test_no_thread_survives_close(make_client: Any) -> None:
     client.connect(timeout=5)
     client.account.me()
     client.on("balanceUpdate", lambda payload: None)
-    client.transport.io.submit(lambda: None).result(5)
-    client.transport.dispatch(lambda: None)
+    client._transport.io.submit(lambda: None).result(5)
+    client._transport.dispatch(lambda: None)
     client.account.switch_network("relaxed", timeout=5)
     assert our_threads() - before  # socket, callbacks, io, ping
     client.close()
@@ -99,7 +100,7 @@ def test_close_wakes_a_blocked_send(make_client: Any, sogni_supernet: Any) -> No
 
     def blocked() -> None:
         try:
-            client.transport.send("changeNetwork", "fast", timeout=20)
+            client._transport.send("changeNetwork", "fast", timeout=20)
         except BaseException as exc:
             errors.append(exc)
         woke.set()
@@ -120,23 +121,23 @@ def test_send_times_out_without_authentication(make_client: Any, sogni_supernet:
     client = make_client()
     started = time.monotonic()
     with pytest.raises(TimeoutError):
-        client.transport.send("changeNetwork", "fast", timeout=0.3)
+        client._transport.send("changeNetwork", "fast", timeout=0.3)
     assert 0.25 < time.monotonic() - started < 2
-    assert len(client.transport._delivery.outbox) == 0
+    assert len(client._transport._delivery.outbox) == 0
 
 
 def test_reconnect_after_drop_and_send_waits(make_client: Any, sogni_supernet: Any) -> None:
     client = make_client()
     events: list[tuple[str, Any]] = []
-    client.transport.on_connection(lambda kind, payload: events.append((kind, payload)))
+    client._transport.on_connection(lambda kind, payload: events.append((kind, payload)))
     client.connect(timeout=5)
-    first = client.transport.authenticated_payload
+    first = client._transport.authenticated_payload
     sogni_supernet.faults.drop_after(0)  # the answer to the next message kills the socket
-    client.transport.send("changeNetwork", "relaxed")
+    client._transport.send("changeNetwork", "relaxed")
     assert wait_until(lambda: any(k == "disconnected" for k, _ in events))
     # A send during/after the drop waits for the reconnect instead of failing.
     client.account.switch_network("fast", timeout=5)
-    assert client.transport.authenticated_payload is not first
+    assert client._transport.authenticated_payload is not first
     kinds = [k for k, _ in events]
     assert kinds.count("authenticated") >= 1
     disconnected = next(p for k, p in events if k == "disconnected")
@@ -147,16 +148,16 @@ def test_4021_is_terminal_and_clears_auth(make_client: Any, sogni_supernet: Any)
     client = make_client()
     client.connect(timeout=5)
     events: list[Any] = []
-    client.transport.on_connection(lambda kind, payload: events.append((kind, payload)))
+    client._transport.on_connection(lambda kind, payload: events.append((kind, payload)))
     sogni_supernet.faults.close_after(0, 4021, "Authentication failed")
-    client.transport.send("changeNetwork", "relaxed")
+    client._transport.send("changeNetwork", "relaxed")
     assert wait_until(lambda: ("disconnected" in [k for k, _ in events]))
     payload = next(p for k, p in events if k == "disconnected")
     assert payload["code"] == 4021 and payload["terminal"] is True
     with pytest.raises(AuthenticationError):
-        client.transport.send("changeNetwork", "fast", timeout=2)
+        client._transport.send("changeNetwork", "fast", timeout=2)
     assert client.is_authenticated is False
-    assert not client.transport.socket_thread.is_alive()
+    assert not client._transport.socket_thread.is_alive()
 
 
 def test_refused_handshake_fails_waiters_fast(make_client: Any, sogni_supernet: Any) -> None:
@@ -179,7 +180,7 @@ def test_4015_takeover(make_client: Any) -> None:
             closed.append(payload)
             taken_over.set()
 
-    first.transport.on_connection(on_connection)
+    first._transport.on_connection(on_connection)
     second = make_client(app_id=first.app_id)
     second.connect(timeout=5)
     # The first client is idle, so it reads the server's 4015 close frame. (A write racing the
@@ -187,8 +188,8 @@ def test_4015_takeover(make_client: Any) -> None:
     assert taken_over.wait(5)
     assert closed[0]["code"] == 4015 and closed[0]["terminal"] is True
     with pytest.raises(ConnectionTakenOverError):
-        first.transport.send("changeNetwork", "fast", timeout=2)
-    assert second.transport.is_ready
+        first._transport.send("changeNetwork", "fast", timeout=2)
+    assert second._transport.is_ready
 
 
 def test_uncertain_request_the_server_does_not_know_is_resent_with_same_bytes(
@@ -198,15 +199,15 @@ def test_uncertain_request_the_server_does_not_know_is_resent_with_same_bytes(
     client.connect(timeout=5)
     asked: list[str] = []
     # the server read it and dropped it; asked after the reconnect, it does not know the id
-    client.transport.track("setSocketEventSubscriptions", listed_in=("activeProjects",),
+    client._transport.track("setSocketEventSubscriptions", listed_in=("activeProjects",),
                            lookup=lambda rid: asked.append(rid) or False)
     sogni_supernet.faults.forget_next("setSocketEventSubscriptions", 1)
-    client.transport.send("setSocketEventSubscriptions", {"subscriptions": {"x": True}},
+    client._transport.send("setSocketEventSubscriptions", {"subscriptions": {"x": True}},
                           request_id="req-1")
     assert wait_until(lambda: len(sogni_supernet.received("setSocketEventSubscriptions")) == 1)
-    entry = client.transport._delivery.outbox.get("REQ-1")
+    entry = client._transport._delivery.outbox.get("REQ-1")
     assert entry is not None
-    client.transport._socket.drop()
+    client._transport._socket.drop()
     assert wait_until(lambda: len(sogni_supernet.received("setSocketEventSubscriptions")) == 2)
     first, second = sogni_supernet.received("setSocketEventSubscriptions")
     assert first == second
@@ -222,9 +223,9 @@ def test_untracked_request_in_doubt_is_lost_never_resent(
     client.on("request_lost", lost.append)
     client.connect(timeout=5)
     sogni_supernet.faults.forget_next("setSocketEventSubscriptions", 1)
-    client.transport.send("setSocketEventSubscriptions", {}, request_id="req-2")
+    client._transport.send("setSocketEventSubscriptions", {}, request_id="req-2")
     assert wait_until(lambda: len(sogni_supernet.received("setSocketEventSubscriptions")) == 1)
-    client.transport._socket.drop()
+    client._transport._socket.drop()
     assert wait_until(lambda: bool(lost))
     assert lost[0]["request_id"] == "REQ-2"
     assert isinstance(lost[0]["error"], RequestLostError)
@@ -232,35 +233,35 @@ def test_untracked_request_in_doubt_is_lost_never_resent(
     client.connect(timeout=5)
     time.sleep(0.2)
     assert len(sogni_supernet.received("setSocketEventSubscriptions")) == 1  # never a second
-    assert client.transport._delivery.outbox.get("REQ-2") is None
+    assert client._transport._delivery.outbox.get("REQ-2") is None
 
 
 def test_ack_by_job_id_clears_outbox(make_client: Any, sogni_supernet: Any) -> None:
     client = make_client()
     client.connect(timeout=5)
-    client.transport.track("jobError", named_by="jobID")
-    client.transport.send("jobError", {"jobID": "abc-1", "error": "artistCanceled",
+    client._transport.track("jobError", named_by="jobID")
+    client._transport.send("jobError", {"jobID": "abc-1", "error": "artistCanceled",
                                         "error_message": "artistCanceled",
                                         "isFromWorker": False}, request_id="abc-1")
-    assert wait_until(lambda: len(client.transport._delivery.outbox) == 0)
+    assert wait_until(lambda: len(client._transport._delivery.outbox) == 0)
 
 
 def test_outbox_bound(make_client: Any, sogni_supernet: Any) -> None:
     sogni_supernet.faults.delay(30, types="authenticated")
-    client = make_client(outbox_limit=1)
+    client = make_client(limits=Limits(outbox_requests=1))
     outcome: list[BaseException] = []
 
     def blocked() -> None:
         try:
-            client.transport.send("a", {}, timeout=5)
+            client._transport.send("a", {}, timeout=5)
         except BaseException as exc:
             outcome.append(exc)
 
     blocker = threading.Thread(target=blocked)
     blocker.start()
-    assert wait_until(lambda: len(client.transport._delivery.outbox) == 1)
+    assert wait_until(lambda: len(client._transport._delivery.outbox) == 1)
     with pytest.raises(OutboxFullError):
-        client.transport.send("b", {}, timeout=5)
+        client._transport.send("b", {}, timeout=5)
     client.close()
     blocker.join(2)
     assert isinstance(outcome[0], ClientClosedError)
@@ -299,7 +300,7 @@ def test_socket_event_subscriptions_follow_server(make_client: Any, sogni_supern
     assert sogni_supernet.received("setSocketEventSubscriptions")[-1] == {
         "subscriptions": {"modelAvailability": False}
     }
-    assert client.transport.socket_event_subscriptions.get("modelAvailability") is False
+    assert client._transport.socket_event_subscriptions.get("modelAvailability") is False
 
 
 def test_malformed_frames_are_dropped(make_client: Any, sogni_supernet: Any) -> None:
@@ -308,7 +309,7 @@ def test_malformed_frames_are_dropped(make_client: Any, sogni_supernet: Any) -> 
     for kind in ("garbage", "no_data", "bad_base64", "not_object"):
         sogni_supernet.faults.malformed(1, kind=kind)
         assert client.account.switch_network("relaxed", timeout=5) == "relaxed"
-    assert client.transport.is_ready
+    assert client._transport.is_ready
 
 
 def test_unreachable_server_times_out_with_hint(make_client: Any) -> None:
@@ -329,15 +330,15 @@ def test_concurrent_senders_across_a_drop(make_client: Any, sogni_supernet: Any)
     client = make_client()
     client.connect(timeout=5)
     lost: list[str] = []
-    client.transport.on_connection(
+    client._transport.on_connection(
         lambda k, p: lost.append(p["request_id"]) if k == "request_lost" else None)
-    client.transport.track("jobError", named_by="jobID")  # the server's events name the id
+    client._transport.track("jobError", named_by="jobID")  # the server's events name the id
     ids = [f"00000000-0000-4000-8000-{i:012d}" for i in range(40)]
     errors: list[BaseException] = []
 
     def cancel(job_id: str) -> None:
         try:
-            client.transport.send("jobError", {"jobID": job_id, "error": "artistCanceled",
+            client._transport.send("jobError", {"jobID": job_id, "error": "artistCanceled",
                                                 "error_message": "artistCanceled",
                                                 "isFromWorker": False}, request_id=job_id)
         except BaseException as exc:
@@ -350,7 +351,7 @@ def test_concurrent_senders_across_a_drop(make_client: Any, sogni_supernet: Any)
     for t in threads:
         t.join(10)
     assert errors == []
-    assert wait_until(lambda: len(client.transport._delivery.outbox) == 0, 10)
+    assert wait_until(lambda: len(client._transport._delivery.outbox) == 0, 10)
     received = [p["jobID"] for p in sogni_supernet.received("jobError")]
     assert set(received) | set(lost) == set(ids)
     assert max(received.count(i) for i in ids) == 1
@@ -358,10 +359,10 @@ def test_concurrent_senders_across_a_drop(make_client: Any, sogni_supernet: Any)
 
 def test_close_during_reconnect_backoff_is_prompt(make_client: Any, sogni_supernet: Any) -> None:
     before = our_threads()
-    client = make_client(reconnect_base_delay=30, reconnect_max_delay=30)
+    client = make_client(retries=Retries(reconnect_base_delay=30, reconnect_max_delay=30))
     client.connect(timeout=5)
     sogni_supernet.faults.refuse_connects(1, code=1011)  # the reconnect fails: long backoff
-    client.transport._socket.drop()
+    client._transport._socket.drop()
     time.sleep(0.2)
     started = time.monotonic()
     client.close()
@@ -392,7 +393,8 @@ def test_silent_server_handshake_is_bounded(make_client: Any) -> None:
     before = our_threads()
     try:
         port = server.getsockname()[1]
-        client = make_client(socket_endpoint=f"ws://127.0.0.1:{port}", connect_timeout=0.2)
+        client = make_client(socket_endpoint=f"ws://127.0.0.1:{port}",
+                             timeouts=Timeouts(connect=0.2))
         with pytest.raises(TimeoutError, match="handshake timed out"):
             client.connect(timeout=1.0)
         assert len(accepted) >= 2  # the watchdog cut the first attempt and it reconnected
@@ -412,22 +414,22 @@ def test_other_4xxx_codes_are_terminal_until_connect(make_client: Any, sogni_sup
     client = make_client()
     client.connect(timeout=5)
     sogni_supernet.faults.close_after(0, 4010, "App ID blocked")
-    client.transport.send("changeNetwork", "relaxed")
+    client._transport.send("changeNetwork", "relaxed")
     with pytest.raises(ConnectionLostError) as info:
         for _ in range(500):
-            client.transport.send("changeNetwork", "fast", timeout=2)
+            client._transport.send("changeNetwork", "fast", timeout=2)
             time.sleep(0.01)
     assert info.value.code == 4010 and type(info.value) is ConnectionLostError
     assert client.is_authenticated  # only 4021 forgets the credentials
     client.connect(timeout=5)  # an explicit connect() starts over
-    assert client.transport.is_ready
+    assert client._transport.is_ready
 
 
 def test_close_code_survives_a_failed_close_reply(make_client: Any, sogni_supernet: Any) -> None:
     """The server's 4021 must win even when our reply to its close frame hits a broken pipe."""
     client = make_client()
     client.connect(timeout=5)
-    ws = client.transport._socket._app.sock
+    ws = client._transport._socket._app.sock
     send = ws.send
 
     def broken_close_reply(payload: Any, opcode: int = websocket.ABNF.OPCODE_TEXT) -> int:
@@ -439,11 +441,11 @@ def test_close_code_survives_a_failed_close_reply(make_client: Any, sogni_supern
     ws.send = broken_close_reply
     closed = threading.Event()
     seen: list[Any] = []
-    client.transport.on_connection(
+    client._transport.on_connection(
         lambda kind, payload: (seen.append(payload), closed.set()) if kind == "disconnected"
         else None)
     sogni_supernet.faults.close_after(0, 4021, "Authentication failed",
                                       app_id=client.app_id)
-    client.transport.send("changeNetwork", "relaxed")
+    client._transport.send("changeNetwork", "relaxed")
     assert closed.wait(5)
     assert seen[0]["code"] == 4021 and seen[0]["terminal"] is True

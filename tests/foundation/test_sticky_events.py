@@ -19,20 +19,20 @@ def connected(sogni_supernet: Any) -> Iterator[SogniClient]:
                      socket_endpoint=net.socket_url) as client:
         arrived = {name: threading.Event() for name in ("swarmModels", "swarmLLMModels")}
         for name, event in arrived.items():
-            client.transport.subscribe(name, lambda _payload, e=event: e.set())
+            client._transport.subscribe(name, lambda _payload, e=event: e.set())
         client.connect(timeout=10)
         assert all(event.wait(5) for event in arrived.values())
         yield client
 
 
 def test_models_known_to_concerns_built_after_connect(connected: SogniClient) -> None:
-    assert connected.transport.last_payload("swarmLLMModels")
+    assert connected._transport.last_payload("swarmLLMModels")
     assert connected.chat.wait_for_models(timeout=5)
     assert connected.catalog.wait_for_models(timeout=5)
 
 
 def test_replay_is_handed_to_late_subscribers(connected: SogniClient) -> None:
     seen: list[Any] = []
-    connected.transport.subscribe("swarmModels", seen.append, replay_last=True)
-    connected.transport.subscribe("jobState", seen.append, replay_last=True)  # not sticky
+    connected._transport.subscribe("swarmModels", seen.append, replay_last=True)
+    connected._transport.subscribe("jobState", seen.append, replay_last=True)  # not sticky
     assert len(seen) == 1 and isinstance(seen[0], dict)

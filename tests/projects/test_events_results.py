@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from sogni_sync import Limits
 from sogni_sync.errors import ValidationError
 from sogni_sync.projects import (
     JobCompletedEvent,
@@ -32,7 +33,7 @@ def _silent(client: Any, net: Any, **extra: Any) -> Project:
 
 
 def _push(client: Any, net: Any, msg_type: str, payload: Any) -> None:
-    net.send(msg_type, payload, app_id=client.transport.options.app_id)
+    net.send(msg_type, payload, app_id=client.app_id)
 
 
 def _until(predicate: Any, timeout: float = 5.0) -> Any:
@@ -194,10 +195,10 @@ def test_enhancement_is_followed_like_a_project(client: Any) -> None:
 def test_a_full_callback_queue_sheds_progress_but_never_results(
     emulator_client: Any, net: Any
 ) -> None:
-    """``dispatcher_queue_size`` bounds what a slow listener can pile up: past it, progress,
+    """``Limits.callback_queue`` bounds what a slow listener can pile up: past it, progress,
     ETA and update notifications are shed (and counted); started, completed and failed ones are
     still delivered, in order."""
-    client = emulator_client("shed", dispatcher_queue_size=1)
+    client = emulator_client("shed", limits=Limits(callback_queue=1))
     gate = threading.Event()
     jobs: list[Any] = []
 
@@ -208,7 +209,7 @@ def test_a_full_callback_queue_sheds_progress_but_never_results(
     stop = client.projects.on("job", slow)
     project = client.projects.create(**IMAGE, positive_prompt="slow listener")
     project.wait(20)
-    assert client.transport.dispatcher.dropped > 0
+    assert client._transport.dispatcher.dropped > 0
     gate.set()
     assert _until(lambda: any(isinstance(e, JobCompletedEvent) for e in jobs))
     kept = [type(e).__name__ for e in jobs]

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from sogni_sync import Retries
 from sogni_sync.errors import (
     ClientClosedError,
     ProjectCanceledError,
@@ -50,7 +51,7 @@ def eventually(predicate: Any, timeout: float = 5.0) -> Any:
 
 
 def _push(client: Any, net: Any, msg_type: str, payload: dict[str, Any]) -> None:
-    net.send(msg_type, payload, app_id=client.transport.options.app_id)
+    net.send(msg_type, payload, app_id=client.app_id)
 
 
 def test_events_in_order_with_previews(client: Any) -> None:
@@ -186,7 +187,7 @@ def test_reconnect_keeps_projects_running(client: Any, net: Any) -> None:
     project = _silent(client, net)
     eventually(lambda: net.received("jobRequest"))
     net.disconnect(code=0)  # abrupt drop; the client reconnects
-    client.transport.connect(timeout=10)
+    client.connect(timeout=10)
     # The unacknowledged request is reconciled (re-sent once) or scripted here; either way
     # the project must not fail because of the recoverable drop.
     _push(client, net, "jobResult", {"jobID": project.id, "imgID": "J",
@@ -307,7 +308,7 @@ def test_lost_request_fails_the_wait_with_its_error(client: Any, net: Any) -> No
 
     project = _silent(client, net)
     # the transport's notification when a written request's fate is unknown after a drop
-    client.transport._emit_connection("request_lost", {
+    client._transport._emit_connection("request_lost", {
         "request_id": project.id, "type": "jobRequest", "error": RequestLostError("lost")})
     with pytest.raises(RequestLostError):
         project.wait(5)
@@ -316,7 +317,8 @@ def test_lost_request_fails_the_wait_with_its_error(client: Any, net: Any) -> No
 def test_project_finished_while_disconnected_completes_on_reconnect(
         net: Any, emulator_client: Any) -> None:
     """The server reports it in ``authenticated.unclaimedCompletedProjects``: no 2-minute wait."""
-    client = emulator_client("recovery", reconnect_base_delay=0.01, reconnect_max_delay=0.05)
+    client = emulator_client("recovery", retries=Retries(reconnect_base_delay=0.01,
+                                                         reconnect_max_delay=0.05))
     client.connect(timeout=10)
     # The connection dies just before the first result goes out; the project finishes unseen.
     net.faults.close_at("jobResult", code=0, app_id=client.app_id)

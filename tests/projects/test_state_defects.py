@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from sogni_sync.client import SogniClient
+from sogni_sync import Retries, SogniClient
 from sogni_sync.errors import ProjectFailedError
 from sogni_sync.testing import LocalSupernet
 
@@ -31,7 +31,7 @@ def _silent(client: Any, net: Any, **extra: Any) -> Any:
 
 
 def _push(client: Any, net: Any, msg_type: str, payload: Any) -> None:
-    net.send(msg_type, payload, app_id=client.transport.options.app_id)
+    net.send(msg_type, payload, app_id=client.app_id)
 
 
 def _mints(net: Any) -> int:
@@ -44,7 +44,7 @@ def _mints(net: Any) -> int:
 @pytest.fixture
 def one_shot(emulator_client: Any) -> Any:
     """A client whose REST layer does not retry, so only the minting retries are measured."""
-    client = emulator_client("mint", retry_attempts=1)
+    client = emulator_client("mint", retries=Retries(attempts=1))
     client.projects._follow.mint_backoff = 0.01
     return client
 
@@ -192,7 +192,7 @@ def test_projects_settle_quickly_after_a_server_restart(count: int) -> None:
                           api_key=key).start()
     client = SogniClient(app_id=f"restart-{uuid.uuid4()}", api_key=key,
                          rest_endpoint=first.rest_url, socket_endpoint=first.socket_url,
-                         reconnect_base_delay=0.05, reconnect_max_delay=0.2)
+                         retries=Retries(reconnect_base_delay=0.05, reconnect_max_delay=0.2))
     second = None
     before = set(threading.enumerate())
     try:

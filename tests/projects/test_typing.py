@@ -17,7 +17,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 SCRIPT = '''\
 from sogni_sync import SogniClient
-from sogni_sync.projects.params import ImageParams
+from sogni_sync.projects import ImageParams
 
 
 def main(client: SogniClient) -> None:

@@ -16,8 +16,8 @@ from sogni_sync.projects._events import (
     error_from_job_error,
 )
 from sogni_sync.projects._media import load_media, plan_uploads, sniff_content_type
+from sogni_sync.projects._params import ImageParams, VideoParams, check_params
 from sogni_sync.projects._validate import js_to_number, truthy, validate_number
-from sogni_sync.projects.params import ImageParams, VideoParams, check_params
 
 from .media import JPEG, MOV, MP3, MP4, PNG, WAV
 

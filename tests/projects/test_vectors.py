@@ -12,9 +12,9 @@ import pytest
 from sogni_sync._convert import to_snake
 from sogni_sync.catalog._options import model_options_from_catalog
 from sogni_sync.errors import ValidationError
+from sogni_sync.projects._params import params_from
 from sogni_sync.projects._prepare import prepare_request
 from sogni_sync.projects._request import to_wire_json
-from sogni_sync.projects.params import params_from
 
 # The referee's shared tree lies beside the checkout (../shared); SOGNI_SHARED_DIR overrides.
 ROOT = pathlib.Path(__file__).resolve().parents[2]

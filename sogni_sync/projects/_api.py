@@ -21,10 +21,7 @@ from sogni_sync.projects._estimate import estimate_project
 from sogni_sync.projects._events import ProjectEvent
 from sogni_sync.projects._followups import FollowUpIo
 from sogni_sync.projects._media import run_uploads, without_media
-from sogni_sync.projects._prepare import prepare_request
-from sogni_sync.projects._recover import Recovery, check_project_id, new_project_id
-from sogni_sync.projects._tracker import Tracker
-from sogni_sync.projects.params import (
+from sogni_sync.projects._params import (
     AudioParams,
     ImageParams,
     ProjectParams,
@@ -33,7 +30,10 @@ from sogni_sync.projects.params import (
     params_from,
     same_parameters_as,
 )
-from sogni_sync.projects.project import Project, Services, as_completed, wait_all
+from sogni_sync.projects._prepare import prepare_request
+from sogni_sync.projects._project import Project, Services, as_completed, wait_all
+from sogni_sync.projects._recover import Recovery, check_project_id, new_project_id
+from sogni_sync.projects._tracker import Tracker
 
 __all__ = ["ProjectsApi", "as_completed", "wait_all"]
 
@@ -72,7 +72,7 @@ class ProjectsApi:
     """Media projects over one transport. Built by ``SogniClient``; use ``client.projects``."""
 
     def __init__(self, transport: ProjectsTransport, catalog: Catalog) -> None:
-        self.transport = transport
+        self._transport = transport
         self.catalog = catalog
         self._tracker = Tracker(transport)
         self._follow = FollowUpIo(self._tracker, transport, catalog)
@@ -168,7 +168,7 @@ class ProjectsApi:
         return typed
 
     def _create(self, params: ProjectParams, project_id: str | None = None) -> Project:
-        if self.transport.closing.is_set():
+        if self._transport.closing.is_set():
             raise ClientClosedError("the client is closed")
         options = self.catalog.model_options(params.model_id)
         if project_id is None:
@@ -176,16 +176,16 @@ class ProjectsApi:
         elif self._tracker.get(project_id) is not None:
             raise ValidationError(f"project_id {project_id} is already used by a project of "
                                   "this client")
-        app_source = (self.transport.options.app_source or "").strip() or None
+        app_source = (self._transport.options.app_source or "").strip() or None
         request, plan = prepare_request(project_id, params, options, app_source=app_source)
-        run_uploads(self.transport.rest, self.transport.io, project_id, plan)
+        run_uploads(self._transport.rest, self._transport.io, project_id, plan)
         state = self._tracker.new_project(project_id, without_media(params.given()),
                                           params.number_of_media)
         project = Project(state, self._services)
         state.handle = project
         self._tracker.track(state)  # before sending: no event can outrun it
         try:
-            self.transport.send("jobRequest", request, request_id=project_id)
+            self._transport.send("jobRequest", request, request_id=project_id)
         except BaseException:
             self._tracker.forget(project_id)
             raise
@@ -235,7 +235,7 @@ class ProjectsApi:
     def _estimate(self, params: ProjectParams) -> CostEstimate:
         options = self.catalog.model_options(params.model_id)
         check_options(params, options)
-        return estimate_project(self.catalog, params, options, network=self.transport.network)
+        return estimate_project(self.catalog, params, options, network=self._transport.network)
 
     def cancel(self, project_id: str) -> bool:
         """Cancel a project: tell the server, then mark it and its unfinished jobs canceled.
@@ -245,16 +245,16 @@ class ProjectsApi:
         """
         known = self._tracker.get(project_id)
         if known is not None:
-            with self.transport.lock:
+            with self._transport.lock:
                 if known.done:
                     return False
-        self.transport.send("jobError", {"jobID": project_id, "error": "artistCanceled",
+        self._transport.send("jobError", {"jobID": project_id, "error": "artistCanceled",
                                          "error_message": "artistCanceled",
                                          "isFromWorker": False})
         state = self._tracker.cancel(project_id)
         if state is None:
             return True
-        with self.transport.lock:
+        with self._transport.lock:
             return state.status == "canceled"
 
     @property

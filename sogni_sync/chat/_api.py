@@ -19,11 +19,11 @@ from sogni_sync._sync import Deadline, wait_for
 from sogni_sync._transport import ChatTransport, quote_segment
 from sogni_sync.chat import _request as rq
 from sogni_sync.chat._executor import ChatToolsApi, ToolHandler
+from sogni_sync.chat._hosted import HostedChatApi
 from sogni_sync.chat._job import ChatJob, chunk_from_wire
 from sogni_sync.chat._media import normalize_messages
-from sogni_sync.chat.hosted import HostedChatApi
-from sogni_sync.chat.stream import ChatStream
-from sogni_sync.chat.types import (
+from sogni_sync.chat._stream import ChatStream
+from sogni_sync.chat._types import (
     ChatCompletion,
     ChatCostEstimate,
     LLMModel,

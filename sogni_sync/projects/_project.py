@@ -25,7 +25,7 @@ import attrs
 
 from sogni_sync._sync import Deadline, wait_for
 from sogni_sync._transport import ProjectsTransport
-from sogni_sync.catalog.api import ENHANCEMENT_STRENGTHS
+from sogni_sync.catalog._api import ENHANCEMENT_STRENGTHS
 from sogni_sync.errors import (
     ApiError,
     ClientClosedError,

@@ -16,6 +16,7 @@ import attrs
 
 from sogni_sync._convert import register_wire, structure, to_camel
 from sogni_sync._transport import RestAccess, RestClient, quote_segment
+from sogni_sync.creative_workflows._sse import SseFrame, SseParser, is_terminal
 from sogni_sync.errors import (
     ClientClosedError,
     ConnectionLostError,
@@ -23,9 +24,8 @@ from sogni_sync.errors import (
     UnexpectedResponseError,
     ValidationError,
 )
-from sogni_sync.workflows._sse import SseFrame, SseParser, is_terminal
 
-__all__ = ["CreativeWorkflow", "WorkflowEvent", "WorkflowsApi"]
+__all__ = ["CreativeWorkflow", "CreativeWorkflowEvent", "CreativeWorkflowsApi"]
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def _tuple(value: Any) -> tuple[Any, ...]:
 
 
 @attrs.frozen
-class WorkflowEvent:
+class CreativeWorkflowEvent:
     """One recorded workflow event; ``raw`` keeps every key the server sent."""
 
     id: str | int | None = None
@@ -56,7 +56,7 @@ def _event_wire(value: Any) -> dict[str, Any]:
     return {**raw, "type": raw.get("type") or raw.get("event"), "raw": raw}
 
 
-register_wire(WorkflowEvent, _event_wire)
+register_wire(CreativeWorkflowEvent, _event_wire)
 
 
 @attrs.frozen
@@ -69,7 +69,7 @@ class CreativeWorkflow:
     status: str | None = None
     input: Mapping[str, Any] | None = None
     steps: tuple[Mapping[str, Any], ...] = ()
-    events: tuple[WorkflowEvent, ...] = ()
+    events: tuple[CreativeWorkflowEvent, ...] = ()
     artifacts: tuple[Mapping[str, Any], ...] = ()
     create_time: float | None = None
     update_time: float | None = None
@@ -116,7 +116,7 @@ def _id_path(workflow_id: str, suffix: str = "") -> str:
     return f"{BASE}/{quote_segment(workflow_id, 'workflow_id')}{suffix}"
 
 
-class WorkflowsApi:
+class CreativeWorkflowsApi:
     """Start, inspect, cancel and follow creative workflows (API-key auth)."""
 
     def __init__(self, transport: RestAccess) -> None:
@@ -194,9 +194,9 @@ class WorkflowsApi:
     def get(self, workflow_id: str) -> CreativeWorkflow:
         return _workflow(self._rest.request("GET", _id_path(workflow_id)))
 
-    def events(self, workflow_id: str) -> builtins.list[WorkflowEvent]:
+    def events(self, workflow_id: str) -> builtins.list[CreativeWorkflowEvent]:
         data = self._rest.request("GET", _id_path(workflow_id, "/events"))
-        return [structure(e, WorkflowEvent, BASE) for e in _field(data, "events") or ()]
+        return [structure(e, CreativeWorkflowEvent, BASE) for e in _field(data, "events") or ()]
 
     def cancel(self, workflow_id: str) -> CreativeWorkflow:
         """Cancel a running workflow; a finished one is returned unchanged."""

@@ -12,7 +12,7 @@ from typing import Any
 from sogni_sync._convert import structure
 from sogni_sync._transport import RestAccess
 from sogni_sync.chat import _request as rq
-from sogni_sync.chat.types import HostedChatCompletion
+from sogni_sync.chat._types import HostedChatCompletion
 from sogni_sync.errors import UnexpectedResponseError, ValidationError
 
 __all__ = ["HOSTED_PATH", "HOSTED_TIMEOUT", "HostedChatApi"]

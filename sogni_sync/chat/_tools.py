@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 from sogni_sync._js import js_round
 from sogni_sync.chat import _routing as routing
 from sogni_sync.chat._media import parse_data_uri
-from sogni_sync.chat.types import ToolCall, coerce_tool_call
+from sogni_sync.chat._types import ToolCall, coerce_tool_call
 from sogni_sync.errors import ValidationError
 
 __all__ = [

@@ -13,18 +13,18 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sogni_sync._config import ClientOptions, resolve_options
+from sogni_sync._auth import AuthManager
+from sogni_sync._config import ClientOptions, Limits, Retries, Timeouts, resolve_options
 from sogni_sync._transport import Transport
 from sogni_sync.account import AccountApi, LoginResult, StatsApi
-from sogni_sync.auth import AuthManager
 from sogni_sync.errors import ValidationError
 
 if TYPE_CHECKING:
     from sogni_sync.batch import BatchApi
     from sogni_sync.catalog import Catalog
     from sogni_sync.chat import ChatApi
+    from sogni_sync.creative_workflows import CreativeWorkflowsApi
     from sogni_sync.projects import ProjectsApi
-    from sogni_sync.workflows import WorkflowsApi
 
 __all__ = ["SogniClient", "normalize_subscription_update"]
 
@@ -73,12 +73,13 @@ class SogniClient:
     environment variables. With an API key the socket connects in the background right away
     (unless ``disable_socket``); any call that needs it waits for it.
 
-    Timeouts (``**advanced``, seconds; see :class:`~sogni_sync._config.ClientOptions`):
-    ``request_timeout`` (30) bounds each REST call as a whole, retries included;
-    ``send_timeout`` (30) is how long ``create()``/chat/``connect()`` wait for the socket;
-    ``connect_timeout`` (30) bounds one connection attempt; ``ping_interval`` (15) and
-    ``pong_timeout`` (two thirds of it) detect dead links. To fail fast while the network is
-    down, lower ``send_timeout`` or check :attr:`offline` first.
+    ``timeouts`` (:class:`Timeouts`, seconds): ``request`` (30) bounds each REST call as a
+    whole, retries included; ``send`` (30) is how long ``create()``/chat/``connect()`` wait for
+    the socket; ``connect`` (30) bounds one connection attempt; ``ping_interval`` (15) and
+    ``pong`` (two thirds of it) detect dead links. To fail fast while the network is down,
+    lower ``send`` or check :attr:`offline` first. ``retries`` (:class:`Retries`) and
+    ``limits`` (:class:`Limits`) tune REST retries, reconnection backoff, queues and threads.
+    Every option is checked here: a bad value raises ``ValidationError`` naming it.
 
     ``proxy`` (``http://``, ``https://`` for REST only, ``socks5://``, ``socks5h://``, with
     optional ``user:pass@``) routes REST, uploads, downloads and the socket through a proxy;
@@ -104,8 +105,12 @@ class SogniClient:
         testnet: bool = False,
         proxy: str | None = None,
         allow_insecure: bool = False,
-        **advanced: Any,
+        timeouts: Timeouts | None = None,
+        retries: Retries | None = None,
+        limits: Limits | None = None,
     ) -> None:
+        if api_key is not None and not isinstance(api_key, str):
+            raise ValidationError(f"api_key must be a string, not {type(api_key).__name__}")
         options = resolve_options(
             app_id=app_id,
             network=network,
@@ -117,21 +122,23 @@ class SogniClient:
             testnet=testnet,
             proxy=proxy,
             allow_insecure=allow_insecure,
-            **advanced,
+            timeouts=timeouts,
+            retries=retries,
+            limits=limits,
         )
         if options.proxy and options.proxy.startswith("https:") and not disable_socket:
             raise ValidationError(
                 "the socket cannot tunnel through an https:// proxy (TLS to the proxy itself); "
                 "use an http:// (CONNECT) or socks5:// proxy URL, or disable_socket=True"
             )
-        self.transport = Transport(options)
-        self.transport.keep_last(KEPT_EVENTS)
-        self.transport.on_fork(self._after_fork)
-        self._auth = AuthManager(self.transport.rest)
-        self.transport.set_credentials(self._auth)
-        self.transport.on_auth_rejected = self._auth.forget
-        self.account = AccountApi(self.transport, self._auth)
-        self.stats = StatsApi(self.transport)
+        self._transport = Transport(options)
+        self._transport.keep_last(KEPT_EVENTS)
+        self._transport.on_fork(self._after_fork)
+        self._auth = AuthManager(self._transport.rest)
+        self._transport.set_credentials(self._auth)
+        self._transport.on_auth_rejected = self._auth.forget
+        self.account = AccountApi(self._transport, self._auth)
+        self.stats = StatsApi(self._transport)
         self._lazy_lock = threading.RLock()
         self._lazy: dict[type, object] = {}  # concern class -> the one instance
         self._close_lock = threading.Lock()
@@ -144,7 +151,7 @@ class SogniClient:
     @property
     def options(self) -> ClientOptions:
         """The resolved options (in a forked child: with that process's own app id)."""
-        return self.transport.options
+        return self._transport.options
 
     def _after_fork(self) -> None:
         """In a forked child, after the transport is rebuilt: fresh locks, and concerns built
@@ -175,28 +182,29 @@ class SogniClient:
         prices. Built once; projects and chat use this same catalogue."""
         from sogni_sync.catalog import Catalog
 
-        return self._concern(Catalog, lambda: Catalog(self.transport))
+        return self._concern(Catalog, lambda: Catalog(self._transport))
 
     @property
     def projects(self) -> ProjectsApi:
         """``sogni_sync.projects.ProjectsApi`` — images, video and audio projects."""
         from sogni_sync.projects import ProjectsApi
 
-        return self._concern(ProjectsApi, lambda: ProjectsApi(self.transport, self.catalog))
+        return self._concern(ProjectsApi, lambda: ProjectsApi(self._transport, self.catalog))
 
     @property
     def chat(self) -> ChatApi:
         """``sogni_sync.chat.ChatApi`` — LLM chat over the socket and hosted chat."""
         from sogni_sync.chat import ChatApi
 
-        return self._concern(ChatApi, lambda: ChatApi(self.transport, self.projects, self.catalog))
+        return self._concern(ChatApi, lambda: ChatApi(self._transport, self.projects, self.catalog))
 
     @property
-    def creative_workflows(self) -> WorkflowsApi:
-        """``sogni_sync.workflows.WorkflowsApi`` — hosted creative-agent workflows."""
-        from sogni_sync.workflows import WorkflowsApi
+    def creative_workflows(self) -> CreativeWorkflowsApi:
+        """``sogni_sync.creative_workflows.CreativeWorkflowsApi`` — hosted creative-agent
+        workflows."""
+        from sogni_sync.creative_workflows import CreativeWorkflowsApi
 
-        return self._concern(WorkflowsApi, lambda: WorkflowsApi(self.transport))
+        return self._concern(CreativeWorkflowsApi, lambda: CreativeWorkflowsApi(self._transport))
 
     @property
     def batch(self) -> BatchApi:
@@ -221,7 +229,7 @@ class SogniClient:
 
     @property
     def network(self) -> str:
-        return self.transport.network
+        return self._transport.network
 
     @property
     def app_id(self) -> str:
@@ -232,21 +240,21 @@ class SogniClient:
         """The socket: ``"connected"``, ``"connecting"``, ``"offline"`` (the last attempt
         failed and none is up), ``"idle"`` (not needed yet), ``"taken_over"`` (see
         :attr:`taken_over`) or ``"closed"``."""
-        return self.transport.connection_state
+        return self._transport.connection_state
 
     @property
     def taken_over(self) -> bool:
         """Another connection with this client's app id took its socket (close 4015): app ids
         must be unique per process. Only :meth:`connect` takes the connection back; until
         then calls that need the socket raise ``ConnectionTakenOverError``."""
-        return self.transport.taken_over
+        return self._transport.taken_over
 
     @property
     def offline(self) -> bool:
         """True while the last connection attempts failed and no socket is up: a call that
-        needs the socket would wait (up to ``send_timeout``) for the network to return.
-        Check it, or lower ``send_timeout``/``connect_timeout``, to fail fast."""
-        return self.transport.connection_state == "offline"
+        needs the socket would wait (up to ``Timeouts.send``) for the network to return.
+        Check it, or lower ``Timeouts.send``/``Timeouts.connect``, to fail fast."""
+        return self._transport.connection_state == "offline"
 
     @property
     def is_authenticated(self) -> bool:
@@ -260,7 +268,7 @@ class SogniClient:
     def connect(self, timeout: float | None = None) -> None:
         """Connect now and wait until the socket is authenticated (otherwise lazy). After a
         takeover (:attr:`taken_over`) this is the one call that takes the connection back."""
-        self.transport.connect(timeout)
+        self._transport.connect(timeout)
 
     def set_tokens(self, *, token: str | None = None, refresh_token: str) -> LoginResult:
         """Resume a saved session: an expired access token is refreshed right away."""
@@ -285,7 +293,7 @@ class SogniClient:
         The stored map (used in the next connection URL) follows the server's
         ``socketEventSubscriptionsUpdated`` answer.
         """
-        self.transport.send(
+        self._transport.send(
             "setSocketEventSubscriptions", normalize_subscription_update(update), timeout=timeout
         )
 
@@ -294,7 +302,7 @@ class SogniClient:
         (``connected``, ``authenticated``, ``disconnected``, ``request_lost``,
         ``request_confirmed``, ``closing``) or any socket event name; returns a function that
         removes the callback."""
-        transport = self.transport
+        transport = self._transport
         if event in LIFECYCLE_EVENTS:
 
             def on_connection(kind: str, payload: Any) -> None:
@@ -323,12 +331,12 @@ class SogniClient:
         return remove_event
 
     def _on_auth_changed(self, authenticated: bool) -> None:
-        if self.transport.closing.is_set():
+        if self._transport.closing.is_set():
             return
         if authenticated:
-            self.transport.restart()
+            self._transport.restart()
         else:
-            self.transport.disconnect()
+            self._transport.disconnect()
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -346,7 +354,7 @@ class SogniClient:
                     closer()
                 except Exception:
                     log.exception("closing %s failed", type(concern).__name__)
-        self.transport.close()
+        self._transport.close()
 
     @property
     def closed(self) -> bool:

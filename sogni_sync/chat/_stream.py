@@ -15,7 +15,7 @@ from types import TracebackType
 
 from sogni_sync._sync import Deadline
 from sogni_sync.chat._job import ChatJob, Pending, as_chunk
-from sogni_sync.chat.types import ChatChunk, ChatCompletion, LLMJobCost, ToolCall
+from sogni_sync.chat._types import ChatChunk, ChatCompletion, LLMJobCost, ToolCall
 from sogni_sync.errors import TimeoutError
 
 __all__ = ["ChatStream"]
