@@ -147,10 +147,14 @@ def capture(cases: list[dict[str, Any]], timeout: float = 600.0) -> list[dict[st
         if proc.returncode != 0:
             raise CaptureError(f"driver exited {proc.returncode}: {proc.stderr.strip()[-2000:]}")
         results = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
-        received = {r.get("jobID"): r for r in net.received("jobRequest")
-                    if isinstance(r, dict)}
+        frames = [r for r in net.received("jobRequest") if isinstance(r, dict)]
     if [r["name"] for r in results] != [c["name"] for c in cases]:
         raise CaptureError("driver did not report every case in order")
+    # one frame per accepted case: an error case must not have sent anything
+    if len(frames) != sum("projectId" in r for r in results):
+        raise CaptureError(f"{len(frames)} jobRequest frames for "
+                           f"{sum('projectId' in r for r in results)} accepted cases")
+    received = {r.get("jobID"): r for r in frames}
     vectors = []
     for case, result in zip(cases, results, strict=True):
         vector: dict[str, Any] = {"name": case["name"], "family": case["family"],
