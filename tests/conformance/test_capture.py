@@ -101,3 +101,17 @@ def test_recapture_reproduces_the_committed_vectors() -> None:
         pytest.skip(f"capture unavailable: {exc}")
     assert text == VECTORS.read_text("utf-8")
     assert CASES.exists()
+
+
+def test_client_comparison_reports_disagreement(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.conformance.capture.__main__ import compare
+
+    ref = [{"name": "a", "family": "f", "expected": {"x": 1}},
+           {"name": "err_b", "family": "f", "error": {"message": "too big"}}]
+    assert compare([{"name": "a", "expected": {"x": 1}},
+                    {"name": "err_b", "error": {"message": "Error: too big!"}}], ref) == 0
+    assert compare([{"name": "a", "expected": {"x": 2}},
+                    {"name": "err_b", "expected": {}}], ref) == 1
+    out = capsys.readouterr().out
+    assert "a: differs in ['x: got 2 want 1']" in out and "err_b: sent a jobRequest" in out
+    assert "agree with the JS vectors 0/2" in out

@@ -7,12 +7,15 @@ installed client's own ``projects.create()``, and writes ``tests/conformance/vec
 in the format of the shared seed vectors (``shared/conformance/README.md``): the ``jobRequest``
 data the emulator received, with the project id replaced by the fixed placeholder, or the text
 of the error ``create()`` threw before sending anything. ``--check`` captures again and compares
-with the committed file instead of writing it.
+with the committed file instead of writing it. ``--client py`` sends the same cases through the
+official Python client 5.70.0 (``driver_py.py``) and compares its requests with the JS vectors.
 
-The client is installed outside the checkout: ``$SOGNI_CAPTURE_JS_DIR`` when set, else the
+The JS client is installed outside the checkout: ``$SOGNI_CAPTURE_JS_DIR`` when set, else the
 conformance runner's cache (``<cache>/js-5.54.0``) when it holds the client, else ``npm ci``
 of ``shared/conformance/js/package*.json`` into ``<cache>/capture-js-5.54.0`` (``<cache>`` is
-``$SOGNI_CONFORMANCE_CACHE`` or ``~/.cache/sogni-conformance``).
+``$SOGNI_CONFORMANCE_CACHE`` or ``~/.cache/sogni-conformance``). The Python client runs under
+``$SOGNI_CAPTURE_PY``, else ``<cache>/py-5.70.0/bin/python``, else a venv made in
+``<cache>/capture-py-5.70.0`` from ``shared/conformance/py/requirements.txt``.
 
 Developer tooling, not part of the package.
 """
@@ -23,6 +26,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -30,7 +34,7 @@ from typing import Any
 
 __all__ = [
     "CASES", "FIXED_ID", "VECTORS", "CaptureError", "asset_dirs", "capture", "find_js_client",
-    "load_cases", "merged_catalog", "render", "swap_id",
+    "find_py_client", "load_cases", "merged_catalog", "render", "swap_id",
 ]
 
 HERE = Path(__file__).resolve().parent
@@ -42,6 +46,7 @@ ADDITIONS = HERE / "catalog_554.json"
 DRIVER = HERE / "driver.mjs"
 FIXED_ID = "00000000-0000-4000-8000-000000000001"
 CLIENT_VERSION = "5.54.0"
+PY_CLIENT_VERSION = "5.70.0"
 
 
 class CaptureError(RuntimeError):
@@ -124,25 +129,56 @@ def load_cases(names: Iterable[str] = ()) -> list[dict[str, Any]]:
     return [c for c in cases if not wanted or c["name"] in wanted]
 
 
-def capture(cases: list[dict[str, Any]], timeout: float = 600.0) -> list[dict[str, Any]]:
-    """Run the cases through the JS client and return one vector per case, in case order."""
+def find_py_client(install: bool = True) -> Path:
+    """An interpreter whose venv holds ``sogni-client`` 5.70.0 (created if asked)."""
+    env = os.environ.get("SOGNI_CAPTURE_PY")
+    candidates = [Path(env)] if env else [_cache_root() / "py-5.70.0" / "bin" / "python",
+                                          _cache_root() / "capture-py-5.70.0" / "bin" / "python"]
+    probe = "import importlib.metadata as m; print(m.version('sogni-client'))"
+    for python in candidates:
+        if python.is_file():
+            out = subprocess.run([str(python), "-c", probe], capture_output=True, text=True,
+                                 check=False, timeout=60)
+            if out.stdout.strip() == PY_CLIENT_VERSION:
+                return python
+    if env or not install:
+        raise CaptureError(f"sogni-client {PY_CLIENT_VERSION} not found for "
+                           + ", ".join(str(c) for c in candidates))
+    venv = candidates[-1].parents[1]
+    subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True, timeout=120)
+    subprocess.run([str(candidates[-1]), "-m", "pip", "install", "-q", "-r",
+                    str(SHARED / "conformance" / "py" / "requirements.txt")],
+                   check=True, timeout=600)
+    return candidates[-1]
+
+
+def _driver_command(client: str) -> tuple[list[str], dict[str, str]]:
+    if client == "js":
+        if shutil.which("node") is None:
+            raise CaptureError("node not found on PATH")
+        return ["node", str(DRIVER)], {"SOGNI_CAPTURE_JS_DIR": str(find_js_client())}
+    if client == "py":
+        return [str(find_py_client()), str(HERE / "driver_py.py")], {}
+    raise CaptureError(f"unknown client {client!r} (js or py)")
+
+
+def capture(cases: list[dict[str, Any]], client: str = "js",
+            timeout: float = 600.0) -> list[dict[str, Any]]:
+    """Run the cases through an official client and return one vector per case, in order."""
     from sogni_sync.testing import LocalSupernet
 
-    if shutil.which("node") is None:
-        raise CaptureError("node not found on PATH")
-    client_dir = find_js_client()
+    command, extra_env = _driver_command(client)
     # Jobs must not finish while the capture runs: a long step delay keeps the emulator idle.
     with LocalSupernet(step_delay=30.0, catalog=merged_catalog()) as net, \
             tempfile.TemporaryDirectory(prefix="sogni-capture-") as tmp:
         case_file = Path(tmp) / "cases.json"
         case_file.write_text(json.dumps([{"name": c["name"], "params": c["params"]}
                                          for c in cases]), "utf-8")
-        env = dict(os.environ, SOGNI_CAPTURE_JS_DIR=str(client_dir),
-                   SOGNI_CAPTURE_CASES=str(case_file),
+        env = dict(os.environ, **extra_env, SOGNI_CAPTURE_CASES=str(case_file),
                    SOGNI_CAPTURE_ASSETS=os.pathsep.join(str(d) for d in asset_dirs()),
                    SOGNI_REST_ENDPOINT=net.rest_url, SOGNI_SOCKET_ENDPOINT=net.socket_url,
                    SOGNI_API_KEY=net.api_key)
-        proc = subprocess.run(["node", str(DRIVER)], env=env, capture_output=True, text=True,
+        proc = subprocess.run(command, env=env, capture_output=True, text=True,
                               timeout=timeout, check=False)
         if proc.returncode != 0:
             raise CaptureError(f"driver exited {proc.returncode}: {proc.stderr.strip()[-2000:]}")
