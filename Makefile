@@ -41,7 +41,8 @@ conformance: install
 
 # jobRequest vectors of the official JS client 5.54.0 (needs node/npm; installs the client outside
 # the checkout): `make capture-vectors` rewrites tests/conformance/vectors_554.jsonl,
-# CAPTURE_ARGS=--check compares instead; `make check-vectors-554` scores our client on them
+# CAPTURE_ARGS=--check compares instead, CAPTURE_ARGS="--client py" compares the official Python
+# client 5.70.0 with them; `make check-vectors-554` scores our client on them
 capture-vectors: install
 	$(PY) -m tests.conformance.capture $(CAPTURE_ARGS)
 
