@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-all lint docs bench conformance emulator clean
+.PHONY: install demo test test-all lint docs bench conformance capture-vectors check-vectors-554 emulator clean
 
 install: $(STAMP)
 
@@ -38,6 +38,16 @@ bench: install
 # `make conformance CONFORMANCE_ARGS="--client py --only login"` runs a part only
 conformance: install
 	$(PY) -m tests.conformance.run $(CONFORMANCE_ARGS)
+
+# jobRequest vectors of the official JS client 5.54.0 (needs node/npm; installs the client outside
+# the checkout): `make capture-vectors` rewrites tests/conformance/vectors_554.jsonl,
+# CAPTURE_ARGS=--check compares instead, CAPTURE_ARGS="--client py" compares the official Python
+# client 5.70.0 with them; `make check-vectors-554` scores our client on them
+capture-vectors: install
+	$(PY) -m tests.conformance.capture $(CAPTURE_ARGS)
+
+check-vectors-554: install
+	$(PY) -m tests.conformance.capture.check $(CHECK_ARGS)
 
 emulator: install
 	$(PY) -m sogni_sync.testing
