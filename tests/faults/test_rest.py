@@ -35,9 +35,9 @@ from sogni_sync.errors import (
 )
 from sogni_sync.projects import Project
 from sogni_sync.testing import LocalSupernet
+from tests.clients import our_threads
 from tests.faultproxy import FaultProxy
 from tests.faults.conftest import Proxied
-from tests.foundation.conftest import our_threads
 
 IMAGE = {"type": "image", "model_id": "flux1-schnell-fp8", "steps": 4}
 

@@ -19,7 +19,7 @@ from sogni_sync.errors import (
     RequestLostError,
     TimeoutError,
 )
-from tests.foundation.conftest import our_threads
+from tests.clients import our_threads
 
 
 def wait_until(predicate: Any, timeout: float = 5.0) -> bool:
