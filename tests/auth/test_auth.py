@@ -217,7 +217,7 @@ def test_refresh_before_expiry_and_single_flight() -> None:
     auth.set_tokens(soon, jwt(exp=time.time() + 86400))
     assert rest.get("/v1/account/me") == {"username": "u"}
     assert rest.get("/v1/account/me") == {"username": "u"}
-    assert [c.request.url.rsplit("/", 1)[-1] for c in responses.calls] == [
+    assert [str(c.request.url).rsplit("/", 1)[-1] for c in responses.calls] == [
         "refresh-token", "me", "me"]
     assert responses.calls[1].request.headers["Authorization"] == fresh
     assert "Authorization" not in responses.calls[0].request.headers

@@ -23,7 +23,7 @@ class FakeTransport:
         self.handlers: dict[str, list[Callable[[Any], None]]] = {}
         self.conn: list[Callable[[str, Any], None]] = []
         self.sent: list[tuple[str, Any]] = []
-        self.on_send: Callable[[Any], None] = lambda body: None
+        self.on_send: Callable[[Any], object] = lambda body: None
         self._models = models
 
     def subscribe(self, event: str, handler: Callable[[Any], None], *,

@@ -39,7 +39,7 @@ from tests.clients import our_threads
 from tests.faultproxy import FaultProxy
 from tests.faults.conftest import Proxied
 
-IMAGE = {"type": "image", "model_id": "flux1-schnell-fp8", "steps": 4}
+IMAGE: dict[str, Any] = {"type": "image", "model_id": "flux1-schnell-fp8", "steps": 4}
 
 
 def _calls(net: LocalSupernet, path: str) -> int:
@@ -358,7 +358,12 @@ def test_pong_timeout_is_passed_to_the_socket(proxied: Callable[..., Proxied]) -
     client, sock, _rest = proxied(ping_interval=0.5, pong_timeout=2.0)
     client.connect(timeout=10)
     dropped = threading.Event()
-    client.transport.on_connection(lambda kind, _p: kind == "disconnected" and dropped.set())
+
+    def on_connection(kind: str, _payload: Any) -> None:
+        if kind == "disconnected":
+            dropped.set()
+
+    client.transport.on_connection(on_connection)
     sock.stall("s2c")
     started = time.monotonic()
     assert dropped.wait(5)
