@@ -23,9 +23,12 @@ test: install
 test-all: install
 	$(PY) -m pytest -q -m "not live"
 
+# mypy: the package and the examples --strict; the tests checked by [[tool.mypy.overrides]]
 lint: install
 	$(VENV)/bin/ruff check sogni_sync tests examples
 	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy examples
+	$(VENV)/bin/mypy --explicit-package-bases tests
 
 # the API reference from the docstrings, into docs/_build/html; any Sphinx warning fails it
 docs: install

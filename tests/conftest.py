@@ -5,6 +5,8 @@
   balances) with ``step_delay`` back to 0, so tests stay independent.
 * ``emulator_client`` -- ``emulator_client(prefix, **options)`` builds a ``SogniClient`` bound to
   ``net`` with a fresh ``app_id``; every client made is closed after the test.
+* ``private_supernet`` -- a second session emulator, only for the suites of the lower layers
+  (their ``sogni_supernet``, see ``tests/clients.py``).
 * ``run_threads`` -- ``run_threads(work, count)`` runs ``work(i)`` on ``count`` threads at once and
   returns what they raised.
 
@@ -28,6 +30,12 @@ from sogni_sync.testing import LocalSupernet
 
 @pytest.fixture(scope="session")
 def supernet() -> Iterator[LocalSupernet]:
+    with LocalSupernet(step_delay=0) as net:
+        yield net
+
+
+@pytest.fixture(scope="session")
+def private_supernet() -> Iterator[LocalSupernet]:
     with LocalSupernet(step_delay=0) as net:
         yield net
 

@@ -31,7 +31,7 @@ class FakeTransport:
         self.conn: list[Callable[[str, Any], None]] = []
         self.sent: list[tuple[str, Any]] = []
         self.tracked: dict[str, tuple[str | None, tuple[str, ...], Lookup | None]] = {}
-        self.on_send: Callable[[Any], None] = lambda body: None
+        self.on_send: Callable[[Any], object] = lambda body: None
         self._last = {"swarmLLMModels": models} if models is not None else {}
 
     def subscribe(self, event_type: str, handler: Callable[[Any], None], *,

@@ -243,7 +243,7 @@ def _private_writes(module: str) -> Iterator[str]:
                 if hit is not None:
                     where = path.relative_to(ROOT.parent)
                     if f"{where}: {hit}" not in FOREIGN_WRITES_ALLOWED:
-                        yield f"{where}:{node.lineno}: {hit}"
+                        yield f"{where}:{getattr(node, 'lineno', '?')}: {hit}"
 
 
 def test_no_module_writes_another_modules_private_attributes() -> None:

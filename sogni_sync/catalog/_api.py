@@ -294,7 +294,11 @@ class Catalog:
         def fetch_then_apply() -> None:
             try:
                 self._raw_models()
-            except (ApiError, OSError, ClientClosedError) as exc:
+            except ClientClosedError:
+                return  # close() interrupted the fetch: nobody waits for the list any more
+            except (ApiError, OSError) as exc:
+                if self._transport.closing.is_set():
+                    return  # the failure is the close's, not the server's
                 log.warning("model list unavailable for swarmModels: %s", exc)
             self._apply_available(seq, payload)
 

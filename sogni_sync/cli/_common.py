@@ -83,7 +83,8 @@ def add_common(parser: argparse.ArgumentParser) -> None:
                             "(synthetic results, no API key needed)")
     out = parser.add_argument_group("output options")
     out.add_argument("-v", "--verbose", action="count", default=0,
-                     help="log to stderr (-v info, -vv debug)")
+                     help="log to stderr (-v info, -vv debug; -v also names --emulator's "
+                          "emulator)")
     out.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
 
 
@@ -123,7 +124,9 @@ def open_client(args: argparse.Namespace, app_id: str | None = None) -> Iterator
     key = api_key_of(args)
     with contextlib.ExitStack() as stack:
         if args.emulator:
-            say("sogni-sync: --emulator: using a local emulated Supernet; results are synthetic")
+            if args.verbose:  # the option says so already; a normal run keeps stderr empty
+                say("sogni-sync: --emulator: using a local emulated Supernet; results are "
+                    "synthetic")
             net = stack.enter_context(_local_supernet())
             client = SogniClient(api_key=net.api_key, rest_endpoint=net.rest_url,
                                  socket_endpoint=net.socket_url, network=args.network,

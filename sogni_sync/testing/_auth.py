@@ -3,9 +3,11 @@
 The emulator verifies logins for real: an account's address is derived from
 ``lowercase(username) + password`` exactly like the clients do (PBKDF2-HMAC-SHA256, salt
 ``sogni-salt-value``, 10 000 iterations, 32 bytes = secp256k1 key), and ``/v1/account/login``
-recovers the signer of the ``Authentication {walletAddress, nonce}`` typed data (mainnet or
-testnet domain) with eth-account and compares it with the claimed address and the nonce this
-emulator issued. A wrong password therefore yields another address and a 401.
+recovers the signer of the ``Authentication {walletAddress, nonce}`` typed data with eth-account,
+for the EIP-712 domain of the network emulated (mainnet ``Sogni AI``/8453, or testnet
+``Sogni-testnet``/84532 with ``LocalSupernet(testnet=True)``), and compares it with the claimed
+address and the nonce this emulator issued. A wrong password, or a signature for the other
+network's domain, therefore yields another address and a 401.
 
 Error answers (the server's ``{status: "error", message, errorCode}`` shape, codes are this
 emulator's own where the protocol names none): 400/101 bad request body, 401/102 unknown
@@ -30,11 +32,11 @@ from sogni_sync.testing._state import Account, State, error, ok
 __all__ = ["add_routes", "make_account", "mint_jwt", "wallet_address"]
 
 VERIFYING_CONTRACT = "0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC"
-DOMAINS = [
-    {"name": "Sogni AI", "version": "1", "chainId": 8453, "verifyingContract": VERIFYING_CONTRACT},
-    {"name": "Sogni-testnet", "version": "1", "chainId": 84532,
-     "verifyingContract": VERIFYING_CONTRACT},
-]
+MAINNET_DOMAIN = {"name": "Sogni AI", "version": "1", "chainId": 8453,
+                  "verifyingContract": VERIFYING_CONTRACT}
+TESTNET_DOMAIN = {"name": "Sogni-testnet", "version": "1", "chainId": 84532,
+                  "verifyingContract": VERIFYING_CONTRACT}
+DOMAINS = [MAINNET_DOMAIN, TESTNET_DOMAIN]  # by ``int(testnet)``
 AUTH_TYPES = {"Authentication": [{"name": "walletAddress", "type": "address"},
                                  {"name": "nonce", "type": "string"}]}
 SIGNUP_TYPES = {"Signup": [
@@ -99,19 +101,19 @@ def issue_tokens(state: State, account: Account) -> dict[str, str]:
     return {"token": token, "refreshToken": refresh}
 
 
-def _recover(message_types: dict[str, Any], message: dict[str, Any], signature: str) -> list[str]:
+def _signed_by(address: str, domain: dict[str, Any], message_types: dict[str, Any],
+               message: dict[str, Any], signature: str) -> bool:
+    """Whether ``signature`` over ``message`` in ``domain`` recovers to ``address``."""
     from eth_account import Account as EthAccount
     from eth_account.messages import encode_typed_data
 
-    signers = []
-    for domain in DOMAINS:
-        try:
-            signable = encode_typed_data(domain_data=domain, message_types=message_types,
-                                         message_data=message)
-            signers.append(str(EthAccount.recover_message(signable, signature=signature)))
-        except Exception:  # any malformed signature/address simply fails verification
-            continue
-    return signers
+    try:
+        signable = encode_typed_data(domain_data=domain, message_types=message_types,
+                                     message_data=message)
+        signer = str(EthAccount.recover_message(signable, signature=signature))
+    except Exception:  # any malformed signature/address simply fails verification
+        return False
+    return signer.lower() == address.lower()
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
@@ -124,6 +126,11 @@ async def _body(request: web.Request) -> dict[str, Any]:
 
 def add_routes(app: web.Application, state: State) -> None:
     routes = web.RouteTableDef()
+
+    def signed(address: str, message_types: dict[str, Any], message: dict[str, Any],
+               signature: str) -> bool:
+        return _signed_by(address, DOMAINS[state.options.testnet], message_types, message,
+                          signature)
 
     @routes.post("/v1/account/nonce")
     async def nonce(request: web.Request) -> web.Response:
@@ -145,8 +152,8 @@ def add_routes(app: web.Application, state: State) -> None:
         issued = state.nonces.pop(address.lower(), None)
         if account is None or issued is None:
             return error(401, "Invalid username or password", 102)
-        signers = _recover(AUTH_TYPES, {"walletAddress": address, "nonce": issued}, signature)
-        if address.lower() not in (s.lower() for s in signers):
+        if not signed(address, AUTH_TYPES, {"walletAddress": address, "nonce": issued},
+                      signature):
             return error(401, "Invalid signature", 102)
         return ok({**issue_tokens(state, account), "username": account.username})
 
@@ -166,8 +173,7 @@ def add_routes(app: web.Application, state: State) -> None:
                    "email": str(body.get("email", "")),
                    "subscribe": int(body.get("subscribe") or 0),
                    "walletAddress": address, "nonce": issued or ""}
-        if issued is None or address.lower() not in (
-                s.lower() for s in _recover(SIGNUP_TYPES, message, signature)):
+        if issued is None or not signed(address, SIGNUP_TYPES, message, signature):
             return error(401, "Invalid signature", 102)
         account = make_account(state, username, "", address=address,
                                email=str(body.get("email") or ""))

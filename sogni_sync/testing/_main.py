@@ -52,6 +52,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="frames of a result video at most (0 = no cap; default 481)")
     parser.add_argument("--max-seconds", type=non_negative_float, default=600.0, metavar="S",
                         help="duration of result audio at most (0 = no cap; default 600)")
+    parser.add_argument("--testnet", action="store_true",
+                        help="emulate the testnet: logins must be signed for its EIP-712 domain")
     parser.add_argument("--allow-remote", action="store_true",
                         help="allow a non-loopback --host (exposes the emulator to the network)")
 
@@ -89,7 +91,7 @@ def serve(args: argparse.Namespace) -> int:
                         video_max_side=args.video_max_side, max_frames=args.max_frames,
                         max_seconds=args.max_seconds, host=args.host, rest_port=args.port,
                         socket_port=socket_port, allow_remote=args.allow_remote,
-                        record_limit=10_000)
+                        record_limit=10_000, testnet=args.testnet)
     with net:
         # the program's output: the settings a client needs, as KEY=value lines
         sys.stdout.write("".join(f"{key}={value}\n" for key, value in net.env.items()))

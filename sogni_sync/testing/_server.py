@@ -138,7 +138,9 @@ class LocalSupernet:
     frames; 0 = as requested), ``max_seconds`` (audio duration; 0 = as requested),
     ``host``/``rest_port``/``socket_port`` (loopback only unless ``allow_remote``),
     ``record_limit`` (most recent frames/REST calls kept for ``received()``/``rest_calls``),
-    ``max_finished_projects`` (older finished projects and their media are forgotten).
+    ``max_finished_projects`` (older finished projects and their media are forgotten),
+    ``testnet`` (the network emulated: logins and signups signed for the other network's EIP-712
+    domain are refused, as the server of one network refuses the other's).
     """
 
     def __init__(self, *, step_delay: float = 0.0, catalog: str | Path | dict[str, Any] | None
@@ -148,7 +150,8 @@ class LocalSupernet:
                  video_max_side: int = 256, max_frames: int = 160, max_seconds: float = 30.0,
                  api_key: str | None = None, host: str = "127.0.0.1", rest_port: int = 0,
                  socket_port: int = 0, allow_remote: bool = False,
-                 record_limit: int = 1_000_000, max_finished_projects: int = 10_000) -> None:
+                 record_limit: int = 1_000_000, max_finished_projects: int = 10_000,
+                 testnet: bool = False) -> None:
         if not allow_remote and not _is_loopback(host):
             raise ValueError(f"refusing to listen on non-loopback host {host!r} "
                              "(pass allow_remote=True to override)")
@@ -159,7 +162,8 @@ class LocalSupernet:
                                url_ttl=float(url_ttl), media_max_side=int(media_max_side),
                                video_max_side=int(video_max_side), max_frames=int(max_frames),
                                max_seconds=float(max_seconds),
-                               workers=workers, max_finished_projects=max_finished_projects)
+                               workers=workers, max_finished_projects=max_finished_projects,
+                               testnet=bool(testnet))
         self._state = State(Catalog(load_catalog(catalog)), self.options, self.faults,
                             self._recorder)
         specs = list(accounts or [(DEFAULT_USERNAME, DEFAULT_PASSWORD)])

@@ -115,6 +115,8 @@ class Options:
     max_seconds: float = 30.0
     workers: int | None = None
     max_finished_projects: int = 10_000
+    #: The network this emulator is: logins and signups must be signed for its EIP-712 domain.
+    testnet: bool = False
 
 
 class Storage:

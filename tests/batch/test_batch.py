@@ -101,7 +101,7 @@ def test_bad_settings(client: SogniClient, tmp_path: pathlib.Path) -> None:
     for kwargs in ({"concurrency": 0}, {"concurrency": True}, {"retries": -1},
                    {"on_result": 3}, {"resume": True}):
         with pytest.raises(ValidationError):
-            client.batch.run(image_items(1), progress=False, **kwargs)  # type: ignore[arg-type]
+            client.batch.run(image_items(1), progress=False, **kwargs)
     with pytest.raises(ValidationError, match=r"\.jsonl or \.csv"):
         client.batch.run(str(tmp_path / "items.txt"))
     with pytest.raises(ValidationError, match="does not exist"):
@@ -242,8 +242,9 @@ def test_insufficient_funds_is_not_retried(client: SogniClient, net: LocalSupern
 
 
 def test_chat_items(client: SogniClient, tmp_path: pathlib.Path) -> None:
-    items = [{"type": "chat", "model": "qwen3.6-35b-a3b-gguf-iq4xs", "prompt": f"hi {i}"}
-             for i in range(3)]
+    items: list[dict[str, Any]] = [
+        {"type": "chat", "model": "qwen3.6-35b-a3b-gguf-iq4xs", "prompt": f"hi {i}"}
+        for i in range(3)]
     items.append({"type": "chat", "model": "qwen3.6-35b-a3b-gguf-iq4xs",
                   "messages": [{"role": "user", "content": "hello"}], "max_tokens": 50})
     summary = client.batch.run(items, manifest=tmp_path / "chat.jsonl", progress=False)

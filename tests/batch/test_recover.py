@@ -10,6 +10,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -57,12 +58,12 @@ def test_project_id_is_used_on_the_wire(client: SogniClient, net: LocalSupernet)
 @pytest.mark.parametrize("bad", ["", "abc", "12345678-1234-1234-1234-1234567890", 42,
                                  "../../etc/passwd"])
 def test_bad_project_ids_are_refused_before_io(client: SogniClient, net: LocalSupernet,
-                                               bad: object) -> None:
+                                               bad: Any) -> None:
     with pytest.raises(ValidationError, match="project_id"):
         client.projects.create(type="image", model_id=MODEL, positive_prompt="x",
                                project_id=bad)
     with pytest.raises(ValidationError, match="project_id"):
-        client.projects.recover(bad)  # type: ignore[arg-type]
+        client.projects.recover(bad)
     assert net.received("jobRequest") == []
 
 

@@ -47,7 +47,7 @@ def _final(msg_type: str, payload: Any) -> bool:
 
 def _install_hooks() -> None:
     orig_send = _socket.Connection.send
-    orig_encode = _socket.encode_frame
+    orig_encode = vars(_socket)["encode_frame"]  # the name the socket module calls
     orig_ws_frame = getattr(_socket, "_ws_frame", None)
     # The plain asyncio transport (no uvloop here); patched on the class: it has __slots__.
     transport_cls: Any = selector_events._SelectorSocketTransport  # type: ignore[attr-defined]
@@ -104,7 +104,7 @@ def _install_hooks() -> None:
             stamp_written()
 
     _socket.Connection.send = send  # type: ignore[method-assign]
-    _socket.encode_frame = encode_frame
+    vars(_socket)["encode_frame"] = encode_frame
     if orig_ws_frame is not None:
         _socket._ws_frame = ws_frame
     transport_cls.write = write

@@ -16,8 +16,9 @@ import os
 import sys
 import time
 import uuid
+from typing import Any
 
-from sogni_client import SogniClient  # type: ignore[import-not-found]
+from sogni_client import SogniClient
 
 
 async def main() -> None:
@@ -53,7 +54,7 @@ async def main() -> None:
                 "messages": [{"role": "user", "content": f"latency {i}"}],
             })
             chat_done.append(time.time())
-        out = {"app_id": app_id, "projects": project_done, "chats": chat_done}
+        out: dict[str, Any] = {"app_id": app_id, "projects": project_done, "chats": chat_done}
         n_chars = int(env.get("BENCH_STREAM_CHARS", "0"))
         if n_chars:
             out["stream"] = await stream(client, n_chars)

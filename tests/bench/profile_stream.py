@@ -185,7 +185,7 @@ def main() -> int:
             main_prof.disable()
             secs = time.perf_counter() - t0
         finally:
-            threading.setprofile(None)  # type: ignore[arg-type]
+            threading.setprofile(None)
             client.close()
     print(f"{chunks} chunks in {secs:.2f} s under the profiler ({chunks / secs:,.0f}/s)")
     with _guard:

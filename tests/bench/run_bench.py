@@ -46,6 +46,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -430,10 +431,15 @@ def table(results: dict[str, Any]) -> str:
     rows: list[list[str]] = []
     notes: list[str] = []
 
-    def lat(section: str, kind: str, q: float) -> tuple[float | None, ...]:
+    def each(value: Callable[[str], float | None]) -> tuple[float | None, float | None,
+                                                            float | None]:
+        """``value`` of ours, the official py client and the official js client."""
+        return value("ours"), value("py"), value("js")
+
+    def lat(section: str, kind: str, q: float) -> tuple[float | None, float | None, float | None]:
         sec = results.get(section, {})
-        return tuple(pct(sec[c][kind], q) if kind in sec.get(c, {}) and sec[c][kind] else None
-                     for c in ("ours", "py", "js"))
+        return each(lambda c: pct(sec[c][kind], q) if kind in sec.get(c, {}) and sec[c][kind]
+                    else None)
 
     def add(metric: str, ours: float | None, py: float | None, js: float | None,
             lower_better: bool, target: str, met: bool | None, unit: str = "") -> None:
@@ -480,7 +486,7 @@ def table(results: dict[str, Any]) -> str:
                 small["js"], False, ">= 1.5x py",
                 None if o is None or small["py"] is None else o >= 1.5 * small["py"])
     sec = results.get("stream", {})
-    vals = [sec.get(c, {}).get("tokens_per_s") for c in ("ours", "py", "js")]
+    vals = each(lambda c: sec.get(c, {}).get("tokens_per_s"))
     if "stream" in results:
         add("chat.stream() tokens/s", vals[0], vals[1], vals[2], False, ">= 20,000/s",
             None if vals[0] is None else vals[0] >= 20000)
@@ -489,7 +495,7 @@ def table(results: dict[str, Any]) -> str:
         return None if cpu is None or not d.get("chunks") else cpu / d["chunks"] * 1e6
     if "stream" in results:
         add("chat.stream() client CPU ms / 1000 tokens",
-            *(cpu_per_1000(sec.get(c, {})) for c in ("ours", "py", "js")), True, "(compare)",
+            *each(lambda c: cpu_per_1000(sec.get(c, {}))), True, "(compare)",
             None, " ms")
     raw_run = results.get("raw", {}).get("raw", {})
     limit = raw_run.get("tokens_per_s")
@@ -499,7 +505,8 @@ def table(results: dict[str, Any]) -> str:
         add("raw limit (bare websocket-client) CPU ms / 1000 tokens", cpu_per_1000(raw_run),
             None, None, True, "(reference)", None, " ms")
         if "stream" in results:
-            share = [None if v is None else 100.0 * v / limit for v in vals]
+            rates = dict(zip(("ours", "py", "js"), vals, strict=True))
+            share = each(lambda c: None if (r := rates[c]) is None else 100.0 * r / limit)
             add("chat.stream() as % of raw", *share, False, ">= 60 %",
                 None if share[0] is None else share[0] >= 60, " %")
     if "soak" in results:
@@ -517,9 +524,9 @@ def table(results: dict[str, Any]) -> str:
             v = sec.get(c, {}).get(key)
             d = sec.get(c, {}).get(div) if div else 1
             return None if v is None or not d else float(v) / float(d)
-        add(f"soak jobs/s ({who})", *(per(c, "jobs", "seconds") for c in ("ours", "py", "js")),
+        add(f"soak jobs/s ({who})", *each(lambda c: per(c, "jobs", "seconds")),
             False, "(compare)", None)
-        cpu = [per(c, "cpu_per_1000") for c in ("ours", "py", "js")]
+        cpu = each(lambda c: per(c, "cpu_per_1000"))
         add("soak client CPU s / 1000 jobs", *cpu, True, "(compare)", None, " s")
         for c in ("ours", "py", "js"):
             if sec.get(c, {}).get("errors"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -75,7 +76,7 @@ def test_audio_and_video_magic() -> None:
 
 def test_normalisation_rebuilds_parts() -> None:
     url = "  " + data_uri(png_bytes()) + "\n"
-    messages = [
+    messages: list[dict[str, Any]] = [
         {"role": "system", "content": "plain"},
         {"role": "user", "content": [
             {"type": "text", "text": "what?", "extra": 1},

@@ -201,7 +201,7 @@ def test_tool_call_folding_vector() -> None:
     import threading
 
     job = ChatJob("J", LLM_ID, threading.RLock(), keep_chunks=True)
-    frames = [
+    frames: list[dict[str, Any]] = [
         {"jobID": "J", "role": "assistant", "content": ""},
         {"jobID": "J", "content": "", "tool_calls": [{"index": 0, "id": "call_1", "type":
          "function", "function": {"name": "sogni_generate_image", "arguments": ""}}]},

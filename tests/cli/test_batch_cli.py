@@ -4,30 +4,16 @@ as a new user types them (a subprocess each: the real entry point, real exit cod
 from __future__ import annotations
 
 import json
-import os
 import pathlib
-import shutil
-import subprocess
-import sys
 
 import pytest
 
 from sogni_sync.testing import LocalSupernet
 
-EXE = shutil.which("sogni-sync", path=str(pathlib.Path(sys.executable).parent))
-pytestmark = pytest.mark.skipif(EXE is None, reason="the sogni-sync console script is not "
-                                                    "installed (pip install -e .)")
+from .helpers import needs_console_script, sogni
+
+pytestmark = needs_console_script
 MODEL = "flux1-schnell-fp8"
-
-
-def sogni(*args: str, cwd: pathlib.Path, key: str | None = None,
-          timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SOGNI_")}
-    if key is not None:
-        env["SOGNI_API_KEY"] = key
-    assert EXE is not None
-    return subprocess.run([EXE, *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=timeout)
 
 
 def _items(path: pathlib.Path, count: int) -> pathlib.Path:

@@ -46,7 +46,7 @@ def test_image(net: LocalSupernet, remote: list[str], capsys: pytest.CaptureFixt
 
 
 def test_image_local_default_out(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["image", "a fox", "--emulator", "-q"]) == 0
+    assert main(["image", "a fox", "--emulator", "-q", "-v"]) == 0
     captured = capsys.readouterr()
     (path,) = _paths(captured.out)
     assert path.parent == Path("out") and path.suffix == ".png"

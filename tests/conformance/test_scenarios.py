@@ -330,11 +330,11 @@ def test_image_events(client: SogniClient) -> None:
     progress = [e for e in events if isinstance(e, JobProgressEvent)]
     # ours always carries step/step_count, so the runners' "project progress 100" fallback
     # for step-less progress events is not needed
-    with_steps = [e for e in progress if e.step is not None and e.step_count is not None]
-    assert with_steps == progress, progress
-    assert any(e.step >= e.step_count for e in with_steps), \
-        [(e.step, e.step_count) for e in progress]
-    steps = [e.step for e in with_steps]
+    pairs = [(e.step, e.step_count) for e in progress
+             if e.step is not None and e.step_count is not None]
+    assert len(pairs) == len(progress), progress
+    assert any(step >= count for step, count in pairs), pairs
+    steps = [step for step, _count in pairs]
     assert steps == sorted(steps), f"progress steps went backwards: {steps}"
     assert project.progress == 100, project.progress
     assert previews, f"no preview event although number_of_previews=2 (saw: {seq})"
@@ -364,7 +364,7 @@ def test_cancel(client: SogniClient, slow_steps: LocalSupernet) -> None:
     # delay (0.005 s, as the official runners get) keeps the project running meanwhile.
     opts = client.catalog.model_options(MODELS["image"])
     smax = opts.steps.max if opts.steps is not None else None
-    steps = int(min(smax if finite(smax) else 8, 50))
+    steps = int(min(smax, 50)) if smax is not None and finite(smax) else 8
     confirmed: list[Any] = []
     confirmation = threading.Event()
 

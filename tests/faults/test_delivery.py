@@ -25,7 +25,7 @@ from sogni_sync.testing import LocalSupernet
 from tests.faultproxy import FaultProxy
 from tests.faults.conftest import Proxied
 
-IMAGE = {"type": "image", "model_id": "flux1-schnell-fp8", "steps": 4}
+IMAGE: dict[str, Any] = {"type": "image", "model_id": "flux1-schnell-fp8", "steps": 4}
 LLM = "qwen3.6-35b-a3b-gguf-iq4xs"
 PING = 0.5  # seconds: a stalled link is noticed within about one second
 CREATORS = 8  # threads submitting the batch

@@ -13,9 +13,9 @@ import pytest
 
 from sogni_sync import SogniClient, Timeouts
 from sogni_sync.testing import LocalSupernet
+from tests.clients import our_threads
 from tests.faultproxy import FaultProxy
 from tests.faults.conftest import Proxied
-from tests.foundation.conftest import our_threads
 
 PING = 1.0  # seconds: short so the tests are quick; detection must take < 2 intervals
 

@@ -29,7 +29,7 @@ from sogni_sync.testing import LocalSupernet
 pytest.importorskip("pproxy")
 
 USER, SECRET = "proxyuser", "s3cret-proxy-pw"
-IMAGE = {"type": "image", "model_id": "flux1-schnell-fp8", "steps": 4}
+IMAGE: dict[str, Any] = {"type": "image", "model_id": "flux1-schnell-fp8", "steps": 4}
 
 
 def _free_port() -> int:

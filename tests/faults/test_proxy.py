@@ -25,7 +25,7 @@ def _frame(payload: bytes) -> bytes:
 
 def test_frame_parser_finds_boundaries_across_any_split() -> None:
     stream = _frame(b"a") + _frame(b"x" * 300) + _frame(b"y" * 70000) + _frame(b"")
-    want = []
+    want: list[tuple[int, int]] = []
     pos = 0
     for size in (1, 300, 70000, 0):
         head = 2 if size < 126 else 4 if size < 65536 else 10
@@ -33,7 +33,7 @@ def test_frame_parser_finds_boundaries_across_any_split() -> None:
         pos += head + size
     for piece in (1, 3, 7, 4096, len(stream)):
         parser = _FrameParser()
-        got = []
+        got: list[tuple[int, int]] = []
         for i in range(0, len(stream), piece):
             got.extend(parser.feed(stream[i: i + piece]))
         assert got == want, piece
@@ -53,7 +53,11 @@ def test_cut_every_breaks_websocket_links_on_frame_counts(proxied: Callable[...,
     sock.cut_every(2)
     for n in (1, 2):
         client.connect(timeout=10)  # authenticated is among the first frames, then the cut
-        assert _wait(lambda n=n: sock.cuts >= n), (n, sock.cuts, sock.frames, sock.connections)
+
+        def cut(n: int = n) -> bool:
+            return bool(sock.cuts >= n)
+
+        assert _wait(cut), (n, sock.cuts, sock.frames, sock.connections)
     # the client reconnects on its own after each cut, so more links may follow the second
     assert sock.connections >= 2 and sock.frames >= 4 and sock.frames <= 2 * sock.connections
     sock.restore()
@@ -113,6 +117,7 @@ def test_mid_frame_stall_holds_half_a_frame(net: LocalSupernet) -> None:
         with pytest.raises((websocket.WebSocketTimeoutException, socket.timeout)):
             while True:
                 ws.recv()
+        assert ws.sock is not None
         ws.sock.close()
 
 

@@ -35,11 +35,11 @@ from sogni_sync.errors import (
 )
 from sogni_sync.projects import Project
 from sogni_sync.testing import LocalSupernet
+from tests.clients import our_threads
 from tests.faultproxy import FaultProxy
 from tests.faults.conftest import Proxied
-from tests.foundation.conftest import our_threads
 
-IMAGE = {"type": "image", "model_id": "flux1-schnell-fp8", "steps": 4}
+IMAGE: dict[str, Any] = {"type": "image", "model_id": "flux1-schnell-fp8", "steps": 4}
 
 
 def _calls(net: LocalSupernet, path: str) -> int:
@@ -358,7 +358,12 @@ def test_pong_timeout_is_passed_to_the_socket(proxied: Callable[..., Proxied]) -
     client, sock, _rest = proxied(timeouts=Timeouts(ping_interval=0.5, pong=2.0))
     client.connect(timeout=10)
     dropped = threading.Event()
-    client._transport.on_connection(lambda kind, _p: kind == "disconnected" and dropped.set())
+
+    def on_connection(kind: str, _payload: Any) -> None:
+        if kind == "disconnected":
+            dropped.set()
+
+    client._transport.on_connection(on_connection)
     sock.stall("s2c")
     started = time.monotonic()
     assert dropped.wait(5)

@@ -28,7 +28,7 @@ from sogni_sync.errors import ProjectFailedError
 from sogni_sync.testing import LocalSupernet
 from tests.faultproxy import FaultProxy
 
-IMAGE = {"type": "image", "model_id": "flux1-schnell-fp8", "steps": 4}
+IMAGE: dict[str, Any] = {"type": "image", "model_id": "flux1-schnell-fp8", "steps": 4}
 SETTLE = 30.0  # seconds after the restart by which every project must have settled
 
 

@@ -40,10 +40,10 @@ def test_models_and_estimate(client: SogniClient) -> None:
     models = client.catalog.wait_for_models(timeout=30)
     assert models
     estimate = client.projects.estimate_cost(
-        model=IMAGE_MODEL, network="fast", token_type="spark", image_count=1, step_count=4,
-        guidance=1, width=512, height=512,
+        type="image", model_id=IMAGE_MODEL, positive_prompt="a small red apple on a table",
+        number_of_media=1, steps=4, guidance=1, width=512, height=512, token_type="spark",
     )
-    assert estimate.token > 0
+    assert estimate.token is not None and estimate.token > 0
 
 
 def test_image(client: SogniClient, tmp_path: os.PathLike[str]) -> None:

@@ -19,12 +19,13 @@ from sogni_sync.projects import (
     JobProgressEvent,
     Project,
     ProjectCompletedEvent,
+    ProjectEvent,
     ProjectUpdatedEvent,
     as_completed,
     wait_all,
 )
 
-IMAGE = {"type": "image", "model_id": "flux1-schnell-fp8", "steps": 4}
+IMAGE: dict[str, Any] = {"type": "image", "model_id": "flux1-schnell-fp8", "steps": 4}
 
 
 def _silent(client: Any, net: Any, **extra: Any) -> Project:
@@ -86,7 +87,12 @@ def test_updated_events_name_the_changed_keys(client: Any, net: Any) -> None:
     project = _silent(client, net)
     updates: list[ProjectUpdatedEvent] = []
     everything: list[Any] = []
-    project.on("updated", updates.append)
+
+    def on_updated(event: ProjectEvent) -> None:
+        assert isinstance(event, ProjectUpdatedEvent)
+        updates.append(event)
+
+    project.on("updated", on_updated)
     project.on("*", everything.append)
     _push(client, net, "jobState", {"jobID": project.id, "type": "queued", "queuePosition": 3})
     _push(client, net, "jobProgress", {"jobID": project.id, "imgID": "J", "step": 1,
@@ -130,10 +136,15 @@ def test_eta_only_jobs_report_progress(client: Any, net: Any) -> None:
     project = _silent(client, net, type="video", model_id="wan_v2.2-14b-fp8_t2v_lightx2v",
                       steps=None)
     progress: list[JobProgressEvent] = []
-    project.on("progress", progress.append)
+
+    def on_progress(event: ProjectEvent) -> None:
+        assert isinstance(event, JobProgressEvent)
+        progress.append(event)
+
+    project.on("progress", on_progress)
     _push(client, net, "jobState", {"jobID": project.id, "type": "jobStarted", "imgID": "V"})
     _push(client, net, "jobETA", {"jobID": project.id, "imgID": "V", "etaSeconds": 0.5})
-    assert _until(lambda: project.job("V") is not None and project.job("V").eta is not None)
+    assert _until(lambda: getattr(project.job("V"), "eta", None) is not None)
     time.sleep(0.3)
     job = project.job("V")
     assert job is not None and 1 <= job.progress <= 95 and project.progress >= 1

@@ -20,7 +20,7 @@ from sogni_sync import Retries, SogniClient
 from sogni_sync.errors import ProjectFailedError
 from sogni_sync.testing import LocalSupernet
 
-IMAGE = {"type": "image", "model_id": "flux1-schnell-fp8", "steps": 4}
+IMAGE: dict[str, Any] = {"type": "image", "model_id": "flux1-schnell-fp8", "steps": 4}
 MINT = "/v1/image/downloadUrl"
 
 

@@ -6,6 +6,7 @@ import io
 
 import pytest
 
+from sogni_sync._js import js_to_number, truthy
 from sogni_sync.catalog._families import calculate_video_frames, video_workflow
 from sogni_sync.catalog._options import tier_to_options
 from sogni_sync.errors import ValidationError
@@ -17,7 +18,7 @@ from sogni_sync.projects._events import (
 )
 from sogni_sync.projects._media import load_media, plan_uploads, sniff_content_type
 from sogni_sync.projects._params import ImageParams, VideoParams, check_params
-from sogni_sync.projects._validate import js_to_number, truthy, validate_number
+from sogni_sync.projects._validate import validate_number
 
 from .media import JPEG, MOV, MP3, MP4, PNG, WAV
 

@@ -1,4 +1,9 @@
-"""Shared fixtures of the foundation tests."""
+"""Fixtures of the suites of the lower layers (``tests/transport``, ``auth``, ``account``,
+``client``): a private emulator behind ``sogni_supernet`` and a ``make_client`` factory.
+
+Each of those suites' ``conftest.py`` imports the fixtures from here; the session emulator
+itself is ``private_supernet`` in ``tests/conftest.py`` (one for all of them).
+"""
 
 from __future__ import annotations
 
@@ -14,23 +19,15 @@ from sogni_sync import Retries, SogniClient
 FAST = {"retries": Retries(reconnect_base_delay=0.02, reconnect_max_delay=0.1)}
 
 
-@pytest.fixture(scope="session")
-def _foundation_supernet() -> Iterator[Any]:
-    from sogni_sync.testing import LocalSupernet
-
-    with LocalSupernet(step_delay=0) as net:
-        yield net
-
-
 @pytest.fixture
-def sogni_supernet(_foundation_supernet: Any) -> Iterator[Any]:
+def sogni_supernet(private_supernet: Any) -> Iterator[Any]:
     """A private emulator for these tests (overrides the plugin's shared one): armed faults
     hit the next frame of *any* connection, so a client left connected by another suite's
     test could otherwise swallow them."""
     try:
-        yield _foundation_supernet
+        yield private_supernet
     finally:
-        _foundation_supernet.reset()
+        private_supernet.reset()
 
 
 def our_threads() -> set[threading.Thread]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from urllib.parse import quote
 
 import pytest
-import requests
 
 from sogni_sync.testing import LocalSupernet
 
@@ -23,7 +23,7 @@ def connect(net: LocalSupernet) -> Iterator[Callable[..., Ws]]:
              **query: str) -> Ws:
         params = {"appId": app_id or f"t-{uuid.uuid4()}", "clientType": "artist",
                   "forceWorkerId": "fast", **query}
-        qs = "&".join(f"{k}={requests.utils.quote(v)}" for k, v in params.items())
+        qs = "&".join(f"{k}={quote(v)}" for k, v in params.items())
         ws = Ws(f"{net.socket_url}/?{qs}",
                 headers if headers is not None else [f"api-key: {net.api_key}"])
         opened.append(ws)

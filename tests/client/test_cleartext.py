@@ -10,7 +10,7 @@ import responses
 from sogni_sync import SogniClient
 from sogni_sync.errors import ValidationError
 
-REMOTE = {"rest_endpoint": "http://api.example.com", "socket_endpoint": "wss://socket.sogni.ai",
+REMOTE: dict[str, Any] = {"rest_endpoint": "http://api.example.com", "socket_endpoint": "wss://socket.sogni.ai",
           "disable_socket": True}
 
 

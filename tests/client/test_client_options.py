@@ -14,7 +14,7 @@ import pytest
 
 from sogni_sync import Limits, Retries, SogniClient, Timeouts, ValidationError
 
-OFFLINE = {"app_id": "options-test", "rest_endpoint": "http://127.0.0.1:9",
+OFFLINE: dict[str, Any] = {"app_id": "options-test", "rest_endpoint": "http://127.0.0.1:9",
            "socket_endpoint": "ws://127.0.0.1:9", "disable_socket": True}
 
 
@@ -105,7 +105,7 @@ def test_defaults_and_frozen() -> None:
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         Timeouts().request = 1  # type: ignore[misc]
     with pytest.raises(TypeError):
-        Timeouts(5)  # type: ignore[misc]  # keyword-only: no guessing which timeout 5 is
+        Timeouts(5)  # type: ignore[call-arg]  # keyword-only: no guessing which timeout 5 is
 
 
 SCRIPT = '''\

@@ -8,6 +8,7 @@ import logging
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from sogni_sync import Retries, SogniClient, Timeouts
 from sogni_sync._auth import AuthManager, Wallet, derive_private_key, eip712_domain, jwt_expiry
 from sogni_sync._auth._wallet import AUTHENTICATION_TYPES, SIGNUP_TYPES
 from sogni_sync.errors import AuthenticationError, MissingDependencyError, SogniError
+from sogni_sync.testing import LocalSupernet
 
 ADDRESS = "0x1EaFAe6375931386791331EbDC9884600B5Cc651"
 
@@ -87,10 +89,77 @@ def test_wrong_password_is_rejected(make_client: Any, sogni_supernet: Any) -> No
     assert not client.is_authenticated
 
 
-def test_testnet_login(make_client: Any, sogni_supernet: Any) -> None:
-    client = make_client(anonymous=True, testnet=True)
-    client.account.login(sogni_supernet.username, sogni_supernet.password)
-    client.connect(timeout=5)
+# The two signing domains as the protocol reference gives them (transport §3.4).
+CONTRACT = "0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC"
+MAINNET = {"name": "Sogni AI", "version": "1", "chainId": 8453, "verifyingContract": CONTRACT}
+TESTNET = {"name": "Sogni-testnet", "version": "1", "chainId": 84532,
+           "verifyingContract": CONTRACT}
+
+
+@pytest.fixture(scope="module")
+def testnet_supernet() -> Iterator[LocalSupernet]:
+    with LocalSupernet(step_delay=0, testnet=True) as net:
+        yield net
+
+
+def _anonymous(net: LocalSupernet, *, testnet: bool) -> SogniClient:
+    return SogniClient(app_id=f"auth-{uuid.uuid4()}", rest_endpoint=net.rest_url,
+                       socket_endpoint=net.socket_url, testnet=testnet)
+
+
+def _signer(domain: dict[str, Any], types: dict[str, Any], message: dict[str, Any],
+            signature: str) -> str:
+    from eth_account import Account
+    from eth_account.messages import encode_typed_data
+
+    signable = encode_typed_data(domain_data=domain, message_types=types, message_data=message)
+    return str(Account.recover_message(signable, signature=signature))
+
+
+def test_testnet_login_signs_for_the_testnet_domain(testnet_supernet: LocalSupernet,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    signed: list[tuple[dict[str, Any], dict[str, Any], str]] = []
+    sign = Wallet.sign_typed_data
+
+    def spy(wallet: Wallet, domain: Any, types: Any, message: Any) -> str:
+        signature = sign(wallet, domain, types, message)
+        signed.append((dict(domain), dict(message), signature))
+        return signature
+
+    monkeypatch.setattr(Wallet, "sign_typed_data", spy)
+    net = testnet_supernet
+    with _anonymous(net, testnet=True) as client:
+        client.account.login(net.username, net.password)
+        assert client.is_authenticated
+        client.connect(timeout=5)
+        assert client.account.me().username == net.username
+    [(domain, message, signature)] = signed
+    assert domain == TESTNET
+    login = [c for c in net.rest_calls if c.path == "/v1/account/login"][-1]
+    assert login.json["signature"] == signature
+    address = login.json["walletAddress"]
+    assert _signer(TESTNET, AUTHENTICATION_TYPES, message, signature) == address
+    assert _signer(MAINNET, AUTHENTICATION_TYPES, message, signature) != address
+
+
+@pytest.mark.parametrize("client_testnet", [False, True], ids=["mainnet-client", "testnet-client"])
+def test_login_for_the_other_network_is_refused(client_testnet: bool, sogni_supernet: Any,
+                                                testnet_supernet: LocalSupernet) -> None:
+    net = sogni_supernet if client_testnet else testnet_supernet  # the other network's server
+    with _anonymous(net, testnet=client_testnet) as client:
+        with pytest.raises(AuthenticationError, match="Invalid signature"):
+            client.account.login(net.username, net.password)
+        assert not client.is_authenticated
+
+
+def test_testnet_signup_is_checked_against_the_testnet_domain(
+        testnet_supernet: LocalSupernet, sogni_supernet: Any) -> None:
+    name = f"net-{uuid.uuid4().hex[:8]}"
+    with _anonymous(testnet_supernet, testnet=True) as client:
+        assert client.account.create(name, f"{name}@example.com", "pw-123456").token
+    with _anonymous(sogni_supernet, testnet=True) as client, \
+            pytest.raises(AuthenticationError, match="Invalid signature"):
+        client.account.create(name, f"{name}@example.com", "pw-123456")
 
 
 def test_set_tokens_resumes_and_logout(make_client: Any, sogni_supernet: Any) -> None:
@@ -148,7 +217,7 @@ def test_refresh_before_expiry_and_single_flight() -> None:
     auth.set_tokens(soon, jwt(exp=time.time() + 86400))
     assert rest.get("/v1/account/me") == {"username": "u"}
     assert rest.get("/v1/account/me") == {"username": "u"}
-    assert [c.request.url.rsplit("/", 1)[-1] for c in responses.calls] == [
+    assert [str(c.request.url).rsplit("/", 1)[-1] for c in responses.calls] == [
         "refresh-token", "me", "me"]
     assert responses.calls[1].request.headers["Authorization"] == fresh
     assert "Authorization" not in responses.calls[0].request.headers

@@ -22,7 +22,7 @@ def test_me_and_balances(make_client: Any, sogni_supernet: Any) -> None:
     assert me.username == sogni_supernet.username and me.wallet_address
     assert attrs.has(type(me))
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
-        me.username = "x"  # type: ignore[misc]
+        me.username = "x"
     balance = client.account.refresh_balance()
     assert isinstance(balance, Balances) and balance.sogni.net
     assert client.account.current_account.balance == balance
@@ -135,11 +135,11 @@ def test_withdraw_signs_server_permit(monkeypatch: pytest.MonkeyPatch) -> None:
     try:
         with pytest.raises(ValidationError, match="Incorrect password"):
             client.account.withdraw("wrong", 1)
-        assert not [c for c in responses.calls if "withdraw" in c.request.url]  # nothing sent
+        assert not [c for c in responses.calls if "withdraw" in str(c.request.url)]  # nothing sent
         client.account.withdraw("correct horse", "1.5")
         import json
 
-        body = json.loads(responses.calls[-1].request.body)
+        body = json.loads(responses.calls[-1].request.body or "")
         assert body["amount"] == "1500000000000000000" and body["provider"] == "base"
         assert body["signature"].startswith("0x")
     finally:
@@ -158,13 +158,13 @@ def test_deposit_approves_on_insufficient_allowance(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(client._transport.closing, "wait", lambda t=None: False)
     try:
         client.account.deposit("correct horse", 2)
-        paths = [c.request.url.replace(REST, "") for c in responses.calls
-                 if "account/me" not in c.request.url]
+        paths = [str(c.request.url).replace(REST, "") for c in responses.calls
+                 if "account/me" not in str(c.request.url)]
         assert paths == ["/v3/account/token/deposit", "/v1/contract/token/approve/permit",
                          "/v1/contract/token/approve", "/v3/account/token/deposit"]
         import json
 
-        approve = json.loads(responses.calls[-2].request.body)
+        approve = json.loads(responses.calls[-2].request.body or "")
         assert approve["deadline"] == 99 and approve["spender"] == "account"
     finally:
         client.close()

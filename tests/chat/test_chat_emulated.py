@@ -157,9 +157,14 @@ def test_custom_tool_call_and_manual_round(client: Any, net: Any) -> None:
 
 def test_auto_execute_loop(client: Any, net: Any) -> None:
     seen: list[Any] = []
+
+    def get_weather(args: Any) -> str:
+        seen.append(args)
+        return "sunny, 31C"
+
     result = client.chat.complete(
         LLM, ASK_WEATHER, tools=WEATHER, auto_execute_tools=True,
-        tool_handlers={"get_weather": lambda args: seen.append(args) or "sunny, 31C"})
+        tool_handlers={"get_weather": get_weather})
     assert seen == [{"location": "Austin"}]
     assert result.finish_reason == "stop" and "sunny, 31C" in result.content
     assert len(result.tool_history) == 1 and result.tool_history[0].round == 0

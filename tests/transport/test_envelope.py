@@ -38,9 +38,8 @@ def test_frame_is_compact_and_keeps_explicit_nulls() -> None:
 @pytest.mark.parametrize("binary", [False, True])
 def test_decode_upper_cases_top_level_ids(binary: bool) -> None:
     data = "eyJqb2JJRCI6IjZmMWMyYjdlLTAwMDAtNDAwMC04MDAwLTAwMDAwMDAwMDAwMSIsImltZ0lEIjoiYTFiMiIsInN0ZXAiOjMsInN0ZXBDb3VudCI6MjB9"  # noqa: E501
-    raw: str | bytes = json.dumps({"type": "jobProgress", "data": data})
-    if binary:
-        raw = raw.encode()
+    text = json.dumps({"type": "jobProgress", "data": data})
+    raw: str | bytes = text.encode() if binary else text
     msg_type, payload = decode_frame(raw)
     assert msg_type == "jobProgress"
     assert payload == {

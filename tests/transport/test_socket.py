@@ -20,7 +20,7 @@ from sogni_sync.errors import (
     RequestLostError,
     TimeoutError,
 )
-from tests.foundation.conftest import our_threads
+from tests.clients import our_threads
 
 
 def wait_until(predicate: Any, timeout: float = 5.0) -> bool:
@@ -199,8 +199,13 @@ def test_uncertain_request_the_server_does_not_know_is_resent_with_same_bytes(
     client.connect(timeout=5)
     asked: list[str] = []
     # the server read it and dropped it; asked after the reconnect, it does not know the id
+
+    def lookup(rid: str) -> bool:
+        asked.append(rid)
+        return False
+
     client._transport.track("setSocketEventSubscriptions", listed_in=("activeProjects",),
-                           lookup=lambda rid: asked.append(rid) or False)
+                           lookup=lookup)
     sogni_supernet.faults.forget_next("setSocketEventSubscriptions", 1)
     client._transport.send("setSocketEventSubscriptions", {"subscriptions": {"x": True}},
                           request_id="req-1")
@@ -441,9 +446,13 @@ def test_close_code_survives_a_failed_close_reply(make_client: Any, sogni_supern
     ws.send = broken_close_reply
     closed = threading.Event()
     seen: list[Any] = []
-    client._transport.on_connection(
-        lambda kind, payload: (seen.append(payload), closed.set()) if kind == "disconnected"
-        else None)
+
+    def on_connection(kind: str, payload: Any) -> None:
+        if kind == "disconnected":
+            seen.append(payload)
+            closed.set()
+
+    client._transport.on_connection(on_connection)
     sogni_supernet.faults.close_after(0, 4021, "Authentication failed",
                                       app_id=client.app_id)
     client._transport.send("changeNetwork", "relaxed")

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from sogni_sync import SogniClient
+
+
+def _setter(event: threading.Event) -> Callable[[Any], None]:
+    return lambda _payload: event.set()
 
 
 @pytest.fixture
@@ -19,7 +23,7 @@ def connected(sogni_supernet: Any) -> Iterator[SogniClient]:
                      socket_endpoint=net.socket_url) as client:
         arrived = {name: threading.Event() for name in ("swarmModels", "swarmLLMModels")}
         for name, event in arrived.items():
-            client._transport.subscribe(name, lambda _payload, e=event: e.set())
+            client._transport.subscribe(name, _setter(event))
         client.connect(timeout=10)
         assert all(event.wait(5) for event in arrived.values())
         yield client

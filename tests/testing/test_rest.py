@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 
 import pytest
 import requests
@@ -42,7 +43,22 @@ def test_unknown_route_is_json_404(net: LocalSupernet) -> None:
     assert r.status_code == 404 and r.json()["status"] == "error"
 
 
-@pytest.mark.parametrize("domain", [0, 1])
+@pytest.fixture(params=[0, 1], ids=["mainnet", "testnet"])
+def domain(net: LocalSupernet, request: pytest.FixtureRequest) -> Iterator[int]:
+    """The emulator set to one network; the index of that network's EIP-712 domain."""
+    net.options.testnet = bool(request.param)
+    try:
+        yield int(request.param)
+    finally:
+        net.options.testnet = False
+
+
+def test_login_for_the_other_networks_domain_is_refused(net: LocalSupernet, domain: int) -> None:
+    r = _login(net, net.username, net.password, 1 - domain)
+    assert r.status_code == 401 and r.json()["errorCode"] == 102
+    assert _login(net, net.username, net.password, domain).status_code == 200
+
+
 def test_login_refresh_logout(net: LocalSupernet, domain: int) -> None:
     r = _login(net, net.username, net.password, domain)
     data = r.json()["data"]
