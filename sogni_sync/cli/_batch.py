@@ -19,6 +19,7 @@ from sogni_sync.cli._common import (
     open_client,
     positive_int,
     say,
+    show,
 )
 
 __all__ = ["configure_batch", "configure_estimate", "run_batch", "run_estimate"]
@@ -91,7 +92,7 @@ def run_batch(args: argparse.Namespace) -> int:
         f"({summary.items_per_second:.1f} items/s); cost {summary.cost} tokens")
     for failure in summary.failures[:10]:
         say(f"  item {failure.index}: {failure.error}")
-    print(summary.manifest, flush=True)
+    show(summary.manifest)
     return EXIT_OK if summary.failed == 0 else EXIT_FAILURE
 
 
@@ -115,7 +116,7 @@ def run_estimate(args: argparse.Namespace) -> int:
     api_key_of(args)
     with open_client(args) as client:
         quote = client.batch.estimate(items)
-    print(f"{quote.tokens} tokens", flush=True)
+    show(f"{quote.tokens} tokens")
     label = ", ".join(f"{n} {k}" for k, n in quote.kinds) or "nothing"
     notes = [f"{quote.unquoted} without a quote"] if quote.unquoted else []
     if quote.chats:

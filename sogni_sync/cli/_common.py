@@ -90,7 +90,17 @@ def add_common(parser: argparse.ArgumentParser) -> None:
 
 def say(message: str) -> None:
     """A note or an error for the user: stderr, never stdout."""
-    print(message, file=sys.stderr, flush=True)
+    _write(sys.stderr, message)
+
+
+def show(message: object) -> None:
+    """A command's result, one line or block: stdout, flushed (it may be piped)."""
+    _write(sys.stdout, str(message))
+
+
+def _write(stream: Any, message: str) -> None:
+    stream.write(message + "\n")
+    stream.flush()
 
 
 @contextlib.contextmanager

@@ -19,6 +19,7 @@ from sogni_sync.cli._common import (
     open_client,
     positive_int,
     say,
+    show,
     text,
 )
 from sogni_sync.errors import TimeoutError
@@ -71,7 +72,7 @@ def run_chat(args: argparse.Namespace) -> int:
         if not args.stream:
             timeout = args.timeout if args.timeout is not None else CHAT_TIMEOUT
             answer = client.chat.complete(args.model, messages, timeout=timeout, **options)
-            print(answer.content, flush=True)
+            show(answer.content)
             return EXIT_OK
         written = ""
         try:
@@ -127,15 +128,15 @@ def run_models(args: argparse.Namespace) -> int:
         say(f"sogni-sync: no {what} models announced in time")
     rows.sort(key=lambda r: (KINDS.index(r["kind"]) if r["kind"] in KINDS else 9, r["id"]))
     if args.json:
-        print(json.dumps(rows, indent=2))
+        show(json.dumps(rows, indent=2))
         return EXIT_OK
     if not rows:
         say("sogni-sync: no models with online workers")
         return EXIT_OK
     width = max(len("MODEL"), *(len(r["id"]) for r in rows))
-    print(f"{'MODEL':<{width}}  {'KIND':<5}  {'WORKERS':>7}  NAME")
+    show(f"{'MODEL':<{width}}  {'KIND':<5}  {'WORKERS':>7}  NAME")
     for r in rows:
-        print(f"{r['id']:<{width}}  {r['kind']:<5}  {r['workers']:>7}  {r['name']}")
+        show(f"{r['id']:<{width}}  {r['kind']:<5}  {r['workers']:>7}  {r['name']}")
     return EXIT_OK
 
 
@@ -151,12 +152,12 @@ def run_balance(args: argparse.Namespace) -> int:
     with open_client(args) as client:
         balances = client.account.refresh_balance()
     if args.json:
-        print(json.dumps(attrs.asdict(balances), indent=2, default=str))  # Decimal as text
+        show(json.dumps(attrs.asdict(balances), indent=2, default=str))  # Decimal as text
         return EXIT_OK
     for token in ("spark", "sogni"):
         value = getattr(balances, token)
         extra = ""
         if value.premium_credit:  # None or zero: nothing to add
             extra = f"  (premium credit {value.premium_credit})"
-        print(f"{token}: {value.net}{extra}")
+        show(f"{token}: {value.net}{extra}")
     return EXIT_OK

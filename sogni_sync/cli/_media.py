@@ -20,6 +20,7 @@ from sogni_sync.cli._common import (
     positive_float,
     positive_int,
     say,
+    show,
     text,
 )
 from sogni_sync.cli._progress import Progress
@@ -156,7 +157,7 @@ def _generate(args: argparse.Namespace, kind: str, params: dict[str, Any]) -> in
                 out.mkdir(parents=True, exist_ok=True)
                 path = job.download(out)
                 written.append(path)
-                print(path, flush=True)
+                show(path)
             elif job.is_nsfw:
                 withheld += 1
         if withheld:
