@@ -33,7 +33,8 @@ from sogni_sync.chat.types import (
 
 __all__ = ["ChatJob", "Pending", "as_chunk", "chunk_from_wire"]
 
-#: What a stream's reader receives: a chunk, or the payload of a text-only frame (see as_chunk).
+#: What a stream's reader receives: a chunk, or the payload of a frame without tool-call deltas
+#: (see as_chunk).
 Pending = ChatChunk | Mapping[str, Any]
 
 
