@@ -6,6 +6,9 @@
   the socket thread must not do itself (URL minting, reconciliation, resends).
 * :func:`wait_for` — block on a :class:`threading.Condition` against a monotonic deadline,
   recomputing the remaining time after every wake-up (never a sleep loop).
+* :func:`thread_wakeup` — for a wait with exactly one waker (a chat job's result): the calling
+  thread's own lock, handed to the waker, who releases it once. The blocked caller wakes
+  without a Condition's bookkeeping and without taking the waker's lock back.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["Deadline", "Dispatcher", "IoPool", "wait_for"]
+__all__ = ["Deadline", "Dispatcher", "IoPool", "lock_timeout", "thread_wakeup", "wait_for"]
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +67,30 @@ def wait_for(
         cond.wait(remaining)
         result = predicate()
     return result
+
+
+def lock_timeout(remaining: float | None) -> float:
+    """A ``Deadline.remaining()`` as the timeout of ``Lock.acquire`` (-1: no limit)."""
+    return -1 if remaining is None else min(remaining, threading.TIMEOUT_MAX)
+
+
+_wakeups = threading.local()
+
+
+def thread_wakeup() -> threading.Lock:
+    """The calling thread's wake-up: a lock that stays locked while the thread is not waiting.
+
+    A waiter registers it with the one thread that will wake it (under their shared lock), then
+    blocks acquiring it; the waker releases it exactly once, or the waiter takes the
+    registration back. Either way it ends locked and unregistered again, so the next wait of
+    this thread reuses it (one per thread, nothing allocated per wait).
+    """
+    wakeup: threading.Lock | None = getattr(_wakeups, "lock", None)
+    if wakeup is None:
+        wakeup = threading.Lock()
+        wakeup.acquire()
+        _wakeups.lock = wakeup
+    return wakeup
 
 
 class Dispatcher:

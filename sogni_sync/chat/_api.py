@@ -1,7 +1,7 @@
 """``client.chat``: LLM chat over the socket (``llmJobRequest``), models, estimates, tool loop.
 
-Socket handlers only fold events into per-job state under ``transport.lock`` and notify that
-job's Condition; listeners run on the dispatcher thread. ``complete()`` therefore returns the
+Socket handlers only fold events into per-job state under ``transport.lock`` and wake that
+job's waiter; listeners run on the dispatcher thread. ``complete()`` therefore returns the
 moment ``llmJobResult`` is read, from any number of caller threads at once.
 """
 
@@ -321,18 +321,18 @@ class ChatApi:
     def _run(self, request: Mapping[str, Any], timeout: float | None) -> ChatCompletion:
         deadline = Deadline(timeout)
         job = self._send(request, keep_chunks=False, deadline=deadline)
-        with self._lock:
-            finished = wait_for(job.cond, lambda: job.done, deadline)
-            if not finished:
+        if not job.wait_done(deadline):
+            with self._lock:
                 self._jobs.pop(job.job_id, None)
-                job.fail(TimeoutError(
+                job.fail(TimeoutError(  # unless the result came just now
                     f"Chat completion timed out after {_seconds(timeout or 0)}s "
                     f"(jobID: {job.job_id})"
                 ))
-            if job.error is not None:
-                raise job.error
-            assert job.final is not None
-            return job.final
+        # done: the outcome is final, readable without the lock
+        if job.error is not None:
+            raise job.error
+        assert job.final is not None
+        return job.final
 
     def _close_stream(self, job: ChatJob) -> None:
         with self._lock:

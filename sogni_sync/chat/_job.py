@@ -1,13 +1,17 @@
 """Live state of one LLM job, folded from socket events (chat.md §2.3).
 
 Every method that mutates state is called with ``transport.lock`` held (by the socket thread's
-handlers or by a caller thread) and ends by notifying the job's Condition, so waiters wake the
-moment ``llmJobResult`` arrives instead of polling like the reference.
+handlers or by a caller thread) and wakes whoever waits, so waiters wake the moment
+``llmJobResult`` arrives instead of polling like the reference. A stream's reader waits on the
+job's Condition (:meth:`ChatJob.wait_chunks`); the one ``complete()`` caller parks on its
+thread's wake-up (:meth:`ChatJob.wait_done`), which the end of the job releases: it then returns
+without taking the shared lock again.
 
-A stream's text-only token frames take the short way (:meth:`ChatJob.fold_wire`): the socket
-thread folds their text and queues the payload itself; the reader turns it into a
+Token frames without tool-call deltas take the short way (:meth:`ChatJob.fold_wire`): the
+socket thread folds their text and queues the payload itself; the reader turns it into a
 :class:`ChatChunk` (:func:`as_chunk`), so the event thread builds no chunk per token (unless a
-``token`` listener needs it there).
+``token`` listener needs it there). A frame's usage is kept as it came and parsed only if read
+(the result's own usage normally wins).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from sogni_sync._convert import structure_optional
-from sogni_sync._sync import Deadline
+from sogni_sync._sync import Deadline, lock_timeout, thread_wakeup
 from sogni_sync.chat._types import (
     ChatChunk,
     ChatCompletion,
@@ -30,7 +34,8 @@ from sogni_sync.chat._types import (
 
 __all__ = ["ChatJob", "Pending", "as_chunk", "chunk_from_wire"]
 
-#: What a stream's reader receives: a chunk, or the payload of a text-only frame (see as_chunk).
+#: What a stream's reader receives: a chunk, or the payload of a frame without tool-call deltas
+#: (see as_chunk).
 Pending = ChatChunk | Mapping[str, Any]
 
 
@@ -94,20 +99,32 @@ class ChatJob:
         self._parts: list[str] = []
         self.role: str | None = None
         self.finish_reason: str | None = None
-        self.usage: Usage | None = None
+        self._usage: Usage | None = None
+        self._wire_usage: Mapping[str, Any] | None = None  # newer than _usage, not parsed yet
         self._calls: dict[int, list[str]] = {}
         self.worker_name: str | None = None
         self.cost: LLMJobCost | None = None
         self.done = False
         self.error: BaseException | None = None
         self.final: ChatCompletion | None = None
+        #: the complete() caller's thread wake-up while it waits (released once, by _wake)
+        self._waiter: threading.Lock | None = None
 
     @property
     def content(self) -> str:
         return "".join(self._parts)
 
     @property
+    def usage(self) -> Usage | None:
+        """The latest usage the token frames reported (lock held, or the job is done)."""
+        if self._wire_usage is not None:
+            self._usage, self._wire_usage = structure_optional(self._wire_usage, Usage), None
+        return self._usage
+
+    @property
     def tool_calls(self) -> tuple[ToolCall, ...]:
+        if not self._calls:
+            return ()
         return tuple(
             ToolCall(id=c[0], function=FunctionCall(c[1], c[2]))
             for _, c in sorted(self._calls.items())
@@ -124,7 +141,7 @@ class ChatJob:
         if chunk.finish_reason:
             self.finish_reason = chunk.finish_reason
         if chunk.usage:
-            self.usage = chunk.usage
+            self._usage, self._wire_usage = chunk.usage, None
         for delta in chunk.tool_calls:
             call = self._calls.setdefault(delta.index, [delta.id or "", delta.name or "", ""])
             if delta.id:
@@ -142,13 +159,16 @@ class ChatJob:
 
     def fold_wire(self, payload: Mapping[str, Any]) -> None:
         """:meth:`fold` of ``chunk_from_wire(payload)`` for a frame no one needs as a chunk on
-        the socket thread: a text-only one is folded straight from the payload, which is queued
-        as it is (:func:`as_chunk` builds the same chunk on the reader's side)."""
-        if payload.get("usage") or payload.get("tool_calls"):
-            self.fold(chunk_from_wire(payload))  # rare: the last frame, tool-call deltas
+        the socket thread: one without tool-call deltas is folded straight from the payload,
+        which is queued as it is (:func:`as_chunk` builds the same chunk on the reader's side)."""
+        if payload.get("tool_calls"):
+            self.fold(chunk_from_wire(payload))  # rare: tool-call deltas
             return
         if self.done:
             return
+        usage = payload.get("usage")
+        if usage and isinstance(usage, Mapping):  # what the converter would not read as None
+            self._wire_usage = usage
         content = payload.get("content")
         if content and isinstance(content, str):
             self._parts.append(content)
@@ -178,6 +198,34 @@ class ChatJob:
             self.cond.wait(remaining)
         return True
 
+    def wait_done(self, deadline: Deadline) -> bool:
+        """Lock NOT held: block until the job ended (True) or the deadline passed (False).
+        For the one caller that waits for the result (``complete()``)."""
+        wakeup = thread_wakeup()
+        with self.cond:
+            if self.done:
+                return True
+            self._waiter = wakeup
+        woken = False
+        try:
+            woken = wakeup.acquire(True, lock_timeout(deadline.remaining()))
+        finally:
+            if not woken:  # timed out or interrupted: take the registration back
+                with self.cond:
+                    if self._waiter is wakeup:
+                        self._waiter = None
+                    else:  # released after all: consume it, the wake-up stays locked
+                        wakeup.acquire()
+        return self.done
+
+    def _wake(self) -> None:
+        """Lock held: the job ended; wake its waiter and a stream's reader."""
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None:
+            waiter.release()
+        if self.keep_chunks:
+            self.cond.notify_all()
+
     def note_worker(self, name: Any) -> None:
         if name and isinstance(name, str):
             self.worker_name = name
@@ -203,7 +251,7 @@ class ChatJob:
             tool_calls=self.tool_calls,
         )
         self.done = True
-        self.cond.notify_all()
+        self._wake()
         return self.final
 
     def fail(self, error: BaseException) -> bool:
@@ -211,7 +259,7 @@ class ChatJob:
             return False
         self.error = error
         self.done = True
-        self.cond.notify_all()
+        self._wake()
         return True
 
     def detach(self) -> None:
@@ -220,4 +268,4 @@ class ChatJob:
             self.done = True
             self.error = None
         self.chunks.clear()
-        self.cond.notify_all()
+        self._wake()

@@ -1,7 +1,8 @@
 """The short way of a stream's token frames (``ChatJob.fold_wire``): the socket thread folds a
-text-only frame straight from its payload and queues the payload; the reader builds the chunk.
-It must be invisible: the same job state, the same chunks in the same order, one wake-up of a
-waiting reader per run of frames, and listeners still given the very chunk the reader yields."""
+frame without tool-call deltas straight from its payload and queues the payload; the reader
+builds the chunk (a frame's usage is parsed only when read). It must be invisible: the same
+job state, the same chunks in the same order, one wake-up of a waiting reader per run of
+frames, and listeners still given the very chunk the reader yields."""
 
 from __future__ import annotations
 
@@ -51,6 +52,34 @@ def test_fold_wire_is_fold_of_the_parsed_chunk(keep_chunks: bool) -> None:
         assert fast.complete({"jobID": "J"}) == slow.complete({"jobID": "J"})
         fast.fold_wire({"jobID": "J", "content": "late"})  # after the result: ignored
     assert fast.content == "Hello!" and len(fast.chunks) == len(slow.chunks)
+
+
+USAGE_RUNS: list[list[dict[str, Any]]] = [
+    # the latest usage wins, whichever way each frame was folded (unparsed until read)
+    [{"jobID": "J", "usage": {"prompt_tokens": 1}},
+     {"jobID": "J", "usage": {"completion_tokens": 2}, "tool_calls": [{"index": 0, "id": "c"}]}],
+    [{"jobID": "J", "usage": {"completion_tokens": 2}, "tool_calls": [{"index": 0, "id": "c"}]},
+     {"jobID": "J", "usage": {"prompt_tokens": 1}}],
+    # what is no usage at all leaves the earlier one standing
+    [{"jobID": "J", "usage": {"prompt_tokens": 5}}, {"jobID": "J", "usage": "x"},
+     {"jobID": "J", "usage": {}}],
+]
+
+
+@pytest.mark.parametrize("frames", USAGE_RUNS)
+@pytest.mark.parametrize("result", [{"jobID": "J"}, {"jobID": "J", "usage": {"total_tokens": 9}}])
+def test_the_result_has_the_usage_the_parsed_chunks_give(
+        frames: list[dict[str, Any]], result: dict[str, Any]) -> None:
+    slow = ChatJob("J", LLM, threading.RLock(), keep_chunks=False)
+    fast = ChatJob("J", LLM, threading.RLock(), keep_chunks=False)
+    with slow.cond, fast.cond:
+        for frame in frames:
+            slow.fold(chunk_from_wire(frame))
+            fast.fold_wire(frame)
+        got, want = fast.complete(result), slow.complete(result)
+    assert got is not None and got == want
+    assert got.usage.total_tokens == (9 if "usage" in result else got.usage.prompt_tokens
+                                      + got.usage.completion_tokens)
 
 
 class CountingCondition(threading.Condition):
