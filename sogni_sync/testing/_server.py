@@ -53,7 +53,7 @@ __all__ = ["LocalSupernet", "scheduler_of"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-EXTENSIONS = ("_llm", "_hosted", "_workflows")
+EXTENSIONS = ("_llm", "_hosted", "_workflows", "_runs")
 DEFAULT_USERNAME = "emulator-artist"
 DEFAULT_PASSWORD = "emulator-password"
 _REST_PUBLIC = {"/v1/account/nonce", "/v1/account/login", "/v1/account/create",
