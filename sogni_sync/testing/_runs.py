@@ -218,9 +218,9 @@ class RunEngine:
         result = {"toolCallId": call_id, "toolName": name, "success": True,
                   "urls": [artifact["url"]], "capacityUnits": units}
         record["toolResults"].append(result)
+        summary = f"{name}: 1 {artifact['type']} ready"
         record["messages"] += [{"role": "assistant", "content": "", "tool_calls": [tool_call]},
-                               {"role": "tool", "tool_call_id": call_id,
-                                "content": json.dumps(result)}]
+                               {"role": "tool", "tool_call_id": call_id, "content": summary}]
         self._event(record, "tool_call_completed", toolCallId=call_id, toolName=name,
                     artifacts=[artifact])
         return True
@@ -365,6 +365,12 @@ def register(rest: web.Application, socket: web.Application, state: State) -> No
         return ok({"run": record})
 
     async def stream(request: web.Request) -> web.StreamResponse:
+        try:
+            return await follow(request)
+        except ConnectionResetError:  # the reader left (a resume, or it stopped reading)
+            return web.StreamResponse()
+
+    async def follow(request: web.Request) -> web.StreamResponse:
         record = owned(request)
         if record is None:
             return error(*not_found)
