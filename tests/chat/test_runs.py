@@ -3,13 +3,15 @@ stream and its resume, cost approval by return, by callback and refused."""
 
 from __future__ import annotations
 
+import json
+import threading
 from typing import Any
 
 import pytest
 import requests
 
-from sogni_sync.chat import ChatRun, ChatRunEvent, CostApproval
-from sogni_sync.errors import ApiError, NotFoundError, ValidationError
+from sogni_sync.chat import ChatRun, ChatRunEvent, ChatRunsApi, CostApproval
+from sogni_sync.errors import ApiError, ConnectionLostError, NotFoundError, ValidationError
 
 ASK = [{"role": "user", "content": "Please generate an image of a red fox"}]
 IMAGE_TOOL = {"type": "function", "function": {
@@ -189,3 +191,50 @@ def test_the_emulator_refuses_inline_media_too(net: Any) -> None:
     answer = requests.post(net.rest_url + "/v1/chat/runs", json=body, timeout=10,
                            headers={"api-key": net.api_key})
     assert answer.status_code == 400 and "inline base64/data URI" in answer.json()["message"]
+
+
+class _Lines:
+    """A scripted stream_lines(): each connection yields its lines, then maybe fails."""
+
+    def __init__(self, *connections: tuple[list[str], Exception | None]) -> None:
+        self.connections = list(connections)
+        self.headers: list[dict[str, str]] = []
+
+    def stream_lines(self, method: str, path: str, **kw: Any) -> Any:
+        self.headers.append(dict(kw["headers"]))
+        lines, failure = self.connections.pop(0)
+
+        def gen() -> Any:
+            yield from lines
+            if failure is not None:
+                raise failure
+        return gen()
+
+
+def _frame(seq: int, kind: str = "message_delta", **payload: Any) -> list[str]:
+    data = json.dumps({"sequence": seq, "type": kind, "at": "t", "payload": payload})
+    return [f"id: {seq}", f"event: {kind}", f"data: {data}", ""]
+
+
+def test_replayed_events_are_not_yielded_twice_and_status_frames_are_skipped() -> None:
+    status = ["event: run_status", 'data: {"status": "running"}', ""]
+    lines = _Lines(
+        ([*status, *_frame(1, delta="a"), *_frame(2, delta="b"), ": comment", ""],
+         ConnectionLostError("reset")),
+        ([*status, *_frame(1, delta="a"), *_frame(2, delta="b"), *_frame(3, delta="c"),
+          "event: message_delta", "data: not json", "",
+          *_frame(4, "run_completed", status="completed")], None),
+    )
+    transport = type("T", (), {"rest": lines, "closing": threading.Event(), "options": None})()
+    events = list(ChatRunsApi(transport).stream_events("run_1"))
+    assert [e.sequence for e in events] == [1, 2, 3, 4]
+    assert "".join(e.delta for e in events) == "abc" and events[-1].terminal
+    assert [h.get("Last-Event-ID") for h in lines.headers] == [None, "2"]
+
+
+def test_a_stream_that_keeps_closing_gives_up() -> None:
+    lines = _Lines(*[([], None)] * 3)
+    transport = type("T", (), {"rest": lines, "closing": threading.Event(), "options": None})()
+    with pytest.raises(ConnectionLostError, match="ended before the run finished"):
+        list(ChatRunsApi(transport).stream_events("run_1", max_resumes=2))
+    assert len(lines.headers) == 3
