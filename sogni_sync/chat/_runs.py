@@ -18,11 +18,14 @@ from typing import Any, Literal
 import attrs
 
 from sogni_sync._convert import register_wire, structure
+from sogni_sync._sync import Deadline
 from sogni_sync._transport import RestAccess, RestClient, quote_segment
 from sogni_sync.creative_workflows import SseFrame, SseParser
 from sogni_sync.errors import (
     ClientClosedError,
     ConnectionLostError,
+    RateLimitError,
+    ServerError,
     TimeoutError,
     UnexpectedResponseError,
     ValidationError,
@@ -267,6 +270,14 @@ def _run(data: Any) -> ChatRun:
     return structure(data["run"], ChatRun, BASE)
 
 
+def _least(seconds: float | None, deadline: Deadline) -> float | None:
+    """The smaller of ``seconds`` and what is left of ``deadline`` (None: no bound)."""
+    left = deadline.remaining()
+    if left is None or seconds is None:
+        return seconds if left is None else left
+    return min(seconds, left)
+
+
 def _key_header(key: str | None) -> dict[str, str] | None:
     if key is None:
         return None
@@ -424,24 +435,36 @@ class ChatRunsApi:
         """Follow a run's events live until a terminal one (``status`` completed,
         partial_failure, failed or cancelled).
 
-        Starts after ``last_event_id`` when given. When the connection drops or the server
-        closes early and ``resume`` is set, it reconnects with ``Last-Event-ID`` = the last
-        sequence yielded, up to ``max_resumes`` times in a row without a new event. ``timeout``
-        is the idle read timeout per connection. Closing the iterator closes the response.
+        Starts after ``last_event_id`` when given. When the connection drops, the server
+        closes early or answers 429/5xx and ``resume`` is set, it reconnects with
+        ``Last-Event-ID`` = the last sequence yielded, up to ``max_resumes`` times in a row
+        without a new event. ``timeout`` is the idle read timeout per connection (None: a
+        paused run may be quiet for long). Closing the iterator closes the response.
         """
+        return self._events(run_id, last_event_id, resume, max_resumes, timeout, Deadline(None))
+
+    def _events(self, run_id: str, last_event_id: int | None, resume: bool, max_resumes: int,
+                idle_timeout: float | None, deadline: Deadline) -> Iterator[ChatRunEvent]:
         path = _run_path(run_id, "/events/stream")
         if last_event_id is not None and (isinstance(last_event_id, bool) or not isinstance(
                 last_event_id, int) or last_event_id < 0):
             raise ValidationError("last_event_id must be an event sequence number (int >= 0)")
-        cursor = last_event_id
+        return self._follow(run_id, path, last_event_id, resume, max_resumes, idle_timeout,
+                            deadline)
+
+    def _follow(self, run_id: str, path: str, cursor: int | None, resume: bool,
+                max_resumes: int, idle_timeout: float | None,
+                deadline: Deadline) -> Iterator[ChatRunEvent]:
         idle = 0
         while True:
+            if deadline.expired:
+                raise TimeoutError(f"chat run {run_id} did not finish in time")
             headers = {"Accept": "text/event-stream"}
             if cursor is not None:
                 headers["Last-Event-ID"] = str(cursor)
             fresh = False
             failure: Exception | None = None
-            reader = _Reader(self._rest, path, headers, timeout)
+            reader = _Reader(self._rest, path, headers, _least(idle_timeout, deadline))
             try:
                 for event in reader:
                     if cursor is not None and event.sequence <= cursor:
@@ -450,7 +473,7 @@ class ChatRunsApi:
                     yield event
                     if event.terminal:
                         return
-            except (ConnectionLostError, TimeoutError) as exc:
+            except (ConnectionLostError, TimeoutError, ServerError, RateLimitError) as exc:
                 failure = exc
             finally:
                 reader.close()
@@ -459,7 +482,7 @@ class ChatRunsApi:
                 raise failure or ConnectionLostError(
                     f"the event stream of chat run {run_id} ended before the run finished")
             log.info("chat run event stream dropped; resuming after event %s", cursor)
-            if self._transport.closing.wait(min(0.1 * idle, 2.0)):
+            if self._transport.closing.wait(_least(min(0.1 * idle, 2.0), deadline) or 0.0):
                 raise ClientClosedError("the client was closed")
 
     def wait(
@@ -477,25 +500,36 @@ class ChatRunsApi:
         ``run.cost_approval``, call :meth:`approve` or :meth:`decline`, then ``wait`` again
         with ``last_event_id=run.last_sequence``. With it, the callback is asked (True confirms,
         False declines, a mapping confirms with those argument overrides) and the wait goes on.
-        ``on_event`` sees every event (``message_delta`` pieces included).
+        ``on_event`` sees every event (``message_delta`` pieces included). ``timeout`` bounds
+        the whole wait (None: no limit); past it :class:`~sogni_sync.TimeoutError` is raised and
+        the run goes on on the server.
         """
-        for event in self.stream_events(run_id, last_event_id=last_event_id, timeout=timeout):
+        deadline = Deadline(timeout)
+        if last_event_id is not None:  # a pause seen before this wait is still a pause
+            run = self.get(run_id)
+            if run.cost_approval is not None:
+                if on_cost_approval is None:
+                    return run
+                self._answer(run.cost_approval, on_cost_approval)
+        for event in self._events(run_id, last_event_id, True, 5, None, deadline):
             if on_event is not None:
                 on_event(event)
             if event.type != "run_waiting_for_user" or event.payload.get("reason") != COST_APPROVAL:
                 continue
             run = self.get(run_id)
-            approval = run.cost_approval
-            if approval is None:
+            if run.cost_approval is None:
                 continue  # answered meanwhile
             if on_cost_approval is None:
                 return run
-            answer = on_cost_approval(approval)
-            if answer is False or (answer is not True and not isinstance(answer, Mapping)):
-                self.decline(approval)
-            else:
-                self.approve(approval, overrides=answer if isinstance(answer, Mapping) else None)
+            self._answer(run.cost_approval, on_cost_approval)
         return self.get(run_id)
+
+    def _answer(self, approval: CostApproval, on_cost_approval: ApprovalCallback) -> None:
+        answer = on_cost_approval(approval)
+        if answer is True or isinstance(answer, Mapping):
+            self.approve(approval, overrides=answer if isinstance(answer, Mapping) else None)
+        else:  # False, or anything that is not a yes
+            self.decline(approval)
 
 
 class _Reader:

@@ -5,13 +5,21 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from typing import Any
 
 import pytest
 import requests
 
 from sogni_sync.chat import ChatRun, ChatRunEvent, ChatRunsApi, CostApproval
-from sogni_sync.errors import ApiError, ConnectionLostError, NotFoundError, ValidationError
+from sogni_sync.errors import (
+    ApiError,
+    ConnectionLostError,
+    NotFoundError,
+    ServerError,
+    TimeoutError,
+    ValidationError,
+)
 
 ASK = [{"role": "user", "content": "Please generate an image of a red fox"}]
 IMAGE_TOOL = {"type": "function", "function": {
@@ -238,3 +246,39 @@ def test_a_stream_that_keeps_closing_gives_up() -> None:
     with pytest.raises(ConnectionLostError, match="ended before the run finished"):
         list(ChatRunsApi(transport).stream_events("run_1", max_resumes=2))
     assert len(lines.headers) == 3
+
+
+def test_wait_timeout_bounds_the_whole_wait(client: Any, net: Any) -> None:
+    runs(net, lambda e: setattr(e, "token_delay", 5.0))
+    run = client.chat.runs.create([{"role": "user", "content": "slow words here"}])
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        client.chat.runs.wait(run.run_id, timeout=0.5)
+    assert 0.4 < time.monotonic() - started < 3
+    assert not client.chat.runs.get(run.run_id).done  # the run goes on on the server
+
+
+def test_wait_after_a_seen_pause_still_asks(client: Any, net: Any) -> None:
+    run = paid(client)
+    paused = client.chat.runs.wait(run.run_id)
+    again = client.chat.runs.wait(run.run_id, last_event_id=paused.last_sequence)
+    assert again.status == "waiting_for_user"  # no callback: returned at once
+    asked: list[CostApproval] = []
+
+    def with_overrides(approval: CostApproval) -> dict[str, Any]:
+        asked.append(approval)
+        return {"prompt": "a blue kite"}
+
+    done = client.chat.runs.wait(run.run_id, last_event_id=paused.last_sequence,
+                                 on_cost_approval=with_overrides)
+    assert len(asked) == 1 and done.status == "completed"
+    confirm = [c for c in net.rest_calls if c.path.endswith("/confirm-cost")][-1]
+    assert confirm.json["overrides"] == {"prompt": "a blue kite"}
+
+
+def test_a_server_error_on_resume_is_retried(client: Any, net: Any) -> None:
+    status = ["event: run_status", 'data: {"status": "running"}', ""]
+    lines = _Lines(([*status, *_frame(1, delta="a")], ServerError("busy", status=503)),
+                   ([*_frame(2, "run_completed", status="completed")], None))
+    transport = type("T", (), {"rest": lines, "closing": threading.Event(), "options": None})()
+    assert [e.sequence for e in ChatRunsApi(transport).stream_events("r")] == [1, 2]
