@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from sogni_sync.chat import ChatRunEvent
+from sogni_sync.errors import ConnectionLostError
 
 WORDS = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen"
 
@@ -61,3 +64,24 @@ def test_silent_link_times_out_and_resumes(proxied: Any, net: Any) -> None:
     requests = _check(client, net, run.run_id, events)
     assert stalled == [1] and len(requests) == 2
     rest.restore()
+
+
+def test_a_lost_create_answer_is_retried_under_its_idempotency_key(
+        proxied: Any, net: Any) -> None:
+    client, _sock, rest = proxied(disable_socket=True)
+    rest.reset_mid_body(times=1)  # the 202 is cut after its first byte: the run exists
+    run = client.chat.runs.create([{"role": "user", "content": "once only"}],
+                                  idempotency_key="create-once")
+    records = net.call(lambda s: dict(s.extras["runs"].records))
+    assert list(records) == [run.run_id]  # the retry found the run, made no second one
+    posts = [c for c in net.rest_calls if c.method == "POST" and c.path == "/v1/chat/runs"]
+    assert len(posts) == 2
+
+
+def test_a_lost_create_answer_without_a_key_is_not_sent_twice(proxied: Any, net: Any) -> None:
+    client, _sock, rest = proxied(disable_socket=True)
+    rest.reset_mid_body(times=1)
+    with pytest.raises(ConnectionLostError):  # in doubt: the caller decides, nothing resent
+        client.chat.runs.create([{"role": "user", "content": "maybe twice"}])
+    posts = [c for c in net.rest_calls if c.method == "POST" and c.path == "/v1/chat/runs"]
+    assert len(posts) == 1 and len(net.call(lambda s: dict(s.extras["runs"].records))) == 1
