@@ -5,8 +5,8 @@ One daemon thread (``sogni-emulator``) owns an asyncio loop running two aiohttp 
 the **socket host** (WebSocket at ``/`` plus bare-JSON ``/api/...``). All state lives on that
 loop; the public methods below are safe to call from any thread.
 
-Extension hook (for ``_llm.py``, ``_hosted.py``, ``_workflows.py``): when the app is built,
-each of these modules that exists is imported and its
+Extension hook (for ``_llm.py``, ``_hosted.py``, ``_workflows.py``, ``_runs.py``): when the
+app is built, each of these modules that exists is imported and its
 
     def register(rest: aiohttp.web.Application, socket: aiohttp.web.Application,
                  state: sogni_sync.testing._state.State) -> None
