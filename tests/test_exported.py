@@ -55,7 +55,9 @@ FACES: dict[str, list[str]] = {
     ],
     "sogni_sync.chat": [
         "ChatApi", "ChatChunk", "ChatCompletion", "ChatCostEstimate", "ChatMessage",
-        "ChatStream", "ChatToolsApi", "Choice", "FunctionCall", "HostedChatApi",
+        "ChatRun", "ChatRunEvent", "ChatRunWaiting", "ChatRunsApi",
+        "ChatStream", "ChatToolsApi", "Choice", "CostApproval", "CostApprovalPreview",
+        "CostBreakdown", "FunctionCall", "HostedChatApi",
         "HostedChatCompletion", "LLMJobCost", "LLMModel", "SogniTools", "ToolCall",
         "ToolCallDelta", "ToolExecutionResult", "ToolProgress", "ToolRound", "Usage",
         "build_sogni_tools", "hosted_tools_manifest", "image_part", "image_part_from_bytes",

@@ -2,7 +2,8 @@
 
 ``client.chat.complete(...)`` and ``client.chat.stream(...)`` talk to the socket
 (``llmJobRequest``); ``client.chat.hosted.create(...)`` uses the REST endpoint;
-``client.chat.tools`` turns Sogni tool calls into media projects.
+``client.chat.tools`` turns Sogni tool calls into media projects; ``client.chat.runs`` runs
+durable server-side chats with cost approval and a resumable event stream.
 """
 
 from sogni_sync.chat._api import ChatApi
@@ -15,6 +16,15 @@ from sogni_sync.chat._media import (
     parse_data_uri,
     text_part,
     to_data_uri,
+)
+from sogni_sync.chat._runs import (
+    ChatRun,
+    ChatRunEvent,
+    ChatRunsApi,
+    ChatRunWaiting,
+    CostApproval,
+    CostApprovalPreview,
+    CostBreakdown,
 )
 from sogni_sync.chat._stream import ChatStream
 from sogni_sync.chat._tools import (
@@ -48,9 +58,16 @@ __all__ = [
     "ChatCompletion",
     "ChatCostEstimate",
     "ChatMessage",
+    "ChatRun",
+    "ChatRunEvent",
+    "ChatRunWaiting",
+    "ChatRunsApi",
     "ChatStream",
     "ChatToolsApi",
     "Choice",
+    "CostApproval",
+    "CostApprovalPreview",
+    "CostBreakdown",
     "FunctionCall",
     "HostedChatApi",
     "HostedChatCompletion",

@@ -22,6 +22,7 @@ from sogni_sync.chat._executor import ChatToolsApi, ToolHandler
 from sogni_sync.chat._hosted import HostedChatApi
 from sogni_sync.chat._job import ChatJob, chunk_from_wire
 from sogni_sync.chat._media import normalize_messages
+from sogni_sync.chat._runs import ChatRunsApi
 from sogni_sync.chat._stream import ChatStream
 from sogni_sync.chat._types import (
     ChatCompletion,
@@ -82,6 +83,7 @@ class ChatApi:
         self._listeners: dict[str, list[Callable[[Any], None]]] = {e: [] for e in EVENTS}
         self.tools = ChatToolsApi(projects, catalog)
         self.hosted = HostedChatApi(transport)
+        self.runs = ChatRunsApi(transport)
         transport.subscribe("jobState", self._on_job_state)
         transport.subscribe("jobTokens", self._on_tokens)
         transport.subscribe("llmJobResult", self._on_result)
