@@ -247,3 +247,12 @@ def test_logout_requires_auth(net: LocalSupernet) -> None:
 def test_nonce_and_login_validate_body(net: LocalSupernet) -> None:
     assert api(net, "/v1/account/nonce", "POST", auth=False, json={}).status_code == 400
     assert api(net, "/v1/account/login", "POST", auth=False, data="nope").status_code == 400
+
+
+def test_known_addresses_are_the_derived_ones() -> None:
+    """The start-up shortcut for the default account: each address is what eth-account derives."""
+    from sogni_sync.testing._auth import KNOWN_ADDRESSES
+
+    assert KNOWN_ADDRESSES
+    for (username, password), address in KNOWN_ADDRESSES.items():
+        assert EthAccount.from_key(private_key(username, password)).address == address
