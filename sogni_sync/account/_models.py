@@ -187,28 +187,47 @@ def _reward_wire(raw: Mapping[str, Any]) -> dict[str, Any]:
 register_wire(Reward, _reward_wire)
 
 _BALANCE_FIELDS = ("settled", "credit", "debit", "net")
-_DECIMAL_KEYS = frozenset(
-    {*_BALANCE_FIELDS, "premiumCredit", "relaxedUnclaimed", "fastUnclaimed"})
+#: wire key -> TokenBalance field, for every figure of one token's balance
+_TOKEN_FIELDS = {
+    **{key: key for key in _BALANCE_FIELDS},
+    "premiumCredit": "premium_credit",
+    "relaxedUnclaimed": "relaxed_unclaimed",
+    "fastUnclaimed": "fast_unclaimed",
+}
+_REQUIRED = frozenset(_BALANCE_FIELDS)
 
 
 def balances_from_wire(data: Any, path: str = "/v4/account/balance") -> Balances:
     """The ``{sogni: {...}, spark: {...}}`` balances of both tokens (decimal strings); anything
-    else raises UnexpectedResponseError, never zeros."""
+    else raises UnexpectedResponseError, never zeros.
+
+    Built directly, each figure parsed once: a ``balanceUpdate`` follows every job's result on
+    the socket thread, so this runs on the path of every ``complete()`` and ``wait()``.
+    """
     tokens = ("sogni", "spark")
     if not isinstance(data, dict) or not all(
-        isinstance(data.get(t), dict) and any(f in data[t] for f in _BALANCE_FIELDS)
-        for t in tokens
+        isinstance(data.get(t), dict) and not _REQUIRED.isdisjoint(data[t]) for t in tokens
     ):
         raise UnexpectedResponseError(
             path, f"expected balances {{sogni: {{settled, net, ...}}, spark: {{...}}}}, "
             f"got {describe(data)}", payload=data)
+    built: dict[str, TokenBalance] = {}
     for token in tokens:
-        bad = sorted(k for k, v in data[token].items()
-                     if k in _DECIMAL_KEYS and v is not None and to_decimal(v) is None)
+        figures: dict[str, Any] = {}
+        bad = []
+        for key, value in data[token].items():
+            field = _TOKEN_FIELDS.get(key)
+            if field is None or value is None:
+                continue
+            number = to_decimal(value)
+            if number is None:
+                bad.append(key)
+            figures[field] = number
         if bad:
             raise UnexpectedResponseError(
-                path, f"{token} {', '.join(bad)} is not a decimal number", payload=data)
-    return structure(data, Balances, path)
+                path, f"{token} {', '.join(sorted(bad))} is not a decimal number", payload=data)
+        built[token] = TokenBalance(**figures)
+    return Balances(sogni=built["sogni"], spark=built["spark"])
 
 
 describe = UnexpectedResponseError.describe
