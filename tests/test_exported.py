@@ -64,8 +64,9 @@ FACES: dict[str, list[str]] = {
     ],
     "sogni_sync.cli": ["COMMANDS", "main"],
     "sogni_sync.creative_workflows": [
-        "CreativeWorkflow", "CreativeWorkflowEvent", "CreativeWorkflowsApi", "SseFrame",
-        "SseParser", "is_terminal", "parse_sse_chunk",
+        "BillingMode", "CreativeWorkflow", "CreativeWorkflowEvent", "CreativeWorkflowsApi",
+        "ReseededWorkflow", "ResumedWorkflow", "SseFrame", "SseParser", "WorkflowTemplate",
+        "WorkflowTemplatePage", "WorkflowTemplatesApi", "is_terminal", "parse_sse_chunk",
     ],
     "sogni_sync.projects": [
         "AudioOutputFormat", "AudioParams", "ControlMode", "ControlNet", "ControlNetName",
