@@ -80,6 +80,8 @@ class CreativeWorkflow:
     kind: str | None = None
     title: str | None = None
     status: str | None = None
+    #: Why a ``waiting_for_user`` run is paused (``workflow_user_input_required``...).
+    waiting_reason: str | None = None
     input: Mapping[str, Any] | None = None
     steps: tuple[Mapping[str, Any], ...] = ()
     events: tuple[CreativeWorkflowEvent, ...] = ()

@@ -201,16 +201,19 @@ class WorkflowEngine:
 
     async def _wait_for_user(self, record: dict[str, Any], step: dict[str, Any]) -> None:
         resume = self.resumes[record["workflowId"]] = asyncio.Event()
+        record["waitingReason"] = "workflow_user_input_required"
         self._event(record, "workflow_waiting_for_user", f"Waiting for the user before step "
                     f"{step['id']}", status="waiting_for_user", data={"stepId": step["id"]})
         await resume.wait()
-        self._event(record, "workflow_resumed", "Workflow resumed", status="running")
 
     def resume(self, wid: str) -> bool:
         event = self.resumes.pop(wid, None)
         if event is None or self.records[wid]["status"] != "waiting_for_user":
             return False
         event.set()
+        record = self.records[wid]
+        record.pop("waitingReason", None)
+        self._event(record, "workflow_resumed", "Workflow resumed", status="running")
         return True
 
     def reseed(self, account: Any, source: dict[str, Any],
