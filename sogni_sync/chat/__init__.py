@@ -8,6 +8,7 @@
 from sogni_sync.chat._api import ChatApi
 from sogni_sync.chat._executor import ChatToolsApi
 from sogni_sync.chat._hosted import HostedChatApi
+from sogni_sync.chat._hosted_tools import HostedToolResult, ToolSet, sogni_tool_set
 from sogni_sync.chat._media import (
     image_part,
     image_part_from_bytes,
@@ -54,6 +55,7 @@ __all__ = [
     "FunctionCall",
     "HostedChatApi",
     "HostedChatCompletion",
+    "HostedToolResult",
     "LLMJobCost",
     "LLMModel",
     "SogniTools",
@@ -62,6 +64,7 @@ __all__ = [
     "ToolExecutionResult",
     "ToolProgress",
     "ToolRound",
+    "ToolSet",
     "Usage",
     "build_sogni_tools",
     "hosted_tools_manifest",
@@ -71,6 +74,7 @@ __all__ = [
     "is_sogni_tool_call",
     "parse_data_uri",
     "parse_tool_call_arguments",
+    "sogni_tool_set",
     "text_part",
     "to_data_uri",
 ]

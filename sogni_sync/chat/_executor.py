@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sogni_sync._sync import Deadline
 from sogni_sync.chat import _tools as sogni_tools
+from sogni_sync.chat._hosted_tools import DIRECT_DISPATCH, seed_arguments
 from sogni_sync.chat._types import ToolCall, ToolExecutionResult, ToolProgress, coerce_tool_call
 from sogni_sync.errors import ClientClosedError, SogniError, TimeoutError, ValidationError
 
@@ -89,12 +90,17 @@ class ChatToolsApi:
             raise ValidationError(
                 f"Not a Sogni tool call: {call.name}. Use is_sogni_tool_call() to check first."
             )
-        args = call.parsed_arguments()
+        name, args = call.name, call.parsed_arguments()
+        if name in DIRECT_DISPATCH:  # the current set's six media tools run like the seed's
+            name, args = seed_arguments(name, args if isinstance(args, dict) else {})
+        elif not name.startswith("sogni_"):
+            return _error_result(call, f"Tool '{name}' must be executed via chat.hosted.create()"
+                                       " or chat.runs.create().")
         try:
-            sogni_tools.validate_tool_arguments(call.name, args)
+            sogni_tools.validate_tool_arguments(name, args)
             models = self._available_models()
             media, model_id, params = sogni_tools.build_project_params(
-                call.name, args, models,
+                name, args, models,
                 number_of_media=number_of_media, token_type=token_type, network=network,
             )
             return self._run_project(projects, call, media, model_id, params, args.get("prompt"),

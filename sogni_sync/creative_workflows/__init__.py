@@ -1,6 +1,6 @@
 """Durable creative workflows (``client.creative_workflows``): REST calls, saved templates
 (``client.creative_workflows.templates``), resume and reseed, and a resumable SSE event
-stream."""
+stream; replay records (``client.replay``)."""
 
 from sogni_sync.creative_workflows._api import (
     CreativeWorkflow,
@@ -10,6 +10,12 @@ from sogni_sync.creative_workflows._api import (
     ResumedWorkflow,
 )
 from sogni_sync.creative_workflows._options import BillingMode
+from sogni_sync.creative_workflows._replay import (
+    ReplayApi,
+    ReplayRecord,
+    ReplayRecordSummary,
+    ReplayWriteResult,
+)
 from sogni_sync.creative_workflows._sse import SseFrame, SseParser, is_terminal, parse_sse_chunk
 from sogni_sync.creative_workflows._templates import (
     WorkflowTemplate,
@@ -22,6 +28,10 @@ __all__ = [
     "CreativeWorkflow",
     "CreativeWorkflowEvent",
     "CreativeWorkflowsApi",
+    "ReplayApi",
+    "ReplayRecord",
+    "ReplayRecordSummary",
+    "ReplayWriteResult",
     "ReseededWorkflow",
     "ResumedWorkflow",
     "SseFrame",

@@ -31,6 +31,7 @@ from typing import Any
 
 from aiohttp import web
 
+from sogni_sync.testing._agents import register_agent_routes
 from sogni_sync.testing._media import render_audio, render_image, render_video
 from sogni_sync.testing._state import State, error, ok
 from sogni_sync.testing._templates import TemplateStore, add_template_routes, read_json
@@ -50,6 +51,9 @@ TOOL_MEDIA = {
     "sogni_sound_to_video": "video",
     "sogni_video_to_video": "video",
     "sogni_generate_music": "audio",
+    **{name: "video" for name in ("generate_video", "sound_to_video", "video_to_video",
+                                  "animate_photo", "extend_video", "upscale_video")},
+    "generate_music": "audio", "generate_speech": "audio",
 }
 _TYPES = {"string": str, "boolean": bool, "array": list, "object": dict}
 
@@ -59,10 +63,14 @@ def _now() -> int:
 
 
 def _schemas() -> dict[str, dict[str, Any]]:
+    """Step tools: the seed's six ``sogni_*`` tools and the current set's flat names."""
     from importlib import resources
 
-    text = resources.files("sogni_sync").joinpath("data/sogni_tools.json").read_text("utf-8")
-    return {t["function"]["name"]: t["function"]["parameters"] for t in json.loads(text)}
+    folder = resources.files("sogni_sync").joinpath("data")
+    seed = json.loads(folder.joinpath("sogni_tools.json").read_text("utf-8"))
+    current = json.loads(folder.joinpath("hosted_tools_current.json").read_text("utf-8"))
+    return {t["function"]["name"]: t["function"]["parameters"]
+            for t in [*seed, *current["tools"]]}
 
 
 def _check_arguments(tool: str, args: Any, schemas: dict[str, dict[str, Any]]) -> str | None:
@@ -358,6 +366,7 @@ def register(rest: web.Application, socket: web.Application, state: State) -> No
     state.extras["workflows"] = engine
     state.extras.setdefault("reset_hooks", []).append(engine.reset)
     add_template_routes(rest, engine.templates, engine.account)
+    register_agent_routes(rest, state)  # hosted tools, replay records, announcements
     not_found = (404, "Workflow not found", 404)
 
     async def start(request: web.Request) -> web.Response:

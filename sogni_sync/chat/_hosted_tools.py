@@ -1,0 +1,153 @@
+"""Hosted tool execution and the choice of Sogni tool set.
+
+``client.chat.hosted.execute_tool(tool, arguments)`` runs one synchronous hosted composition
+tool on Sogni's servers (``POST /v1/creative-agent/tools/execute``, up to 300 s) and returns its
+JSON result. Two tool sets ship as package data, byte-exact: ``"seed"`` (the six ``sogni_*``
+tools of ``sogni_tools.json`` / ``hosted_tools.json``) and ``"current"``
+(``hosted_tools_current.json``: the 30 flat-named tools of the protocol manifest 2026-08-24.1,
+including ``image_to_3d``, ``remove_background`` and ``segment_image``). Of the current set, six
+run locally as media projects like the seed's (``generate_image`` … ``generate_music``); the
+rest only run hosted (``chat.hosted.create`` with ``sogni_tools``, or ``execute_tool`` for the
+synchronous composition tools).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+from collections.abc import Mapping
+from importlib import resources
+from typing import Any, Literal
+
+import attrs
+
+from sogni_sync._convert import register_wire, structure, to_snake
+from sogni_sync._transport import RestAccess
+from sogni_sync.errors import UnexpectedResponseError, ValidationError
+
+__all__ = [
+    "DIRECT_DISPATCH",
+    "EXECUTE_PATH",
+    "SYNCHRONOUS_TOOLS",
+    "HostedToolResult",
+    "ToolSet",
+    "current_tool_names",
+    "execute_hosted_tool",
+    "seed_arguments",
+    "sogni_tool_set",
+    "tool_set_manifest",
+]
+
+EXECUTE_PATH = "/v1/creative-agent/tools/execute"
+EXECUTE_TIMEOUT = 300.0
+ToolSet = Literal["seed", "current"]
+_FILES = {"seed": "hosted_tools.json", "current": "hosted_tools_current.json"}
+#: the synchronous composition tools ``execute_tool`` is meant for
+SYNCHRONOUS_TOOLS = ("enhance_prompt", "compose_script", "compose_lyrics",
+                     "compose_instrumental", "compose_workflow", "compose_workflow_template")
+#: current-set tools that run locally as media projects -> the seed handler they share
+DIRECT_DISPATCH = {
+    "generate_image": "sogni_generate_image",
+    "edit_image": "sogni_edit_image",
+    "generate_video": "sogni_generate_video",
+    "sound_to_video": "sogni_sound_to_video",
+    "video_to_video": "sogni_video_to_video",
+    "generate_music": "sogni_generate_music",
+}
+
+
+@functools.cache
+def _manifest(tool_set: str) -> dict[str, Any]:
+    if tool_set not in _FILES:
+        raise ValidationError(f"tool_set must be 'seed' or 'current', got {tool_set!r}")
+    folder = resources.files("sogni_sync").joinpath("data")
+    loaded: dict[str, Any] = json.loads(folder.joinpath(_FILES[tool_set]).read_text("utf-8"))
+    return loaded
+
+
+def tool_set_manifest(tool_set: ToolSet = "current") -> dict[str, Any]:
+    """The manifest ``{version, source, tools}`` of a tool set (a fresh copy)."""
+    return copy.deepcopy(_manifest(tool_set))
+
+
+def sogni_tool_set(tool_set: ToolSet = "current") -> list[dict[str, Any]]:
+    """The OpenAI tool definitions of a set, to pass as ``tools=`` (a fresh copy):
+    ``"current"`` (30 flat-named tools) or ``"seed"`` (the six ``sogni_*`` tools)."""
+    return copy.deepcopy(_manifest(tool_set)["tools"])
+
+
+@functools.cache
+def current_tool_names() -> frozenset[str]:
+    return frozenset(t["function"]["name"] for t in _manifest("current")["tools"])
+
+
+#: current-set argument names whose seed spelling is not their snake_case form
+_RENAMED = {"videoModel": "model", "timesig": "timesignature"}
+
+
+def seed_arguments(name: str, args: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A direct-dispatch call of the current set as the seed tool that runs it locally:
+    ``(sogni_<name>, arguments)`` with camelCase names in the seed's snake_case where the seed
+    tool has them (others are kept; media chosen by index need the hosted path)."""
+    seed_name = DIRECT_DISPATCH[name]
+    seed = next(t for t in _manifest("seed")["tools"] if t["function"]["name"] == seed_name)
+    known = seed["function"]["parameters"]["properties"]
+    out: dict[str, Any] = {}
+    for key, value in args.items():
+        wanted = _RENAMED.get(key, to_snake(key))
+        out[wanted if wanted in known and wanted not in args else key] = value
+    return seed_name, out
+
+
+@attrs.frozen
+class HostedToolResult:
+    """What a hosted tool returned: its ``result`` object and an optional ``message``."""
+
+    tool: str
+    tool_call_id: str = ""
+    result: Mapping[str, Any] = attrs.field(factory=dict)
+    message: str | None = None
+
+
+def _result_wire(value: Any) -> dict[str, Any]:
+    raw = dict(value) if isinstance(value, Mapping) else {}
+    result = raw.get("result")
+    return {**raw, "result": dict(result) if isinstance(result, Mapping) else {}}
+
+
+register_wire(HostedToolResult, _result_wire)
+
+
+def execute_hosted_tool(
+    transport: RestAccess,
+    tool: str,
+    arguments: Mapping[str, Any],
+    *,
+    token_type: str | None = None,
+    safe_content_filter: bool | None = None,
+    app_source: str | None = None,
+    timeout: float | None = EXECUTE_TIMEOUT,
+) -> HostedToolResult:
+    """Run one hosted tool server-side and wait for its result (default 300 s)."""
+    if not isinstance(tool, str) or not tool.strip():
+        raise ValidationError("tool must be a non-empty string")
+    if not isinstance(arguments, Mapping):
+        raise ValidationError("arguments must be a mapping")
+    if token_type is not None and token_type not in ("sogni", "spark", "auto"):
+        raise ValidationError(f"token_type must be 'sogni', 'spark' or 'auto', got {token_type!r}")
+    if safe_content_filter is not None and not isinstance(safe_content_filter, bool):
+        raise ValidationError("safe_content_filter must be a bool")
+    body: dict[str, Any] = {"tool": tool, "arguments": dict(arguments)}
+    source = app_source or transport.options.app_source
+    if source:
+        body["app_source"] = source
+    if token_type:
+        body["token_type"] = token_type
+    if safe_content_filter is not None:
+        body["safe_content_filter"] = safe_content_filter
+    data = transport.rest.request("POST", EXECUTE_PATH, json=body, idempotent=False,
+                                  timeout=timeout)
+    if not isinstance(data, Mapping) or not isinstance(data.get("tool"), str):
+        raise UnexpectedResponseError.expected(EXECUTE_PATH, "a hosted tool result", data)
+    return structure(data, HostedToolResult, EXECUTE_PATH)

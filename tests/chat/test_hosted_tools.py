@@ -1,0 +1,114 @@
+"""Hosted tool execution, the two shipped tool sets and how the current set runs locally."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sogni_sync.chat import HostedToolResult, ToolCall, is_sogni_tool_call, sogni_tool_set
+from sogni_sync.chat._hosted_tools import DIRECT_DISPATCH, seed_arguments, tool_set_manifest
+from sogni_sync.errors import ApiError, ValidationError
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "protocol"
+
+
+def tool_call(name: str, args: Any) -> ToolCall:
+    return ToolCall.from_dict({"id": "call_1", "type": "function",
+                               "function": {"name": name, "arguments": json.dumps(args)}})
+
+
+def test_tool_sets() -> None:
+    current = sogni_tool_set()
+    names = [t["function"]["name"] for t in current]
+    assert len(names) == 30 and len(set(names)) == 30
+    assert {"image_to_3d", "remove_background", "segment_image", "compose_workflow_template",
+            "generate_image", "apply_style"} <= set(names)
+    assert not any(n.startswith("sogni_") for n in names)
+    seed = [t["function"]["name"] for t in sogni_tool_set("seed")]
+    assert seed == ["sogni_generate_image", "sogni_edit_image", "sogni_generate_video",
+                    "sogni_sound_to_video", "sogni_video_to_video", "sogni_generate_music"]
+    assert tool_set_manifest()["version"] == "2026-08-24.1"
+    current[0]["function"]["name"] = "changed"  # a fresh copy every time
+    assert sogni_tool_set()[0]["function"]["name"] == "generate_image"
+    with pytest.raises(ValidationError):
+        sogni_tool_set("newest")  # type: ignore[arg-type]
+    assert set(DIRECT_DISPATCH) <= set(names)
+
+
+def test_seed_data_matches_the_shared_protocol_files() -> None:
+    data = resources.files("sogni_sync").joinpath("data")
+    for name in ("sogni_tools.json", "hosted_tools.json"):
+        if (SHARED / name).exists():
+            assert data.joinpath(name).read_bytes() == (SHARED / name).read_bytes()
+    # the current set is the published 5.70 manifest, byte for byte
+    digest = hashlib.sha256(data.joinpath("hosted_tools_current.json").read_bytes()).hexdigest()
+    assert digest == CURRENT_SHA256
+
+
+CURRENT_SHA256 = "f97a87f1df69a18012ea3fee8cea7a59d44fd3d1eb0a4a42f441e9c2efe5aa52"
+
+
+def test_is_sogni_tool_call_knows_both_sets() -> None:
+    assert is_sogni_tool_call(tool_call("sogni_generate_image", {}))
+    assert is_sogni_tool_call(tool_call("segment_image", {}))
+    assert not is_sogni_tool_call(tool_call("get_weather", {}))
+
+
+def test_seed_arguments() -> None:
+    name, args = seed_arguments("generate_video", {
+        "prompt": "p", "videoModel": "wan", "negativePrompt": "n", "numberOfVariations": 2,
+        "referenceImageIndices": [0]})
+    assert name == "sogni_generate_video"
+    assert args == {"prompt": "p", "model": "wan", "negative_prompt": "n",
+                    "number_of_variations": 2, "referenceImageIndices": [0]}
+    assert seed_arguments("generate_music", {"prompt": "x", "timesig": "4"})[1] == {
+        "prompt": "x", "timesignature": "4"}
+
+
+def test_execute_tool(client: Any, net: Any) -> None:
+    result = client.chat.hosted.execute_tool(
+        "compose_workflow", {"brief": "a teaser", "scene_count": 3}, token_type="auto",
+        safe_content_filter=False)
+    assert isinstance(result, HostedToolResult) and result.tool == "compose_workflow"
+    assert result.tool_call_id.startswith("call_") and len(result.result["steps"]) == 3
+    sent = [c for c in net.rest_calls if c.path.endswith("/tools/execute")][-1]
+    assert sent.json == {"tool": "compose_workflow",
+                         "arguments": {"brief": "a teaser", "scene_count": 3},
+                         "token_type": "auto", "safe_content_filter": False}
+    # its steps run as a durable workflow
+    wf = client.creative_workflows.start_hosted_tool_sequence(list(result.result["steps"]))
+    frames = list(client.creative_workflows.stream_events(wf.workflow_id))
+    assert frames[-1].data["status"] == "completed"
+
+    enhanced = client.chat.hosted.execute_tool(
+        "enhance_prompt", {"prompt": "a fox", "target_output": "image",
+                           "destination_model": "flux2"})
+    assert enhanced.result["prompt"].startswith("a fox")
+    with pytest.raises(ApiError, match='Missing required argument "brief"'):
+        client.chat.hosted.execute_tool("compose_script", {})
+    with pytest.raises(ApiError, match="not a synchronous hosted tool"):
+        client.chat.hosted.execute_tool("generate_image", {"prompt": "x"})
+    before = len(net.rest_calls)
+    for bad in (lambda: client.chat.hosted.execute_tool("", {}),
+                lambda: client.chat.hosted.execute_tool("x", []),
+                lambda: client.chat.hosted.execute_tool("x", {}, token_type="gold"),
+                lambda: client.chat.hosted.execute_tool("x", {}, safe_content_filter="no")):
+        with pytest.raises(ValidationError):
+            bad()
+    assert len(net.rest_calls) == before
+
+
+def test_current_set_runs_locally_like_the_reference(client: Any, net: Any) -> None:
+    done = client.chat.tools.execute(tool_call("generate_image", {
+        "prompt": "a red fox", "numberOfVariations": 1}), token_type="spark")
+    assert done.success and done.tool_name == "generate_image" and len(done.result_urls) == 1
+    assert net.received("jobRequest")[-1]["tokenType"] == "spark"
+    hosted_only = client.chat.tools.execute(tool_call("apply_style", {"prompt": "ink"}))
+    assert not hosted_only.success
+    assert "must be executed via chat.hosted.create() or chat.runs.create()" in \
+        str(hosted_only.error)
