@@ -83,9 +83,14 @@ class AnnouncementsApi:
         returned when it is given."""
         if platform is not None and (not isinstance(platform, str) or not platform.strip()):
             raise ValidationError("platform must be a non-empty string")
+        # the official clients disagree on the envelope (JS reads data.announcements, Python
+        # a top-level announcements): take either
         data = self._transport.rest.request(
-            "GET", ACTIVE, params={"platform": platform} if platform else None)
-        rows = data.get("announcements") if isinstance(data, Mapping) else None
+            "GET", ACTIVE, params={"platform": platform} if platform else None, envelope=False)
+        inner = data.get("data") if isinstance(data, Mapping) else None
+        rows = inner.get("announcements") if isinstance(inner, Mapping) else None
+        if rows is None and isinstance(data, Mapping):
+            rows = data.get("announcements")
         if rows is None:
             return []
         if not isinstance(rows, builtins.list):

@@ -3,7 +3,8 @@ chat or harness turn, written by producers and read back by replay viewers.
 
 A RunRecord is a JSON object with a ``run_id`` (and usually ``schema_version``, ``session_id``,
 ``model_id``, ``rounds``, ``user_request``, ``final_response``); the server redacts secrets
-again on write and says so with ``redacted``.
+again on write and says so with ``redacted``. These endpoints answer bare JSON (no ``{status,
+data}`` envelope), as both official clients read them; an enveloped answer is accepted too.
 """
 
 from __future__ import annotations
@@ -80,6 +81,13 @@ class ReplayApi:
     def __init__(self, transport: RestAccess) -> None:
         self._transport = transport
 
+    def _call(self, method: str, path: str, **kw: Any) -> Any:
+        body = self._transport.rest.request(method, path, envelope=False, **kw)
+        if isinstance(body, Mapping) and body.get("status") == "success" \
+                and isinstance(body.get("data"), Mapping):
+            return body["data"]
+        return body
+
     def write(self, record: Mapping[str, Any]) -> ReplayWriteResult:
         """Store one RunRecord (a new ``run_id`` creates it, a known one replaces it)."""
         if not isinstance(record, Mapping):
@@ -87,7 +95,7 @@ class ReplayApi:
         if not isinstance(record.get("run_id"), str) or not record["run_id"].strip():
             raise ValidationError("record needs a non-empty 'run_id'")
         # keyed by run_id, so a repeated write stores the same record: safe to retry
-        data = self._transport.rest.request("POST", RECORDS, json=dict(record), idempotent=True)
+        data = self._call("POST", RECORDS, json=dict(record), idempotent=True)
         if not isinstance(data, Mapping) or not isinstance(data.get("runId"), str):
             raise UnexpectedResponseError(RECORDS, "Replay write response missing runId",
                                           payload=data)
@@ -100,7 +108,7 @@ class ReplayApi:
             if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
                 raise ValidationError(f"limit must be a positive integer, got {limit!r}")
             params = {"limit": limit}
-        data = self._transport.rest.request("GET", RECORDS, params=params)
+        data = self._call("GET", RECORDS, params=params)
         rows = data.get("records") if isinstance(data, Mapping) else None
         return [structure(r, ReplayRecordSummary, RECORDS) for r in rows or ()
                 if isinstance(r, Mapping) and isinstance(r.get("runId"), str)]
@@ -109,7 +117,7 @@ class ReplayApi:
         if not isinstance(run_id, str) or not run_id.strip():
             raise ValidationError("run_id must be a non-empty string")
         path = f"{RECORDS}/{quote_segment(run_id, 'run_id')}"
-        data = self._transport.rest.request("GET", path)
+        data = self._call("GET", path)
         record = data.get("record") if isinstance(data, Mapping) else None
         if not isinstance(record, Mapping):
             raise UnexpectedResponseError(path, "Replay get response missing record field",

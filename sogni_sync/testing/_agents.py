@@ -5,13 +5,15 @@
   (``hosted_tools_current.json``): required arguments are checked, the answer is deterministic
   ``{toolCallId, tool, result, message}``. Media tools are refused (they run as projects or
   through hosted chat).
-* ``/v1/replay/records``: ``POST`` stores a RunRecord (``run_id`` required; a ``secret`` /
-  ``api_key`` / ``authorization`` key anywhere is blanked and ``redacted`` set), ``GET`` lists the
-  caller's summaries newest first (``limit``), ``GET …/{runId}`` returns one.
-* ``GET /v1/announcements/active?platform=`` lists live announcements minus the account's
-  dismissed ones (platform-scoped ones only when the platform matches);
-  ``POST /v1/announcements/{id}/dismiss``. Test hook ``publish(alert)`` (through
-  ``net.call(lambda s: s.extras["announcements"].publish({...}))``) stores one and pushes it as
+* ``/v1/replay/records`` (bare JSON, no envelope: both official clients read it so): ``POST``
+  stores a RunRecord (``run_id`` required; a ``secret`` / ``api_key`` / ``authorization`` key
+  anywhere is blanked and ``redacted`` set), ``GET`` lists the caller's summaries newest first
+  (``limit``), ``GET …/{runId}`` returns one.
+* ``GET /v1/announcements/active?platform=`` lists live announcements (under ``data`` and at the
+  top level: the official clients read one each) minus the account's dismissed ones
+  (platform-scoped ones only when the platform matches); ``POST /v1/announcements/{id}/dismiss``.
+  Test hook ``publish(alert)``, through
+  ``net.call(lambda s: s.extras["announcements"].publish({...}))``: stores one and pushes it as
   ``appAlert`` to connections that opted in, as ``toastMessage`` to the rest; calling it again
   with the same id redelivers, as the server does on every reconnect.
 """
@@ -167,9 +169,10 @@ def register_agent_routes(rest: web.Application, state: State) -> None:
             return error(403, "Replay record belongs to another account", 403)
         created = old[2] if old else now
         records[body["run_id"]] = (user(request), clean, created, now, redacted)
-        return ok({"runId": body["run_id"], "schemaVersion": clean.get("schema_version", 1),
-                   "redacted": redacted, "createTime": created, "updateTime": now},
-                  status=201 if old is None else 200)
+        return web.json_response(
+            {"runId": body["run_id"], "schemaVersion": clean.get("schema_version", 1),
+             "redacted": redacted, "createTime": created, "updateTime": now},
+            status=201 if old is None else 200)
 
     async def listing(request: web.Request) -> web.Response:
         try:
@@ -189,20 +192,22 @@ def register_agent_routes(rest: web.Application, state: State) -> None:
                 if key in rec:
                     row[wire] = rec[key]
             rows.append(row)
-        return ok({"records": rows})
+        return web.json_response({"records": rows})
 
     async def get_one(request: web.Request) -> web.Response:
         found = records.get(request.match_info["rid"])
         if found is None or found[0] != user(request):
             return error(404, "Replay record not found", 404)
-        return ok({"record": found[1], "createTime": found[2]})
+        return web.json_response({"record": found[1], "createTime": found[2]})
 
     async def active(request: web.Request) -> web.Response:
         me, platform = user(request), request.query.get("platform")
         live = [a for aid, a in notices.live.items() if (me, aid) not in notices.dismissed
                 and notices.platforms[aid] in (None, platform)
                 and (a.get("endsAt") is None or a["endsAt"] > _now())]
-        return ok({"announcements": live})
+        # both shapes: JS 5.54 reads data.announcements, Python 5.70 a top-level key
+        return web.json_response({"status": "success", "data": {"announcements": live},
+                                  "announcements": live})
 
     async def dismiss(request: web.Request) -> web.Response:
         aid = request.match_info["aid"]

@@ -1,8 +1,10 @@
 """The official JS 5.54 and Python 5.70 clients drive workflow templates, template-id runs,
-reseed and resume against the emulator through their own APIs (drivers in ``templates/``)."""
+reseed and resume, hosted tool execution, replay records and announcements against the emulator
+through their own APIs (drivers in ``templates/``)."""
 
 from __future__ import annotations
 
+import functools
 import shutil
 import time
 from typing import Any
@@ -13,7 +15,9 @@ from tests.conformance.capture import CaptureError
 from tests.conformance.templates import PAUSE_AT, SCENARIO, run
 
 
+@functools.cache
 def _drive(client: str) -> tuple[dict[str, dict[str, Any]], list[Any]]:
+    """One driver run per client, shared by the tests below."""
     if client == "js" and shutil.which("node") is None:
         pytest.skip("node not found")
     try:
@@ -80,3 +84,25 @@ def test_official_client_template_calls(client: str) -> None:
     assert [c.method for c in calls if "/templates/" in c.path and c.method != "GET"] == \
         ["PATCH", "POST", "DELETE"]
     assert time.monotonic() - began < 60
+
+
+def _data(value: Any) -> Any:
+    """JS hands back the REST envelope of some calls, Python its ``data``."""
+    return value["data"] if isinstance(value, dict) and value.get("status") == "success" \
+        else value
+
+
+@pytest.mark.parametrize("client", ["js", "py"])
+def test_official_client_hosted_tool_replay_and_announcement_calls(client: str) -> None:
+    steps, _ = _drive(client)
+    executed = _data(ok(steps, "execute_tool"))
+    assert executed["tool"] == "compose_workflow" and len(executed["result"]["steps"]) == 2
+    written = ok(steps, "replay_write")
+    assert written.get("runId", written.get("run_id")) == SCENARIO["replayRecord"]["run_id"]
+    assert written.get("schemaVersion", written.get("schema_version")) == 4
+    (row,) = ok(steps, "replay_list")["records"]
+    assert row["runId"] == "run-official" and row["rounds"] == 1 and row["modelId"] == "qwen"
+    assert ok(steps, "replay_get")["record"]["user_request"] == "a poster"
+    assert [a["id"] for a in ok(steps, "announcements")] == [SCENARIO["announcementId"]]
+    assert "error" not in steps["dismiss"]
+    assert ok(steps, "announcements_after") == []

@@ -2,7 +2,8 @@
 
 ``run(client)`` starts a fresh emulator, runs ``driver.mjs`` (JS 5.54.0) or ``driver_py.py``
 (Python 5.70.0) through one fixed scenario (:data:`SCENARIO`: template CRUD and fork, a
-template-id run with an idempotency key, a reseed repeated with its key, a resume) and returns
+template-id run with an idempotency key, a reseed repeated with its key, a resume; then a
+hosted tool, replay records and announcements) and returns
 the driver's steps by name plus the REST calls the emulator recorded. The clients come from the
 same scratch installs as the capture harness (never this project's venv).
 """
@@ -35,7 +36,13 @@ SCENARIO: dict[str, Any] = {
     "seedOverrides": {"poster": 7},
     "fork": "sys_portrait_to_clip",
     "pausedInputs": {"brief": "a cat"},
+    "composeArguments": {"brief": "a teaser", "scene_count": 2},
+    "replayRecord": {"run_id": "run-official", "schema_version": 4, "model_id": "qwen",
+                     "user_request": "a poster", "rounds": [{"tool": "generate_image"}]},
+    "announcementId": "ann-official",
 }
+ANNOUNCEMENT = {"id": "ann-official", "kind": "banner", "title": "Maintenance", "pinned": True,
+                "bodyMarkdown": "Tonight"}
 PAUSE_AT = "clip"  # a step of the forked system template: that run waits for the user there
 
 
@@ -56,6 +63,7 @@ def run(client: str, timeout: float = 120.0) -> tuple[dict[str, dict[str, Any]],
     with LocalSupernet(step_delay=0.01) as net, \
             tempfile.TemporaryDirectory(prefix="sogni-templates-") as tmp:
         net.call(lambda state: state.extras["workflows"].pause_before.add(PAUSE_AT))
+        net.call(lambda state: state.extras["announcements"].publish(dict(ANNOUNCEMENT)))
         scenario = Path(tmp) / "scenario.json"
         scenario.write_text(json.dumps(SCENARIO), "utf-8")
         env = dict(os.environ, **extra, SOGNI_SCENARIO=str(scenario),

@@ -1,6 +1,6 @@
 // Template driver: runs one fixed scenario through the official JS client's own workflow
-// template and run calls (sogni.workflows.templates.*, sogni.workflows.start/resume/reseed)
-// against a loopback server and prints one JSON line per step on stdout: {"step", "result"}
+// template and run calls (sogni.workflows.templates.*, sogni.workflows.start/resume/reseed),
+// then chat.hosted.executeTool, sogni.replay.* and sogni.announcements.*, against a loopback server and prints one JSON line per step on stdout: {"step", "result"}
 // or {"step", "error"}. Everything else goes to stderr.
 //
 // Input (env): SOGNI_CAPTURE_JS_DIR (folder with node_modules/@sogni-ai/sogni-client),
@@ -68,6 +68,16 @@ async function main() {
   await step('resume', async () => await wf.resume(paused.workflowId, { billingMode: 'auto' }));
   await step('delete', async () => { await t.delete(forked.id); return null; });
   await step('get_deleted', async () => await t.get(forked.id));
+  await step('execute_tool', async () => await sogni.chat.hosted.executeTool(
+    { tool: 'compose_workflow', arguments: scenario.composeArguments }));
+  await step('replay_write', async () => await sogni.replay.write(scenario.replayRecord));
+  await step('replay_list', async () => await sogni.replay.list({ limit: 5 }));
+  await step('replay_get', async () => await sogni.replay.get(scenario.replayRecord.run_id));
+  await step('announcements', async () => await sogni.announcements.active());
+  await step('dismiss', async () => {
+    await sogni.announcements.dismiss(scenario.announcementId); return null;
+  });
+  await step('announcements_after', async () => await sogni.announcements.active());
 }
 
 main().then(

@@ -4,7 +4,8 @@ Run with the interpreter of a scratch venv that has the client (never this proje
 Same contract as ``driver.mjs``: env SOGNI_SCENARIO, SOGNI_REST_ENDPOINT,
 SOGNI_SOCKET_ENDPOINT, SOGNI_API_KEY; one JSON line per step on stdout, ``{"step", "result"}``
 or ``{"step", "error"}``. The calls are the client's own: ``client.workflows.templates.*`` and
-``client.workflows.start/resume/reseed``.
+``client.workflows.start/resume/reseed``, then ``chat.hosted.execute_tool``, ``replay.*`` and
+``announcements.*``.
 """
 
 from __future__ import annotations
@@ -84,6 +85,14 @@ async def main() -> None:
         await step("resume", lambda: wf.resume(paused["workflowId"], billing_mode="auto"))
         await step("delete", lambda: t.delete(forked["id"]))
         await step("get_deleted", lambda: t.get(forked["id"]))
+        await step("execute_tool", lambda: client.chat.hosted.execute_tool(
+            tool="compose_workflow", arguments=scenario["composeArguments"]))
+        await step("replay_write", lambda: client.replay.write(scenario["replayRecord"]))
+        await step("replay_list", lambda: client.replay.list(limit=5))
+        await step("replay_get", lambda: client.replay.get(scenario["replayRecord"]["run_id"]))
+        await step("announcements", lambda: client.announcements.active())
+        await step("dismiss", lambda: client.announcements.dismiss(scenario["announcementId"]))
+        await step("announcements_after", lambda: client.announcements.active())
     finally:
         await asyncio.wait_for(client.aclose(), 10)
 
