@@ -169,9 +169,12 @@ class CreativeWorkflowsApi:
         input: Mapping[str, Any],
         *,
         token_type: str | None = None,
+        idempotency_key: str | None = None,
         timeout: float | None = None,
     ) -> CreativeWorkflow:
-        """Start a workflow of ``kind`` (``image_to_video``, ``hosted_tool_sequence``, ...)."""
+        """Start a workflow of ``kind`` (``image_to_video``, ``hosted_tool_sequence``, ...).
+        With ``idempotency_key`` a repeated start returns the first run (and this call then
+        retries transport failures itself)."""
         if not isinstance(kind, str) or not kind.strip():
             raise ValidationError("kind must be a non-empty string")
         if not isinstance(input, Mapping):
@@ -181,7 +184,9 @@ class CreativeWorkflowsApi:
         body: dict[str, Any] = {"kind": kind, "input": dict(input)}
         if token_type:
             body["token_type"] = token_type
-        data = self._rest.request("POST", BASE, json=body, timeout=timeout, idempotent=False)
+        headers = idempotency_headers(idempotency_key)
+        data = self._rest.request("POST", BASE, json=body, timeout=timeout, headers=headers,
+                                  idempotent=headers is not None)
         return _workflow(data)
 
     def start_image_to_video(
@@ -201,9 +206,11 @@ class CreativeWorkflowsApi:
         *,
         title: str | None = None,
         token_type: str | None = None,
+        idempotency_key: str | None = None,
         **input: Any,
     ) -> CreativeWorkflow:
-        """A sequence of hosted tool steps ``{id?, toolName, arguments, dependsOn?}``."""
+        """A sequence of hosted tool steps ``{id?, toolName, arguments, dependsOn?}`` (the
+        ``steps`` of ``chat.hosted.execute_tool("compose_workflow", ...)`` fit as they are)."""
         if not isinstance(steps, (list, tuple)) or not steps:
             raise ValidationError("steps must be a non-empty list")
         for step in steps:
@@ -214,7 +221,8 @@ class CreativeWorkflowsApi:
             payload["title"] = title
         payload["steps"] = [dict(s) for s in steps]
         payload.update(input)
-        return self.start("hosted_tool_sequence", payload, token_type=token_type)
+        return self.start("hosted_tool_sequence", payload, token_type=token_type,
+                          idempotency_key=idempotency_key)
 
     def run_template(
         self,

@@ -13,7 +13,7 @@ from sogni_sync.creative_workflows import (
     WorkflowTemplate,
     WorkflowTemplatePage,
 )
-from sogni_sync.errors import ApiError, NotFoundError, ValidationError
+from sogni_sync.errors import ApiError, NotFoundError, ServerError, ValidationError
 
 MINE = {
     "name": "Poster then song",
@@ -170,3 +170,25 @@ def test_reseed_with_overrides_and_idempotency(client: Any, net: Any) -> None:
     assert isinstance(fresh.steps[0]["arguments"]["seed"], int)
     with pytest.raises(ApiError, match="seed_overrides"):
         client.creative_workflows.reseed(first.workflow_id, seed_overrides={"nope": 1})
+
+
+def test_inline_start_with_an_idempotency_key(client: Any, net: Any) -> None:
+    steps = [{"id": "a", "toolName": "generate_image", "arguments": {"prompt": "flat name"}}]
+    first = client.creative_workflows.start_hosted_tool_sequence(steps, idempotency_key="k-9")
+    again = client.creative_workflows.start_hosted_tool_sequence(steps, idempotency_key="k-9")
+    assert again.workflow_id == first.workflow_id
+    assert calls(net, "POST", "/creative-agent/workflows")[-1].headers["Idempotency-Key"] == "k-9"
+    other = client.creative_workflows.start_hosted_tool_sequence(steps)
+    assert other.workflow_id != first.workflow_id
+
+
+def test_a_keyed_reseed_is_retried_and_an_unkeyed_one_is_not(client: Any, net: Any) -> None:
+    first = client.creative_workflows.run_template("sys_jingle", {"mood": "calm"})
+    list(client.creative_workflows.stream_events(first.workflow_id))
+    net.faults.rest_error("/v1/creative-agent/workflows/*/reseed", status=503, method="POST")
+    take = client.creative_workflows.reseed(first.workflow_id, idempotency_key="retry-me")
+    assert len(calls(net, "POST", "/reseed")) == 2 and not take.idempotent
+    net.faults.rest_error("/v1/creative-agent/workflows/*/reseed", status=503, method="POST")
+    with pytest.raises(ServerError):
+        client.creative_workflows.reseed(first.workflow_id)
+    assert len(calls(net, "POST", "/reseed")) == 3
