@@ -5,7 +5,9 @@ tool on Sogni's servers (``POST /v1/creative-agent/tools/execute``, up to 300 s)
 JSON result. Two tool sets ship as package data, byte-exact: ``"seed"`` (the six ``sogni_*``
 tools of ``sogni_tools.json`` / ``hosted_tools.json``) and ``"current"``
 (``hosted_tools_current.json``: the 30 flat-named tools of the protocol manifest 2026-08-24.1,
-including ``image_to_3d``, ``remove_background`` and ``segment_image``). Of the current set, six
+including ``image_to_3d``, ``remove_background`` and ``segment_image``, byte for byte the file
+the Python client 5.70 ships; the JS client 5.54 inlines the same version with small schema
+differences in nine tools). Of the current set, six
 run locally as media projects like the seed's (``generate_image`` … ``generate_music``); the
 rest only run hosted (``chat.hosted.create`` with ``sogni_tools``, or ``execute_tool`` for the
 synchronous composition tools).
