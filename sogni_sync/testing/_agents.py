@@ -15,7 +15,8 @@
   Test hook ``publish(alert)``, through
   ``net.call(lambda s: s.extras["announcements"].publish({...}))``: stores one and pushes it as
   ``appAlert`` to connections that opted in, as ``toastMessage`` to the rest; calling it again
-  with the same id redelivers, as the server does on every reconnect.
+  with the same id redelivers. Live pinned ones are re-sent on every new connection, as the
+  server does.
 """
 
 from __future__ import annotations
@@ -112,6 +113,14 @@ class Announcements:
                 conn.send("toastMessage", {"type": alert["severity"], "title": alert["title"],
                                            "message": alert["bodyMarkdown"]})
 
+    def on_connect(self, conn: Any) -> None:
+        """As the server does: a live pinned announcement is re-sent on every connection."""
+        for aid, alert in self.live.items():
+            if alert.get("pinned") and (conn.account.username, aid) not in self.dismissed \
+                    and conn.subscriptions.get("appAlert") is True \
+                    and (alert.get("endsAt") is None or alert["endsAt"] > _now()):
+                conn.send("appAlert", alert)
+
     def reset(self) -> None:
         self.live.clear()
         self.platforms.clear()
@@ -124,6 +133,7 @@ def register_agent_routes(rest: web.Application, state: State) -> None:
     notices = Announcements(state)
     state.extras["announcements"] = notices
     state.extras.setdefault("reset_hooks", []).extend([notices.reset, records.clear])
+    state.extras.setdefault("connect_hooks", []).append(notices.on_connect)
 
     def user(request: web.Request) -> str:
         account: Any = request.get("account") or state.authenticate(request)

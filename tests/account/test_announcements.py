@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -80,3 +81,30 @@ def test_without_the_opt_in_a_toast_arrives_instead(make_client: Any,
     publish(sogni_supernet, {"id": "ann-3", "title": "Hello", "bodyMarkdown": "there"})
     assert seen.wait(10)
     assert toasts[0]["title"] == "Hello" and alerts == []
+
+
+def test_a_pinned_banner_resent_on_reconnect_is_seen_once(make_client: Any,
+                                                          sogni_supernet: Any) -> None:
+    publish(sogni_supernet, BANNER)  # live before the client connects
+    client = make_client(socket_event_subscriptions={"appAlert": True})
+    got: list[str] = []
+    arrived = threading.Event()
+
+    def on_alert(alert: Announcement) -> None:
+        got.append(alert.id)
+        arrived.set()
+
+    client.announcements.on_alert(on_alert)
+    client.connect(timeout=10)
+    assert arrived.wait(10) and got == ["ann-1"]
+    sent = len(sogni_supernet.sent("appAlert"))
+    sogni_supernet.disconnect(app_id=client.options.app_id)
+    deadline = time.monotonic() + 10
+    while len(sogni_supernet.sent("appAlert")) == sent and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(sogni_supernet.sent("appAlert")) == sent + 1  # the server sent it again
+    publish(sogni_supernet, {"id": "ann-2", "title": "after the reconnect"})
+    deadline = time.monotonic() + 10
+    while len(got) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert got == ["ann-1", "ann-2"]
