@@ -133,7 +133,8 @@ class ChatToolsApi:
         result. A call nobody handles gets an error result.
         """
         calls = [coerce_tool_call(tc) for tc in tool_calls]
-        count = sum(1 for c in calls if sogni_tools.is_sogni_tool_call(c))
+        # as the reference: only calls that run as projects count (not the hosted-only tools)
+        count = sum(1 for c in calls if c.name.startswith("sogni_") or c.name in DIRECT_DISPATCH)
         if count > MAX_SOGNI_CALLS_PER_ROUND:
             raise ValidationError(
                 f"Too many Sogni tool calls in a single round ({count}); "

@@ -19,14 +19,13 @@ BILLING_MODES = ("auto", "subscription", "tokens")
 def billing_body(
     token_type: str | None, billing_mode: str | None, app_source: str | None
 ) -> dict[str, Any]:
-    """``token_type`` / ``billing_mode`` / ``app_source`` body keys, each only when given."""
+    """``token_type`` / ``billing_mode`` / ``app_source`` body keys, each only when given
+    (``app_source`` is the client's option, checked when the client was built)."""
     if token_type is not None and token_type not in TOKEN_TYPES:
         raise ValidationError(f"token_type must be 'sogni' or 'spark', got {token_type!r}")
     if billing_mode is not None and billing_mode not in BILLING_MODES:
         raise ValidationError(
             f"billing_mode must be 'auto', 'subscription' or 'tokens', got {billing_mode!r}")
-    if app_source is not None and (not isinstance(app_source, str) or not app_source):
-        raise ValidationError("app_source must be a non-empty string")
     body: dict[str, Any] = {}
     if token_type:
         body["token_type"] = token_type

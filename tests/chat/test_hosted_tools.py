@@ -112,3 +112,13 @@ def test_current_set_runs_locally_like_the_reference(client: Any, net: Any) -> N
     assert not hosted_only.success
     assert "must be executed via chat.hosted.create() or chat.runs.create()" in \
         str(hosted_only.error)
+
+
+def test_only_project_tools_count_towards_the_round_limit(client: Any, net: Any) -> None:
+    hosted_only = [tool_call("apply_style", {"prompt": "ink"}) for _ in range(9)]
+    results = client.chat.tools.execute_all(hosted_only)
+    assert len(results) == 9 and not any(r.success for r in results)
+    before = len(net.received("jobRequest"))
+    with pytest.raises(ValidationError, match="Too many Sogni tool calls"):
+        client.chat.tools.execute_all([tool_call("generate_image", {"prompt": "x"})] * 9)
+    assert len(net.received("jobRequest")) == before
