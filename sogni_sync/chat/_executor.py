@@ -74,13 +74,19 @@ class ChatToolsApi:
         number_of_media: int | None = None,
         timeout: float | None = DEFAULT_TOOL_TIMEOUT,
         on_progress: ProgressCallback | None = None,
+        media_context: Mapping[str, Any] | None = None,
     ) -> ToolExecutionResult:
-        """Run one ``sogni_*`` call as a media project and wait for its results.
+        """Run one Sogni tool call as a media project and wait for its results: a ``sogni_*``
+        call or one of the current set's six media tools (``generate_image``...); the current
+        set's other tools only run hosted and get an error result.
 
         Blocks up to ``timeout`` seconds (default 30 min). Bad arguments, unavailable models and
         failed projects come back as a result with ``success=False`` (the model can read it);
         only misuse raises: a non-Sogni call (``ValidationError``) or no projects API.
-        ``on_progress(ToolProgress)`` runs on the calling thread.
+        ``on_progress(ToolProgress)`` runs on the calling thread. ``media_context``
+        (``images``, ``videos``, ``audio``, ``uploaded_images``, ``uploaded_videos``,
+        ``uploaded_audio``: lists of data URIs) is what the video tools'
+        ``reference*Indices`` arguments pick from.
         """
         call = coerce_tool_call(tool_call)
         projects = self._projects
@@ -91,12 +97,13 @@ class ChatToolsApi:
                 f"Not a Sogni tool call: {call.name}. Use is_sogni_tool_call() to check first."
             )
         name, args = call.name, call.parsed_arguments()
-        if name in DIRECT_DISPATCH:  # the current set's six media tools run like the seed's
-            name, args = seed_arguments(name, args if isinstance(args, dict) else {})
-        elif not name.startswith("sogni_"):
+        if name not in DIRECT_DISPATCH and not name.startswith("sogni_"):
             return _error_result(call, f"Tool '{name}' must be executed via chat.hosted.create()"
                                        " or chat.runs.create().")
         try:
+            if name in DIRECT_DISPATCH:  # the current set's six media tools run like the seed's
+                name, args = seed_arguments(name, args if isinstance(args, dict) else {},
+                                            media_context)
             sogni_tools.validate_tool_arguments(name, args)
             models = self._available_models()
             media, model_id, params = sogni_tools.build_project_params(
@@ -124,6 +131,7 @@ class ChatToolsApi:
         on_tool_progress: Callable[[ToolCall, ToolProgress], None] | None = None,
         tool_handlers: Mapping[str, ToolHandler] | None = None,
         on_tool_call: Callable[[ToolCall], Any] | None = None,
+        media_context: Mapping[str, Any] | None = None,
     ) -> list[ToolExecutionResult]:
         """Execute a round of calls in order, one result per call.
 
@@ -151,6 +159,7 @@ class ChatToolsApi:
                 results.append(self.execute(
                     call, token_type=token_type, network=network,
                     number_of_media=number_of_media, timeout=timeout, on_progress=progress,
+                    media_context=media_context,
                 ))
                 continue
             handler = handlers.get(call.name)

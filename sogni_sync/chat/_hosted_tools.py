@@ -36,6 +36,7 @@ __all__ = [
     "ToolSet",
     "current_tool_names",
     "execute_hosted_tool",
+    "resolve_media_indices",
     "seed_arguments",
     "sogni_tool_set",
     "tool_set_manifest",
@@ -88,10 +89,58 @@ def current_tool_names() -> frozenset[str]:
 _RENAMED = {"videoModel": "model", "timesig": "timesignature"}
 
 
-def seed_arguments(name: str, args: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+#: media kind -> (media_context key of generated media, of uploaded media)
+_CONTEXT_KEYS = {"image": ("images", "uploaded_images"), "video": ("videos", "uploaded_videos"),
+                 "audio": ("audio", "uploaded_audio")}
+#: video tools: index argument -> (media kind, the seed arguments its entries fill, in order)
+_INDEXED = {
+    "referenceImageIndices": ("image", ("reference_image_url", "reference_image_end_url")),
+    "referenceVideoIndices": ("video", ("reference_video_url",)),
+    "referenceAudioIndices": ("audio", ("reference_audio_url",)),
+}
+
+
+def _indices(value: Any, argument: str) -> list[int]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or any(
+            not isinstance(v, int) or isinstance(v, bool) for v in value):
+        raise ValidationError(f"{argument} must contain only integer media indices")
+    return value
+
+
+def resolve_media_indices(indices: list[int], media: str,
+                          media_context: Mapping[str, Any] | None) -> list[str]:
+    """The media an index list names: ``i >= 0`` is the i-th generated item, ``-1, -2…`` the
+    first, second… uploaded one (the reference's convention)."""
+    if not indices:
+        return []
+    if media_context is None:
+        raise ValidationError(f"Indexed {media} arguments require media_context when using "
+                              "chat.tools.execute()")
+    generated, uploaded = _CONTEXT_KEYS[media]
+    camel = "uploaded" + uploaded.split("_", 1)[1].capitalize()
+    out = []
+    for index in indices:
+        pool = media_context.get(generated) if index >= 0 else \
+            media_context.get(uploaded, media_context.get(camel))
+        at = index if index >= 0 else -index - 1
+        entry = pool[at] if isinstance(pool, (list, tuple)) and at < len(pool) else None
+        if not isinstance(entry, str) or not entry.strip():
+            raise ValidationError(f"{media} media index {index} is unavailable in media_context")
+        out.append(entry)
+    return out
+
+
+def seed_arguments(name: str, args: Mapping[str, Any],
+                   media_context: Mapping[str, Any] | None = None
+                   ) -> tuple[str, dict[str, Any]]:
     """A direct-dispatch call of the current set as the seed tool that runs it locally:
     ``(sogni_<name>, arguments)`` with camelCase names in the seed's snake_case where the seed
-    tool has them (others are kept; media chosen by index need the hosted path)."""
+    tool has them (others are kept). The video tools' ``reference{Image,Video,Audio}Indices``
+    pick media from ``media_context`` (``images``/``videos``/``audio`` generated,
+    ``uploaded_images``/``uploaded_videos``/``uploaded_audio``, as data URIs), as the
+    reference resolves them; mixing indexed images with ``reference_image_url`` is refused."""
     seed_name = DIRECT_DISPATCH[name]
     seed = next(t for t in _manifest("seed")["tools"] if t["function"]["name"] == seed_name)
     known = seed["function"]["parameters"]["properties"]
@@ -99,6 +148,14 @@ def seed_arguments(name: str, args: Mapping[str, Any]) -> tuple[str, dict[str, A
     for key, value in args.items():
         wanted = _RENAMED.get(key, to_snake(key))
         out[wanted if wanted in known and wanted not in args else key] = value
+    if name in ("generate_video", "sound_to_video", "video_to_video"):
+        for argument, (media, targets) in _INDEXED.items():
+            found = resolve_media_indices(_indices(args.get(argument), argument), media,
+                                          media_context)
+            if found and any(out.get(t) for t in targets):
+                raise ValidationError(f"Use either {argument} with media_context or legacy "
+                                      f"inline {targets[0]} arguments, not both")
+            out.update(zip(targets, found, strict=False))
     return seed_name, out
 
 

@@ -11,7 +11,12 @@ from typing import Any
 import pytest
 
 from sogni_sync.chat import HostedToolResult, ToolCall, is_sogni_tool_call, sogni_tool_set
-from sogni_sync.chat._hosted_tools import DIRECT_DISPATCH, seed_arguments, tool_set_manifest
+from sogni_sync.chat._hosted_tools import (
+    DIRECT_DISPATCH,
+    resolve_media_indices,
+    seed_arguments,
+    tool_set_manifest,
+)
 from sogni_sync.errors import ApiError, ValidationError
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "protocol"
@@ -62,10 +67,11 @@ def test_is_sogni_tool_call_knows_both_sets() -> None:
 def test_seed_arguments() -> None:
     name, args = seed_arguments("generate_video", {
         "prompt": "p", "videoModel": "wan", "negativePrompt": "n", "numberOfVariations": 2,
-        "referenceImageIndices": [0]})
+        "referenceImageIndices": [0]}, {"images": ["data:image/png;base64,AA=="]})
     assert name == "sogni_generate_video"
     assert args == {"prompt": "p", "model": "wan", "negative_prompt": "n",
-                    "number_of_variations": 2, "referenceImageIndices": [0]}
+                    "number_of_variations": 2, "referenceImageIndices": [0],
+                    "reference_image_url": "data:image/png;base64,AA=="}
     assert seed_arguments("generate_music", {"prompt": "x", "timesig": "4"})[1] == {
         "prompt": "x", "timesignature": "4"}
 
@@ -122,3 +128,46 @@ def test_only_project_tools_count_towards_the_round_limit(client: Any, net: Any)
     with pytest.raises(ValidationError, match="Too many Sogni tool calls"):
         client.chat.tools.execute_all([tool_call("generate_image", {"prompt": "x"})] * 9)
     assert len(net.received("jobRequest")) == before
+
+
+def test_media_indices_pick_from_the_media_context() -> None:
+    context = {"images": ["gen-0", "gen-1"], "uploaded_images": ["up-0"], "audio": ["a-0"],
+               "uploadedVideos": ["v-up-0"]}
+    assert resolve_media_indices([1, -1], "image", context) == ["gen-1", "up-0"]
+    assert resolve_media_indices([-1], "video", context) == ["v-up-0"]
+    with pytest.raises(ValidationError, match="image media index 2 is unavailable"):
+        resolve_media_indices([2], "image", context)
+    with pytest.raises(ValidationError, match="require media_context"):
+        resolve_media_indices([0], "image", None)
+    name, args = seed_arguments("sound_to_video", {
+        "prompt": "p", "referenceAudioIndices": [0], "referenceImageIndices": [-1]}, context)
+    assert name == "sogni_sound_to_video"
+    assert args["reference_audio_url"] == "a-0" and args["reference_image_url"] == "up-0"
+    _, both = seed_arguments("generate_video", {"prompt": "p", "referenceImageIndices": [0, 1]},
+                             context)
+    assert (both["reference_image_url"], both["reference_image_end_url"]) == ("gen-0", "gen-1")
+    with pytest.raises(ValidationError, match="not both"):
+        seed_arguments("generate_video", {"prompt": "p", "referenceImageIndices": [0],
+                                          "reference_image_url": "x"}, context)
+    with pytest.raises(ValidationError, match="integer media indices"):
+        seed_arguments("generate_video", {"prompt": "p", "referenceImageIndices": ["0"]}, {})
+    # edit_image keeps its inline arguments, as in the reference
+    assert seed_arguments("edit_image", {"prompt": "p", "sourceImageIndex": 0}, context)[1] == {
+        "prompt": "p", "sourceImageIndex": 0}
+
+
+def test_indexed_media_run_locally(client: Any, net: Any) -> None:
+    from .conftest import data_uri, png_bytes
+
+    image = data_uri(png_bytes(), "image/png")
+    done = client.chat.tools.execute(
+        tool_call("generate_video", {"prompt": "waves", "duration": 2, "width": 512,
+                                     "height": 512, "referenceImageIndices": [-1]}),
+        media_context={"uploaded_images": [image]})
+    assert done.success, done.error
+    keyframe = net.received("jobRequest")[-1]["keyFrames"][0]
+    assert keyframe["hasReferenceImage"] is True  # the uploaded image became the first frame
+    assert keyframe["referenceImageContentType"] == "image/png"
+    missing = client.chat.tools.execute(
+        tool_call("generate_video", {"prompt": "waves", "referenceImageIndices": [0]}))
+    assert not missing.success and "require media_context" in str(missing.error)
