@@ -15,7 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from sogni_sync._sync import Deadline
 from sogni_sync.chat import _tools as sogni_tools
-from sogni_sync.chat._hosted_tools import DIRECT_DISPATCH, seed_arguments
+from sogni_sync.chat._hosted_tools import (
+    DIRECT_DISPATCH,
+    ToolSet,
+    seed_arguments,
+    sogni_tool_set,
+)
 from sogni_sync.chat._types import ToolCall, ToolExecutionResult, ToolProgress, coerce_tool_call
 from sogni_sync.errors import ClientClosedError, SogniError, TimeoutError, ValidationError
 
@@ -59,9 +64,12 @@ class ChatToolsApi:
         self._projects = projects
         self._catalog = catalog  # the client's catalogue: which media models are online
 
-    def definitions(self) -> list[dict[str, Any]]:
-        """The six Sogni tool definitions with ``model`` enums narrowed to the media models
-        online now (``SogniTools.all`` when none are known yet)."""
+    def definitions(self, tool_set: ToolSet = "seed") -> list[dict[str, Any]]:
+        """The seed's six Sogni tool definitions with ``model`` enums narrowed to the media
+        models online now (``SogniTools.all`` when none are known yet); ``tool_set="current"``
+        gives the current 30-tool set as published (the reference no longer narrows it)."""
+        if tool_set != "seed":
+            return sogni_tool_set(tool_set)
         models = self._catalog.available_models if self._catalog else None
         return sogni_tools.build_sogni_tools(list(models or ()))
 

@@ -171,3 +171,11 @@ def test_indexed_media_run_locally(client: Any, net: Any) -> None:
     missing = client.chat.tools.execute(
         tool_call("generate_video", {"prompt": "waves", "referenceImageIndices": [0]}))
     assert not missing.success and "require media_context" in str(missing.error)
+
+
+def test_definitions_of_either_set(client: Any) -> None:
+    assert [t["function"]["name"] for t in client.chat.tools.definitions("current")] == [
+        t["function"]["name"] for t in sogni_tool_set("current")]
+    assert len(client.chat.tools.definitions()) == 6
+    with pytest.raises(ValidationError):
+        client.chat.tools.definitions("other")
