@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sogni_sync._auth import AuthManager
 from sogni_sync._config import ClientOptions, Limits, Retries, Timeouts, resolve_options
 from sogni_sync._transport import Transport
-from sogni_sync.account import AccountApi, LoginResult, StatsApi
+from sogni_sync.account import AccountApi, AnnouncementsApi, LoginResult, StatsApi
 from sogni_sync.errors import ValidationError
 
 if TYPE_CHECKING:
     from sogni_sync.batch import BatchApi
     from sogni_sync.catalog import Catalog
     from sogni_sync.chat import ChatApi
-    from sogni_sync.creative_workflows import CreativeWorkflowsApi
+    from sogni_sync.creative_workflows import CreativeWorkflowsApi, ReplayApi
     from sogni_sync.projects import ProjectsApi
 
 __all__ = ["SogniClient", "normalize_subscription_update"]
@@ -205,6 +205,19 @@ class SogniClient:
         from sogni_sync.creative_workflows import CreativeWorkflowsApi
 
         return self._concern(CreativeWorkflowsApi, lambda: CreativeWorkflowsApi(self._transport))
+
+    @property
+    def replay(self) -> ReplayApi:
+        """``sogni_sync.creative_workflows.ReplayApi`` — replay records of creative-agent runs."""
+        from sogni_sync.creative_workflows import ReplayApi
+
+        return self._concern(ReplayApi, lambda: ReplayApi(self._transport))
+
+    @property
+    def announcements(self) -> AnnouncementsApi:
+        """``sogni_sync.account.AnnouncementsApi`` — in-app announcements and the ``appAlert``
+        event (opt in with ``socket_event_subscriptions={"appAlert": True}``)."""
+        return self._concern(AnnouncementsApi, lambda: AnnouncementsApi(self._transport))
 
     @property
     def batch(self) -> BatchApi:

@@ -56,6 +56,9 @@ EXPECTED: dict[str, tuple[list[str], list[str]]] = {
     "tool_calling.py": ([r"^model asked for get_weather\(", r"^1 tool round\(s\)$"], []),
     "video_to_video.py": ([rf"^video: out/{UUID}_{UUID}\.mp4$"], ["*.mp4"]),
     "vision.py": ([r"^I see 1 image\(s\)\."], []),
+    "workflow_template.py": ([r"^saved template tpl_\w+: inputs subject$",
+                              r"^reseeded as wf_\w+ \(from wf_\w+\)$",
+                              r"^  artifact: http://127\.0\.0\.1:\d+/"], []),
 }
 NEEDS = {"batch_dask.py": "distributed"}  # an optional extra ('dask')
 

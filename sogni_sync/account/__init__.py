@@ -1,5 +1,7 @@
-"""Account (``client.account``) and stats (``client.stats``) APIs and their result classes."""
+"""Account (``client.account``), stats (``client.stats``) and announcements
+(``client.announcements``) APIs and their result classes."""
 
+from sogni_sync.account._announcements import Announcement, AnnouncementsApi
 from sogni_sync.account._api import AccountApi, StatsApi
 from sogni_sync.account._models import (
     Balances,
@@ -17,6 +19,8 @@ from sogni_sync.account._models import (
 
 __all__ = [
     "AccountApi",
+    "Announcement",
+    "AnnouncementsApi",
     "Balances",
     "CurrentAccount",
     "LeaderboardEntry",

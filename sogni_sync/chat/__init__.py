@@ -9,6 +9,7 @@ durable server-side chats with cost approval and a resumable event stream.
 from sogni_sync.chat._api import ChatApi
 from sogni_sync.chat._executor import ChatToolsApi
 from sogni_sync.chat._hosted import HostedChatApi
+from sogni_sync.chat._hosted_tools import HostedToolResult, ToolSet, sogni_tool_set
 from sogni_sync.chat._media import (
     image_part,
     image_part_from_bytes,
@@ -71,6 +72,7 @@ __all__ = [
     "FunctionCall",
     "HostedChatApi",
     "HostedChatCompletion",
+    "HostedToolResult",
     "LLMJobCost",
     "LLMModel",
     "SogniTools",
@@ -79,6 +81,7 @@ __all__ = [
     "ToolExecutionResult",
     "ToolProgress",
     "ToolRound",
+    "ToolSet",
     "Usage",
     "build_sogni_tools",
     "hosted_tools_manifest",
@@ -88,6 +91,7 @@ __all__ = [
     "is_sogni_tool_call",
     "parse_data_uri",
     "parse_tool_call_arguments",
+    "sogni_tool_set",
     "text_part",
     "to_data_uri",
 ]

@@ -15,6 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from sogni_sync._sync import Deadline
 from sogni_sync.chat import _tools as sogni_tools
+from sogni_sync.chat._hosted_tools import (
+    DIRECT_DISPATCH,
+    ToolSet,
+    seed_arguments,
+    sogni_tool_set,
+)
 from sogni_sync.chat._types import ToolCall, ToolExecutionResult, ToolProgress, coerce_tool_call
 from sogni_sync.errors import ClientClosedError, SogniError, TimeoutError, ValidationError
 
@@ -58,9 +64,12 @@ class ChatToolsApi:
         self._projects = projects
         self._catalog = catalog  # the client's catalogue: which media models are online
 
-    def definitions(self) -> list[dict[str, Any]]:
-        """The six Sogni tool definitions with ``model`` enums narrowed to the media models
-        online now (``SogniTools.all`` when none are known yet)."""
+    def definitions(self, tool_set: ToolSet = "seed") -> list[dict[str, Any]]:
+        """The seed's six Sogni tool definitions with ``model`` enums narrowed to the media
+        models online now (``SogniTools.all`` when none are known yet); ``tool_set="current"``
+        gives the current 30-tool set as published (the reference no longer narrows it)."""
+        if tool_set != "seed":
+            return sogni_tool_set(tool_set)
         models = self._catalog.available_models if self._catalog else None
         return sogni_tools.build_sogni_tools(list(models or ()))
 
@@ -73,13 +82,19 @@ class ChatToolsApi:
         number_of_media: int | None = None,
         timeout: float | None = DEFAULT_TOOL_TIMEOUT,
         on_progress: ProgressCallback | None = None,
+        media_context: Mapping[str, Any] | None = None,
     ) -> ToolExecutionResult:
-        """Run one ``sogni_*`` call as a media project and wait for its results.
+        """Run one Sogni tool call as a media project and wait for its results: a ``sogni_*``
+        call or one of the current set's six media tools (``generate_image``...); the current
+        set's other tools only run hosted and get an error result.
 
         Blocks up to ``timeout`` seconds (default 30 min). Bad arguments, unavailable models and
         failed projects come back as a result with ``success=False`` (the model can read it);
         only misuse raises: a non-Sogni call (``ValidationError``) or no projects API.
-        ``on_progress(ToolProgress)`` runs on the calling thread.
+        ``on_progress(ToolProgress)`` runs on the calling thread. ``media_context``
+        (``images``, ``videos``, ``audio``, ``uploaded_images``, ``uploaded_videos``,
+        ``uploaded_audio``: lists of data URIs) is what the video tools'
+        ``reference*Indices`` arguments pick from.
         """
         call = coerce_tool_call(tool_call)
         projects = self._projects
@@ -89,12 +104,18 @@ class ChatToolsApi:
             raise ValidationError(
                 f"Not a Sogni tool call: {call.name}. Use is_sogni_tool_call() to check first."
             )
-        args = call.parsed_arguments()
+        name, args = call.name, call.parsed_arguments()
+        if name not in DIRECT_DISPATCH and not name.startswith("sogni_"):
+            return _error_result(call, f"Tool '{name}' must be executed via chat.hosted.create()"
+                                       " or chat.runs.create().")
         try:
-            sogni_tools.validate_tool_arguments(call.name, args)
+            if name in DIRECT_DISPATCH:  # the current set's six media tools run like the seed's
+                name, args = seed_arguments(name, args if isinstance(args, dict) else {},
+                                            media_context)
+            sogni_tools.validate_tool_arguments(name, args)
             models = self._available_models()
             media, model_id, params = sogni_tools.build_project_params(
-                call.name, args, models,
+                name, args, models,
                 number_of_media=number_of_media, token_type=token_type, network=network,
             )
             return self._run_project(projects, call, media, model_id, params, args.get("prompt"),
@@ -118,6 +139,7 @@ class ChatToolsApi:
         on_tool_progress: Callable[[ToolCall, ToolProgress], None] | None = None,
         tool_handlers: Mapping[str, ToolHandler] | None = None,
         on_tool_call: Callable[[ToolCall], Any] | None = None,
+        media_context: Mapping[str, Any] | None = None,
     ) -> list[ToolExecutionResult]:
         """Execute a round of calls in order, one result per call.
 
@@ -127,7 +149,8 @@ class ChatToolsApi:
         result. A call nobody handles gets an error result.
         """
         calls = [coerce_tool_call(tc) for tc in tool_calls]
-        count = sum(1 for c in calls if sogni_tools.is_sogni_tool_call(c))
+        # as the reference: only calls that run as projects count (not the hosted-only tools)
+        count = sum(1 for c in calls if c.name.startswith("sogni_") or c.name in DIRECT_DISPATCH)
         if count > MAX_SOGNI_CALLS_PER_ROUND:
             raise ValidationError(
                 f"Too many Sogni tool calls in a single round ({count}); "
@@ -144,6 +167,7 @@ class ChatToolsApi:
                 results.append(self.execute(
                     call, token_type=token_type, network=network,
                     number_of_media=number_of_media, timeout=timeout, on_progress=progress,
+                    media_context=media_context,
                 ))
                 continue
             handler = handlers.get(call.name)

@@ -12,6 +12,7 @@ from typing import Any
 from sogni_sync._convert import structure
 from sogni_sync._transport import RestAccess
 from sogni_sync.chat import _request as rq
+from sogni_sync.chat._hosted_tools import EXECUTE_TIMEOUT, HostedToolResult, execute_hosted_tool
 from sogni_sync.chat._types import HostedChatCompletion
 from sogni_sync.errors import UnexpectedResponseError, ValidationError
 
@@ -97,3 +98,22 @@ class HostedChatApi:
             raise UnexpectedResponseError.expected(HOSTED_PATH, "a chat.completion with choices",
                                                    answer)
         return structure(answer, HostedChatCompletion, HOSTED_PATH)
+
+    def execute_tool(
+        self,
+        tool: str,
+        arguments: Mapping[str, Any],
+        *,
+        token_type: str | None = None,
+        safe_content_filter: bool | None = None,
+        app_source: str | None = None,
+        timeout: float | None = EXECUTE_TIMEOUT,
+    ) -> HostedToolResult:
+        """Run one synchronous hosted tool (``enhance_prompt``, ``compose_script``,
+        ``compose_lyrics``, ``compose_instrumental``, ``compose_workflow``,
+        ``compose_workflow_template``) on Sogni's servers and return its result; blocks up to
+        ``timeout`` seconds (default 300). ``compose_workflow``'s ``steps`` feed
+        ``client.creative_workflows.start_hosted_tool_sequence``."""
+        return execute_hosted_tool(self._transport, tool, arguments, token_type=token_type,
+                                   safe_content_filter=safe_content_filter,
+                                   app_source=app_source, timeout=timeout)

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 
 from sogni_sync._js import js_round
 from sogni_sync.chat import _routing as routing
+from sogni_sync.chat._hosted_tools import current_tool_names
 from sogni_sync.chat._media import parse_data_uri
 from sogni_sync.chat._types import ToolCall, coerce_tool_call
 from sogni_sync.errors import ValidationError
@@ -183,8 +184,10 @@ def _name_of(tool_call: Any) -> str:
 
 
 def is_sogni_tool_call(tool_call: ToolCall | Mapping[str, Any]) -> bool:
-    """True when the call's function name starts with ``sogni_`` (any such name)."""
-    return _name_of(tool_call).startswith("sogni_")
+    """True when the call's function name starts with ``sogni_`` (the seed set) or is a tool
+    of the current set (``generate_image``, ``image_to_3d``...)."""
+    name = _name_of(tool_call)
+    return name.startswith("sogni_") or name in current_tool_names()
 
 
 def parse_tool_call_arguments(tool_call: ToolCall | Mapping[str, Any]) -> Any:

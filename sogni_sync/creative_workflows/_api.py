@@ -16,7 +16,14 @@ import attrs
 
 from sogni_sync._convert import register_wire, structure, to_camel
 from sogni_sync._transport import RestAccess, RestClient, quote_segment
+from sogni_sync.creative_workflows._options import (
+    BillingMode,
+    billing_body,
+    check_media_references,
+    idempotency_headers,
+)
 from sogni_sync.creative_workflows._sse import SseFrame, SseParser, is_terminal
+from sogni_sync.creative_workflows._templates import WorkflowTemplatesApi
 from sogni_sync.errors import (
     ClientClosedError,
     ConnectionLostError,
@@ -25,7 +32,13 @@ from sogni_sync.errors import (
     ValidationError,
 )
 
-__all__ = ["CreativeWorkflow", "CreativeWorkflowEvent", "CreativeWorkflowsApi"]
+__all__ = [
+    "CreativeWorkflow",
+    "CreativeWorkflowEvent",
+    "CreativeWorkflowsApi",
+    "ReseededWorkflow",
+    "ResumedWorkflow",
+]
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +80,8 @@ class CreativeWorkflow:
     kind: str | None = None
     title: str | None = None
     status: str | None = None
+    #: Why a ``waiting_for_user`` run is paused (``workflow_user_input_required``...).
+    waiting_reason: str | None = None
     input: Mapping[str, Any] | None = None
     steps: tuple[Mapping[str, Any], ...] = ()
     events: tuple[CreativeWorkflowEvent, ...] = ()
@@ -86,7 +101,6 @@ class CreativeWorkflow:
         return tuple(a["url"] for a in self.artifacts if isinstance(a, Mapping) and a.get("url"))
 
 
-
 def _workflow_wire(value: Any) -> dict[str, Any]:
     raw = dict(value) if isinstance(value, Mapping) else {}
     lists = {key: _tuple(raw.get(key)) for key in ("steps", "events", "artifacts")}
@@ -94,6 +108,27 @@ def _workflow_wire(value: Any) -> dict[str, Any]:
 
 
 register_wire(CreativeWorkflow, _workflow_wire)
+
+
+@attrs.frozen
+class ResumedWorkflow:
+    """The answer to :meth:`CreativeWorkflowsApi.resume`: the record at resume time and
+    whether the server set it moving again (False: it was not waiting)."""
+
+    workflow: CreativeWorkflow
+    resumed: bool
+
+
+@attrs.frozen
+class ReseededWorkflow:
+    """The answer to :meth:`CreativeWorkflowsApi.reseed`: the new run, the run it was cloned
+    from, its steps with the seeds applied, and ``idempotent`` (True when this is the take an
+    earlier request with the same idempotency key started)."""
+
+    workflow: CreativeWorkflow
+    cloned_from_run_id: str
+    steps: tuple[Mapping[str, Any], ...] = ()
+    idempotent: bool = False
 
 
 def _field(data: Any, key: str) -> Any:
@@ -121,6 +156,8 @@ class CreativeWorkflowsApi:
 
     def __init__(self, transport: RestAccess) -> None:
         self._transport = transport
+        #: Saved, parameterised workflow templates (CRUD and fork).
+        self.templates = WorkflowTemplatesApi(transport)
 
     @property
     def _rest(self) -> RestClient:
@@ -132,9 +169,12 @@ class CreativeWorkflowsApi:
         input: Mapping[str, Any],
         *,
         token_type: str | None = None,
+        idempotency_key: str | None = None,
         timeout: float | None = None,
     ) -> CreativeWorkflow:
-        """Start a workflow of ``kind`` (``image_to_video``, ``hosted_tool_sequence``, ...)."""
+        """Start a workflow of ``kind`` (``image_to_video``, ``hosted_tool_sequence``, ...).
+        With ``idempotency_key`` a repeated start returns the first run (and this call then
+        retries transport failures itself)."""
         if not isinstance(kind, str) or not kind.strip():
             raise ValidationError("kind must be a non-empty string")
         if not isinstance(input, Mapping):
@@ -144,7 +184,9 @@ class CreativeWorkflowsApi:
         body: dict[str, Any] = {"kind": kind, "input": dict(input)}
         if token_type:
             body["token_type"] = token_type
-        data = self._rest.request("POST", BASE, json=body, timeout=timeout, idempotent=False)
+        headers = idempotency_headers(idempotency_key)
+        data = self._rest.request("POST", BASE, json=body, timeout=timeout, headers=headers,
+                                  idempotent=headers is not None)
         return _workflow(data)
 
     def start_image_to_video(
@@ -164,9 +206,11 @@ class CreativeWorkflowsApi:
         *,
         title: str | None = None,
         token_type: str | None = None,
+        idempotency_key: str | None = None,
         **input: Any,
     ) -> CreativeWorkflow:
-        """A sequence of hosted tool steps ``{id?, toolName, arguments, dependsOn?}``."""
+        """A sequence of hosted tool steps ``{id?, toolName, arguments, dependsOn?}`` (the
+        ``steps`` of ``chat.hosted.execute_tool("compose_workflow", ...)`` fit as they are)."""
         if not isinstance(steps, (list, tuple)) or not steps:
             raise ValidationError("steps must be a non-empty list")
         for step in steps:
@@ -177,7 +221,105 @@ class CreativeWorkflowsApi:
             payload["title"] = title
         payload["steps"] = [dict(s) for s in steps]
         payload.update(input)
-        return self.start("hosted_tool_sequence", payload, token_type=token_type)
+        return self.start("hosted_tool_sequence", payload, token_type=token_type,
+                          idempotency_key=idempotency_key)
+
+    def run_template(
+        self,
+        template_id: str,
+        inputs: Mapping[str, Any] | None = None,
+        *,
+        token_type: str | None = None,
+        billing_mode: BillingMode | None = None,
+        idempotency_key: str | None = None,
+        media_references: builtins.list[Mapping[str, Any]] | None = None,
+        max_estimated_capacity_units: int | None = None,
+        confirm_cost: bool | None = None,
+        safe_content_filter: bool | None = None,
+        timeout: float | None = None,
+    ) -> CreativeWorkflow:
+        """Start a run of the saved template ``template_id`` with ``inputs`` (resolved by the
+        server against the template's declared inputs).
+
+        With ``idempotency_key`` the start is safe to retry: a repeat with the same key returns
+        the run the first request started (and this call retries transport failures itself).
+        ``media_references`` must be uploaded http(s) URLs, never inline data URIs.
+        """
+        if not isinstance(template_id, str) or not template_id.strip():
+            raise ValidationError("template_id must be a non-empty string")
+        if inputs is not None and not isinstance(inputs, Mapping):
+            raise ValidationError("inputs must be a mapping")
+        body: dict[str, Any] = {"workflow_id": template_id}
+        if inputs is not None:
+            body["inputs"] = dict(inputs)
+        body.update(billing_body(token_type, billing_mode, self._transport.options.app_source))
+        if max_estimated_capacity_units is not None:
+            if not isinstance(max_estimated_capacity_units, int) \
+                    or isinstance(max_estimated_capacity_units, bool) \
+                    or max_estimated_capacity_units < 1:
+                raise ValidationError("max_estimated_capacity_units must be a positive integer")
+            body["max_estimated_capacity_units"] = max_estimated_capacity_units
+        for key, flag in (("confirm_cost", confirm_cost),
+                          ("safe_content_filter", safe_content_filter)):
+            if flag is not None:
+                if not isinstance(flag, bool):
+                    raise ValidationError(f"{key} must be a bool")
+                body[key] = flag
+        if media_references is not None:
+            body["media_references"] = check_media_references(media_references)
+        headers = idempotency_headers(idempotency_key)
+        data = self._rest.request("POST", BASE, json=body, timeout=timeout, headers=headers,
+                                  idempotent=headers is not None)
+        return _workflow(data)
+
+    def resume(
+        self,
+        workflow_id: str,
+        *,
+        token_type: str | None = None,
+        billing_mode: BillingMode | None = None,
+        timeout: float | None = None,
+    ) -> ResumedWorkflow:
+        """Set a run paused in ``waiting_for_user`` moving again (billing may be overridden)."""
+        path = _id_path(workflow_id, "/resume")
+        body = billing_body(token_type, billing_mode, self._transport.options.app_source)
+        data = self._rest.request("POST", path, json=body, timeout=timeout, idempotent=False)
+        resumed = data.get("resumed") is True if isinstance(data, Mapping) else False
+        return ResumedWorkflow(workflow=_workflow(data), resumed=resumed)
+
+    def reseed(
+        self,
+        workflow_id: str,
+        *,
+        seed_overrides: Mapping[str, int] | None = None,
+        token_type: str | None = None,
+        billing_mode: BillingMode | None = None,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> ReseededWorkflow:
+        """Start a new take of a finished run with fresh seeds; ``seed_overrides`` pins the
+        seed of the named steps. A reseed mints new seeds, so only a call with an
+        ``idempotency_key`` is safe to retry (and is retried on transport failures): the
+        repeat returns the take the first one started, with ``idempotent`` set."""
+        path = _id_path(workflow_id, "/reseed")
+        body = billing_body(token_type, billing_mode, self._transport.options.app_source)
+        if seed_overrides is not None:
+            if not isinstance(seed_overrides, Mapping) or not all(
+                    isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool)
+                    for k, v in seed_overrides.items()):
+                raise ValidationError("seed_overrides must map step ids to integer seeds")
+            body["seed_overrides"] = dict(seed_overrides)
+        headers = idempotency_headers(idempotency_key)
+        data = self._rest.request("POST", path, json=body, timeout=timeout, headers=headers,
+                                  idempotent=headers is not None)
+        workflow = _workflow(data)
+        reseed = data.get("reseed") if isinstance(data, Mapping) else None
+        reseed = reseed if isinstance(reseed, Mapping) else {}
+        origin = reseed.get("cloned_from_run_id")
+        return ReseededWorkflow(
+            workflow=workflow, cloned_from_run_id=origin if isinstance(origin, str) else "",
+            steps=tuple(s for s in _tuple(reseed.get("steps")) if isinstance(s, Mapping)),
+            idempotent=data.get("idempotent") is True)
 
     def list(
         self, *, limit: int | None = None, offset: int | None = None

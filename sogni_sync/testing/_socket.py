@@ -271,6 +271,8 @@ def add_routes(app: web.Application, state: State) -> None:
         conn.send("balanceUpdate", account.balance_payload())
         conn.send("swarmModels", state.catalog.swarm_models(network, state.faults.hidden_models))
         conn.send("swarmLLMModels", state.catalog.llm_models)
+        for hook in state.extras.get("connect_hooks", ()):  # e.g. live banners re-sent
+            hook(conn)
         if subs_raw is not None:
             conn.send("socketEventSubscriptionsUpdated",
                       {"socketEventSubscriptions": dict(conn.subscriptions)})

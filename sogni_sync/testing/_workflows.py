@@ -10,12 +10,20 @@ only workflow-level events carry ``status``, so a step never looks terminal to a
 Test hooks (through ``net.call(lambda s: ...)`` on ``s.extras["workflows"]``):
 ``drop_streams_after = N`` makes the next stream connection close after N frames without the
 terminal one (once), to exercise client resume; ``hold = True`` keeps new workflows queued until
-``release()``.
+``release()``; a step id in ``pause_before`` (consumed once) pauses the run in
+``waiting_for_user`` before that step until ``POST …/{id}/resume``.
+
+Starts take the seed's ``{kind, input}``, an inline ``{input: {title?, steps}}`` (a hosted tool
+sequence) or a template run ``{workflow_id, inputs}`` (:mod:`._templates`). ``POST …/{id}/reseed``
+clones a completed (or partially failed) run with fresh seeds (``seed_overrides`` pins some).
+An ``Idempotency-Key`` on a start or a reseed makes a repeat return the first run with
+``idempotent: true``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import secrets
 import time
@@ -23,14 +31,19 @@ from typing import Any
 
 from aiohttp import web
 
+from sogni_sync.testing._agents import register_agent_routes
 from sogni_sync.testing._media import render_audio, render_image, render_video
 from sogni_sync.testing._state import State, error, ok
+from sogni_sync.testing._templates import TemplateStore, add_template_routes, read_json
 
 __all__ = ["WorkflowEngine", "register"]
 
 BASE = "/v1/creative-agent/workflows"
 KINDS = ("image_to_video", "hosted_tool_sequence")
 TERMINAL = ("completed", "failed", "cancelled")
+RESEEDABLE = ("completed", "partial_failure")
+BILLING_MODES = (None, "auto", "subscription", "tokens")
+MAX_SEED = 2**31 - 1
 TOOL_MEDIA = {
     "sogni_generate_image": "image",
     "sogni_edit_image": "image",
@@ -38,6 +51,9 @@ TOOL_MEDIA = {
     "sogni_sound_to_video": "video",
     "sogni_video_to_video": "video",
     "sogni_generate_music": "audio",
+    **{name: "video" for name in ("generate_video", "sound_to_video", "video_to_video",
+                                  "animate_photo", "extend_video", "upscale_video")},
+    "generate_music": "audio", "generate_speech": "audio",
 }
 _TYPES = {"string": str, "boolean": bool, "array": list, "object": dict}
 
@@ -47,10 +63,14 @@ def _now() -> int:
 
 
 def _schemas() -> dict[str, dict[str, Any]]:
+    """Step tools: the seed's six ``sogni_*`` tools and the current set's flat names."""
     from importlib import resources
 
-    text = resources.files("sogni_sync").joinpath("data/sogni_tools.json").read_text("utf-8")
-    return {t["function"]["name"]: t["function"]["parameters"] for t in json.loads(text)}
+    folder = resources.files("sogni_sync").joinpath("data")
+    seed = json.loads(folder.joinpath("sogni_tools.json").read_text("utf-8"))
+    current = json.loads(folder.joinpath("hosted_tools_current.json").read_text("utf-8"))
+    return {t["function"]["name"]: t["function"]["parameters"]
+            for t in [*seed, *current["tools"]]}
 
 
 def _check_arguments(tool: str, args: Any, schemas: dict[str, dict[str, Any]]) -> str | None:
@@ -89,6 +109,10 @@ class WorkflowEngine:
         self.stream_requests: list[tuple[str | None, str | None]] = []  # (after, Last-Event-ID)
         self.hold = False
         self._released = asyncio.Event()
+        self.pause_before: set[str] = set()
+        self.resumes: dict[str, asyncio.Event] = {}
+        self.idempotent: dict[tuple[str, ...], str] = {}  # (user, what, key) -> workflow id
+        self.templates = TemplateStore()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -115,7 +139,7 @@ class WorkflowEngine:
         return None
 
     def create(self, account: Any, kind: str, data: dict[str, Any],
-               token_type: str | None) -> dict[str, Any]:
+               token_type: str | None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         wid = f"wf_{secrets.token_hex(8)}"
         if kind == "image_to_video":
             steps = [
@@ -138,6 +162,7 @@ class WorkflowEngine:
         }
         if token_type:
             record["tokenType"] = token_type
+        record.update(extra or {})
         self.records[wid] = record
         self.owners[wid] = account.username
         self.changed[wid] = asyncio.Event()
@@ -166,6 +191,9 @@ class WorkflowEngine:
         await asyncio.sleep(delay)
         self._event(record, "workflow_running", "Workflow started", status="running")
         for index, step in enumerate(record["steps"]):
+            if step["id"] in self.pause_before:
+                self.pause_before.discard(step["id"])
+                await self._wait_for_user(record, step)
             step["status"] = "running"
             self._event(record, "step_started", f"Step {step['id']} started",
                         data={"stepId": step["id"], "toolName": step["toolName"]})
@@ -178,6 +206,38 @@ class WorkflowEngine:
                         data={"stepId": step["id"], "artifacts": [artifact]})
         self._event(record, "workflow_completed", "Workflow completed", status="completed",
                     data={"artifacts": record["artifacts"]})
+
+    async def _wait_for_user(self, record: dict[str, Any], step: dict[str, Any]) -> None:
+        resume = self.resumes[record["workflowId"]] = asyncio.Event()
+        record["waitingReason"] = "workflow_user_input_required"
+        self._event(record, "workflow_waiting_for_user", f"Waiting for the user before step "
+                    f"{step['id']}", status="waiting_for_user", data={"stepId": step["id"]})
+        await resume.wait()
+
+    def resume(self, wid: str) -> bool:
+        event = self.resumes.pop(wid, None)
+        if event is None or self.records[wid]["status"] != "waiting_for_user":
+            return False
+        event.set()
+        record = self.records[wid]
+        record.pop("waitingReason", None)
+        self._event(record, "workflow_resumed", "Workflow resumed", status="running")
+        return True
+
+    def reseed(self, account: Any, source: dict[str, Any],
+               overrides: dict[str, int]) -> dict[str, Any]:
+        steps = []
+        for step in source["steps"]:
+            seed = overrides.get(step["id"], secrets.randbelow(MAX_SEED + 1))
+            clone = {k: copy.deepcopy(v) for k, v in step.items()
+                     if k in ("id", "toolName", "arguments", "dependsOn")}
+            clone["arguments"] = {**(clone.get("arguments") or {}), "seed": seed}
+            steps.append(clone)
+        kept = ("kind", "templateId", "billingMode", "appSource", "safeContentFilter")
+        extra: dict[str, Any] = {k: source[k] for k in kept if k in source}
+        return self.create(account, "hosted_tool_sequence",
+                           {"title": source["title"], "steps": steps}, source.get("tokenType"),
+                           {**extra, "reseededFrom": source["workflowId"]})
 
     def _artifact(self, record: dict[str, Any], step: dict[str, Any], index: int) -> dict[str, Any]:
         media = TOOL_MEDIA.get(step["toolName"], "image")
@@ -231,6 +291,10 @@ class WorkflowEngine:
         self.stream_requests.clear()
         self.hold = False
         self._released = asyncio.Event()
+        self.pause_before.clear()
+        self.resumes.clear()
+        self.idempotent.clear()
+        self.templates.reset()
 
     def account(self, request: web.Request) -> Any:
         return request.get("account") or self.state.authenticate(request)
@@ -248,11 +312,61 @@ def _sse(event: dict[str, Any]) -> bytes:
     return f"id: {event['id']}\nevent: {event['type']}\ndata: {data}\n\n".encode()
 
 
+def _billing_problem(body: dict[str, Any]) -> str | None:
+    if body.get("token_type") not in (None, "sogni", "spark"):
+        return "token_type must be sogni or spark"
+    if body.get("billing_mode") not in BILLING_MODES:
+        return "billing_mode must be auto, subscription or tokens"
+    return None
+
+
+def _billing(body: Any) -> dict[str, Any]:
+    names = {"token_type": "tokenType", "billing_mode": "billingMode",
+             "app_source": "appSource", "safe_content_filter": "safeContentFilter",
+             "max_estimated_capacity_units": "maxEstimatedCapacityUnits",
+             "confirm_cost": "confirmCost", "media_references": "mediaReferences"}
+    if not isinstance(body, dict):
+        return {}
+    return {wire: body[key] for key, wire in names.items() if body.get(key) is not None}
+
+
+def _plan(engine: WorkflowEngine, account: Any,
+          body: dict[str, Any]) -> tuple[str, Any, dict[str, Any]] | web.Response:
+    """(kind, input, extra record keys) of a start body, or the refusal."""
+    for index, ref in enumerate(body.get("media_references") or []):
+        url = ref.get("url") if isinstance(ref, dict) else None
+        if isinstance(url, str) and not url.lower().startswith(("http://", "https://")):
+            return error(400, "Durable creative workflows do not support inline data URI "
+                              f"media (media_references[{index}].url)", 400)
+    template_id = body.get("workflow_id")
+    if template_id is None:
+        kind = body.get("kind") or ("hosted_tool_sequence" if isinstance(body.get("input"), dict)
+                                    else None)
+        if kind is None:
+            return error(400, "Either input or workflow_id is required", 400)
+        return str(kind), body.get("input"), {}
+    if body.get("input") is not None:
+        return error(400, "input and workflow_id are mutually exclusive", 400)
+    template = engine.templates.visible(str(template_id), account.username)
+    if template is None:
+        return error(404, "Workflow template not found", 404)
+    resolved = engine.templates.resolve(template, body.get("inputs"))
+    if isinstance(resolved, str):
+        return error(400, resolved, 400)
+    steps, title = resolved
+    return "hosted_tool_sequence", {"title": title, "steps": steps}, {
+        "templateId": template["id"], "templateVersion": template.get("version"),
+        "inputs": body.get("inputs") or {}}
+
+
 def register(rest: web.Application, socket: web.Application, state: State) -> None:
-    """Emulator extension hook: creative-workflow REST + SSE routes."""
+    """Emulator extension hook: creative-workflow REST + SSE routes (templates first: their
+    path would otherwise match ``/{wid}``)."""
     engine = WorkflowEngine(state)
     state.extras["workflows"] = engine
     state.extras.setdefault("reset_hooks", []).append(engine.reset)
+    add_template_routes(rest, engine.templates, engine.account)
+    register_agent_routes(rest, state)  # hosted tools, replay records, announcements
     not_found = (404, "Workflow not found", 404)
 
     async def start(request: web.Request) -> web.Response:
@@ -262,14 +376,69 @@ def register(rest: web.Application, socket: web.Application, state: State) -> No
             return error(400, "Invalid JSON body", 400)
         if not isinstance(body, dict):
             return error(400, "Request body must be an object", 400)
-        problem = engine.validate(body.get("kind"), body.get("input"))
+        account = engine.account(request)
+        key = request.headers.get("Idempotency-Key")
+        earlier = engine.idempotent.get((account.username, "start", key)) if key else None
+        if earlier is not None:
+            return ok({"workflow": engine.records[earlier], "idempotent": True})
+        planned = _plan(engine, account, body)
+        if isinstance(planned, web.Response):
+            return planned
+        kind, data, extra = planned
+        problem = engine.validate(kind, data) or _billing_problem(body)
         if problem:
             return error(400, problem, 400)
-        token_type = body.get("token_type")
-        if token_type not in (None, "sogni", "spark"):
-            return error(400, "token_type must be sogni or spark", 400)
-        record = engine.create(engine.account(request), body["kind"], body["input"], token_type)
+        record = engine.create(account, kind, data, body.get("token_type"),
+                               {**extra, **_billing(body)})
+        if key:
+            engine.idempotent[(account.username, "start", key)] = record["workflowId"]
         return ok({"workflow": record})
+
+    async def resume(request: web.Request) -> web.Response:
+        record = engine.owned(request)
+        if record is None:
+            return error(*not_found)
+        body = await read_json(request)
+        problem = _billing_problem(body if isinstance(body, dict) else {})
+        if problem:
+            return error(400, problem, 400)
+        resumed = engine.resume(record["workflowId"])
+        if resumed:
+            record.update(_billing(body))
+        return ok({"workflow": record, "resumed": resumed})
+
+    async def reseed(request: web.Request) -> web.Response:
+        source = engine.owned(request)
+        if source is None:
+            return error(*not_found)
+        account = engine.account(request)
+        key = request.headers.get("Idempotency-Key")
+        memo = (account.username, "reseed", source["workflowId"], key or "")
+        if key and memo in engine.idempotent:
+            again = engine.records[engine.idempotent[memo]]
+            return ok({"workflow": again, "idempotent": True, "reseed": {
+                "cloned_from_run_id": source["workflowId"], "steps": again["steps"]}})
+        if source["status"] not in RESEEDABLE:
+            return error(409, "Only a completed or partially failed workflow can be reseeded",
+                         409)
+        body = await read_json(request)
+        body = body if isinstance(body, dict) else {}
+        overrides = body.get("seed_overrides") or {}
+        ids = {step["id"] for step in source["steps"]}
+        if not isinstance(overrides, dict) or any(
+                k not in ids or not isinstance(v, int) or isinstance(v, bool)
+                or not 0 <= v <= MAX_SEED for k, v in overrides.items()):
+            return error(400, "seed_overrides must map this workflow's step ids to seeds "
+                              f"0-{MAX_SEED}", 400)
+        problem = _billing_problem(body)
+        if problem:
+            return error(400, problem, 400)
+        record = engine.reseed(account, source, overrides)
+        record.update(_billing(body))
+        if key:
+            engine.idempotent[memo] = record["workflowId"]
+        return ok({"workflow": record, "reseed": {"cloned_from_run_id": source["workflowId"],
+                                                  "steps": record["steps"]}})
 
     async def listing(request: web.Request) -> web.Response:
         try:
@@ -338,4 +507,6 @@ def register(rest: web.Application, socket: web.Application, state: State) -> No
     rest.router.add_get(BASE + "/{wid}", get_one)
     rest.router.add_get(BASE + "/{wid}/events", events)
     rest.router.add_post(BASE + "/{wid}/cancel", cancel)
+    rest.router.add_post(BASE + "/{wid}/resume", resume)
+    rest.router.add_post(BASE + "/{wid}/reseed", reseed)
     rest.router.add_get(BASE + "/{wid}/events/stream", stream)
