@@ -5,6 +5,7 @@ The parameter sets (:class:`ImageParams`, :class:`VideoParams`, :class:`AudioPar
 """
 
 from sogni_sync.projects._api import ProjectsApi, as_completed, wait_all
+from sogni_sync.projects._assets import AssetsApi, SavedUpload, SavedUploadLimits, SavedUploads
 from sogni_sync.projects._events import (
     ErrorData,
     JobCompletedEvent,
@@ -20,6 +21,29 @@ from sogni_sync.projects._events import (
     ProjectQueuedEvent,
     ProjectUpdatedEvent,
 )
+from sogni_sync.projects._lookup import (
+    LookupStatus,
+    ProjectResult,
+    ProjectStatusSnapshot,
+    RecentJob,
+    RecentProject,
+    ResultJob,
+    WaitingReason,
+)
+from sogni_sync.projects._lora_types import (
+    LoraCatalog,
+    LoraCatalogEntry,
+    LoraConstraints,
+    LoraExample,
+    LoraRangeLabels,
+    LoraSection,
+    LoraUi,
+    PersonalLora,
+    PersonalLoraLibrary,
+    PersonalLoraLimits,
+    PersonalLoraStatus,
+)
+from sogni_sync.projects._loras import PersonalLoras
 from sogni_sync.projects._params import (
     AudioOutputFormat,
     AudioParams,
@@ -45,6 +69,7 @@ from sogni_sync.projects._params import (
 from sogni_sync.projects._project import Job, Project
 
 __all__ = [
+    "AssetsApi",
     "AudioOutputFormat",
     "AudioParams",
     "ControlMode",
@@ -62,18 +87,39 @@ __all__ = [
     "JobPreviewEvent",
     "JobProgressEvent",
     "JobStartedEvent",
+    "LookupStatus",
+    "LoraCatalog",
+    "LoraCatalogEntry",
+    "LoraConstraints",
+    "LoraExample",
+    "LoraRangeLabels",
+    "LoraSection",
+    "LoraUi",
     "MediaInput",
+    "PersonalLora",
+    "PersonalLoraLibrary",
+    "PersonalLoraLimits",
+    "PersonalLoraStatus",
+    "PersonalLoras",
     "Project",
     "ProjectCanceledEvent",
     "ProjectCompletedEvent",
     "ProjectEvent",
     "ProjectFailedEvent",
     "ProjectQueuedEvent",
+    "ProjectResult",
+    "ProjectStatusSnapshot",
     "ProjectType",
     "ProjectUpdatedEvent",
     "ProjectsApi",
+    "RecentJob",
+    "RecentProject",
+    "ResultJob",
     "Sam2Point",
     "Sampler",
+    "SavedUpload",
+    "SavedUploadLimits",
+    "SavedUploads",
     "Scheduler",
     "TimeSignature",
     "TokenType",
@@ -81,6 +127,7 @@ __all__ = [
     "VideoControlNetName",
     "VideoOutputFormat",
     "VideoParams",
+    "WaitingReason",
     "as_completed",
     "wait_all",
 ]

@@ -5,8 +5,9 @@ One daemon thread (``sogni-emulator``) owns an asyncio loop running two aiohttp 
 the **socket host** (WebSocket at ``/`` plus bare-JSON ``/api/...``). All state lives on that
 loop; the public methods below are safe to call from any thread.
 
-Extension hook (for ``_llm.py``, ``_hosted.py``, ``_workflows.py``): when the app is built,
-each of these modules that exists is imported and its
+Extension hook (for the modules named in ``EXTENSIONS``: LLM, hosted tools, workflows, LoRAs,
+saved uploads, records by id and history): when the app is built, each of these modules that
+exists is imported and its
 
     def register(rest: aiohttp.web.Application, socket: aiohttp.web.Application,
                  state: sogni_sync.testing._state.State) -> None
@@ -53,7 +54,7 @@ __all__ = ["LocalSupernet", "scheduler_of"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-EXTENSIONS = ("_llm", "_hosted", "_workflows")
+EXTENSIONS = ("_llm", "_hosted", "_workflows", "_loras", "_assets", "_history")
 DEFAULT_USERNAME = "emulator-artist"
 DEFAULT_PASSWORD = "emulator-password"
 _REST_PUBLIC = {"/v1/account/nonce", "/v1/account/login", "/v1/account/create",

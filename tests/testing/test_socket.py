@@ -261,7 +261,7 @@ def test_project_snapshot_404_while_running(net: LocalSupernet, connect) -> None
     ws.until(lambda t, d: t == "jobProgress")
     assert api(net, f"/v1/projects/{req['jobID']}").status_code == 404
     v2 = api(net, f"/v2/projects/{req['jobID']}").json()["data"]["project"]
-    assert v2["status"] in ("progress", "active")
+    assert v2["status"] in ("processing", "queued") and v2["finished"] is False
     active = api(net, "/api/v1/artist/projects/active").json()
     assert [p["id"] for p in active["projects"]] == [req["jobID"]]
     sync = api(net, "/api/v1/artist/projects/sync").json()
