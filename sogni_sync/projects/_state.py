@@ -72,6 +72,12 @@ def _error_dict(error: ErrorData | None) -> dict[str, Any] | None:
     return {"code": error.code, "message": error.message, "original_code": error.original_code}
 
 
+#: what a render that moved to another worker starts over from
+_FRESH_ATTEMPT: dict[str, Any] = {"step": 0, "worker_name": None, "preview_url": None,
+                                  "external_progress": None, "eta": None,
+                                  "eta_started_at": None}
+
+
 class JobState:
     """One produced medium. Transitions return the changed keys (empty: nothing changed)."""
 
@@ -173,6 +179,7 @@ class ProjectState:
         self.error: ErrorData | None = None
         self.eta: float | None = None
         self.jobs: dict[str, JobState] = {}
+        self.awaiting_retry: set[str] = set()  # moved to another worker (jobRetry), no frame yet
         self.server_completed = False
         self.seen = False  # the server answered about it (any frame or snapshot)
         self.finished_at: float | None = None
@@ -261,9 +268,11 @@ class ProjectState:
 
     # -- jobs ---------------------------------------------------------------------------------
 
-    def job(self, job_id: str, worker_name: str | None = None) -> JobState:
-        """The job ``job_id``, created (``job_started`` event) when first seen."""
-        job = self.jobs.get(job_id)
+    def job(self, job_id: str, worker_name: str | None = None,
+            job_index: int | None = None) -> JobState:
+        """The job ``job_id``, created (``job_started`` event) when first seen -- unless it is
+        a render the server moved to another worker coming back under a new id."""
+        job = self.jobs.get(job_id) or self._reclaim(job_id, job_index)
         if job is not None:
             return job
         steps = self.params.get("steps")
@@ -272,6 +281,41 @@ class ProjectState:
         self.emit(JobStartedEvent(self.id, job_id, worker_name))
         self._changed(["jobs"])
         return job
+
+    def job_retry(self, job_id: str | None, job_index: int | None) -> None:
+        """``jobRetry``: the server gave up on this render's worker and queued the same render
+        for another one. It starts over (nothing the old worker reported holds) and waits for
+        its next worker's first frame, which arrives under a new id and reclaims it."""
+        job = self.jobs.get(job_id) if job_id else None
+        if job is None and job_index is not None:
+            job = next((j for j in self.jobs.values() if j.job_index == job_index), None)
+        if job is None or job.finished or self.done:
+            return
+        self.awaiting_retry.add(job.id)
+        job.preview = None
+        job.update(status="pending", **_FRESH_ATTEMPT,
+                   **({} if job_index is None else {"job_index": job_index}))
+
+    def _reclaim(self, job_id: str, job_index: int | None) -> JobState | None:
+        """The unfinished job a frame with an unknown id continues: the one holding its
+        ``jobIndex``, else the only render announced as moved that has no index."""
+        unfinished = [j for j in self.jobs.values() if not j.finished]
+        match = next((j for j in unfinished if job_index is not None
+                      and j.job_index == job_index), None)
+        if match is None:
+            waiting = [j for j in unfinished if j.id in self.awaiting_retry
+                       and j.job_index is None]
+            match = waiting[0] if len(waiting) == 1 else None
+        if match is None:
+            return None
+        old = match.id
+        self.awaiting_retry.discard(old)
+        self.jobs = {(job_id if key == old else key): j for key, j in self.jobs.items()}
+        match.id = job_id
+        match.preview = None
+        match.update(**_FRESH_ATTEMPT)
+        self._changed(["jobs"], job_id)
+        return match
 
     def _live(self) -> bool:
         """Events still apply: not canceled by the user (the reference ignores them then)."""
@@ -289,7 +333,7 @@ class ProjectState:
         self.emit(ProjectQueuedEvent(self.id, position))
 
     def job_started(self, job_id: str, kind: str, fields: Mapping[str, Any]) -> None:
-        job = self.job(job_id, fields.get("worker_name"))
+        job = self.job(job_id, fields.get("worker_name"), fields.get("job_index"))
         job.update(status="initiating" if kind == "initiatingModel" else "processing", **fields)
 
     def job_progress(self, job_id: str, step: float | None, step_count: float | None,

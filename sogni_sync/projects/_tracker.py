@@ -97,6 +97,7 @@ class Tracker:
         transport.subscribe("jobETA", self._guard(self.on_job_eta))
         transport.subscribe("jobResult", self._guard(self.on_job_result))
         transport.subscribe("jobError", self._guard(self.on_job_error))
+        transport.subscribe("jobRetry", self._guard(self.on_job_retry))
         transport.on_connection(self.on_connection)
 
     def attach(self, follow: FollowUps) -> None:
@@ -278,6 +279,13 @@ class Tracker:
         elif payload.get("imgID") in (None, ""):
             state.fail(error)
             self.schedule_sync(state, quiet=True)
+
+    def on_job_retry(self, state: ProjectState, payload: Mapping[str, Any]) -> None:
+        """A render moved to another worker: handled in the state only, never a job failure
+        (that would fail a one-image project the server is about to finish)."""
+        index = payload.get("jobIndex")
+        state.job_retry(_job_id(payload), index if isinstance(index, int)
+                        and not isinstance(index, bool) and index >= 0 else None)
 
     # -- follow-up results (io threads) ------------------------------------------------------
 

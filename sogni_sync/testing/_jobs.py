@@ -405,8 +405,9 @@ class Scheduler:
         n = project.steps
         previews = project.previews
         preview_steps = {math.ceil(k * n / previews) for k in range(1, previews + 1)}
-        failure = state.faults.take_job_failure()
-        if failure is None and state.faults.prompt_fails(project.prompt):
+        moved = state.faults.take_job_retry()
+        failure = None if moved else state.faults.take_job_failure()
+        if failure is None and not moved and state.faults.prompt_fails(project.prompt):
             failure = (state.faults.fail_code, state.faults.fail_message, False)
         kf = project.request["keyFrames"][0]
         for step in range(1, n + 1):
@@ -417,6 +418,14 @@ class Scheduler:
             if project.finished:  # aborted or canceled while this job was running
                 return
             job.step, job.status = step, "jobProgress"
+            if moved:  # its worker went away: the same render again, elsewhere, new id
+                self.emit(project, "jobRetry", {**base, "jobIndex": job.index, "attempt": 1,
+                                                "maxAttempts": 3, "isFromWorker": True,
+                                                "error": "workerDisconnected",
+                                                "error_message": "Worker disconnected"})
+                job.id, job.worker, job.step = new_id(), f"{job.worker}-b", 0
+                await self._work(project, job)
+                return
             if failure is not None:
                 job.status, job.end_time = "jobError", now_ms()
                 job.error = {"error": failure[0], "error_message": failure[1]}
