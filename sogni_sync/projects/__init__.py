@@ -28,7 +28,6 @@ from sogni_sync.projects._lookup import (
     RecentJob,
     RecentProject,
     ResultJob,
-    WaitingReason,
 )
 from sogni_sync.projects._lora_types import (
     LoraCatalog,
@@ -67,6 +66,7 @@ from sogni_sync.projects._params import (
     VideoParams,
 )
 from sogni_sync.projects._project import Job, Project
+from sogni_sync.projects._queue import WaitingReason
 
 __all__ = [
     "AssetsApi",

@@ -21,6 +21,7 @@ from sogni_sync._transport import ProjectsTransport
 from sogni_sync.errors import UnexpectedResponseError, ValidationError
 from sogni_sync.projects._followups import FollowUpIo
 from sogni_sync.projects._loras import check_id
+from sogni_sync.projects._queue import WaitingReason, waiting_reason
 
 __all__ = [
     "LookupStatus",
@@ -30,42 +31,14 @@ __all__ = [
     "RecentJob",
     "RecentProject",
     "ResultJob",
-    "WaitingReason",
 ]
 
 log = logging.getLogger(__name__)
 
 LookupStatus = Literal["pending", "queued", "processing", "completed", "failed", "canceled"]
-_REASONS = frozenset({"concurrency_limit", "model_concurrency_limit", "payment_pending",
-                      "no_workers", "queued"})
 #: the history's default window and its depth (7 days less a minute of clock slack), in ms
 RECENT_DEFAULT_MS = 24 * 3600 * 1000
 RECENT_MAX_MS = 7 * 24 * 3600 * 1000 - 60 * 1000
-
-
-@attrs.frozen
-class WaitingReason:
-    """Why a queued project waits: ``reason`` is ``concurrency_limit``,
-    ``model_concurrency_limit``, ``payment_pending``, ``no_workers`` or ``queued``; ``message``
-    says it for people."""
-
-    reason: str
-    message: str
-    media_type: str | None = None
-    payment_model: str | None = None
-    subscription_tier: str | None = None
-    model_family: str | None = None
-
-
-def waiting_reason(raw: Any) -> WaitingReason | None:
-    """A server waiting reason, or None when it is absent or not one of the known shapes."""
-    if not isinstance(raw, Mapping):
-        return None
-    reason, message = raw.get("reason"), raw.get("message")
-    if reason not in _REASONS or not isinstance(message, str) or not message.strip() \
-            or len(message) > 600:
-        return None
-    return structure(raw, WaitingReason, "waitingReason")
 
 
 def _status_wire(raw: Any) -> Mapping[str, Any]:

@@ -75,7 +75,7 @@ def _error_dict(error: ErrorData | None) -> dict[str, Any] | None:
 #: what a render that moved to another worker starts over from
 _FRESH_ATTEMPT: dict[str, Any] = {"step": 0, "worker_name": None, "preview_url": None,
                                   "external_progress": None, "eta": None,
-                                  "eta_started_at": None}
+                                  "eta_started_at": None, "eta_range": None}
 
 
 class JobState:
@@ -100,6 +100,7 @@ class JobState:
         self.external_progress: float | None = None
         self.eta: float | None = None  # epoch seconds
         self.eta_started_at: float | None = None
+        self.eta_range: tuple[float, float] | None = None  # the worker's interval, seconds
         self.error: ErrorData | None = None
         self.url_minted_at: float | None = None  # None for URLs that came with the event
         self.minting = False  # a jobResult arrived; its download URL is being minted
@@ -176,6 +177,9 @@ class ProjectState:
         self.number_of_media = expected_jobs
         self.status = "pending"
         self.queue_position = -1
+        self.estimated_start_at: float | None = None  # epoch seconds, while queued
+        self.queue_status: str | None = None  # waiting | no-workers, while queued
+        self.waiting_reason: Any = None  # the server's WaitingReason, while queued
         self.error: ErrorData | None = None
         self.eta: float | None = None
         self.jobs: dict[str, JobState] = {}
@@ -272,6 +276,9 @@ class ProjectState:
             job_index: int | None = None) -> JobState:
         """The job ``job_id``, created (``job_started`` event) when first seen -- unless it is
         a render the server moved to another worker coming back under a new id."""
+        if (self.queue_status, self.estimated_start_at, self.waiting_reason) != (None,) * 3:
+            # a worker has the project: the queue estimate is over
+            self.update(estimated_start_at=None, queue_status=None, waiting_reason=None)
         job = self.jobs.get(job_id) or self._reclaim(job_id, job_index)
         if job is not None:
             return job
@@ -325,21 +332,28 @@ class ProjectState:
         self.seen = True
         self.touch()
 
-    def queued(self, position: int | None) -> None:
-        delta: dict[str, Any] = {"queue_position": position if position is not None else -1}
+    def queued(self, position: int | None, start_seconds: float | None = None,
+               queue_status: str | None = None, waiting: Any = None) -> None:
+        delta: dict[str, Any] = {
+            "queue_position": position if position is not None else -1,
+            "estimated_start_at": None if start_seconds is None else time.time() + start_seconds,
+            "queue_status": queue_status, "waiting_reason": waiting}
         if not self.done:
             delta["status"] = "queued"
         self.update(**delta)
-        self.emit(ProjectQueuedEvent(self.id, position))
+        self.emit(ProjectQueuedEvent(self.id, position, start_seconds, queue_status))
 
     def job_started(self, job_id: str, kind: str, fields: Mapping[str, Any]) -> None:
         job = self.job(job_id, fields.get("worker_name"), fields.get("job_index"))
         job.update(status="initiating" if kind == "initiatingModel" else "processing", **fields)
 
     def job_progress(self, job_id: str, step: float | None, step_count: float | None,
-                     progress: float | None) -> None:
+                     progress: float | None,
+                     eta_range: tuple[float, float] | None = None) -> None:
         job = self.job(job_id)
         delta: dict[str, Any] = {"status": "processing"}
+        if eta_range is not None:
+            delta["eta_range"] = eta_range
         if step is not None:
             delta["step"] = int(max(step, job.step))
         if step_count is not None:

@@ -336,7 +336,10 @@ class Scheduler:
                 self._sem = asyncio.Semaphore(workers)
             self.emit(project, "jobState", {"jobID": project.id, "type": "queued",
                                             "queuePosition": self.waiting,
-                                            "queueStatus": "waiting"})
+                                            "queueStatus": "waiting",
+                                            "estimatedStartSeconds": round(
+                                                self.waiting * project.steps
+                                                * state.options.step_delay, 3)})
             base = self._seed_base(project)
             for i in range(project.count):
                 project.jobs.append(Job(id=new_id(), index=i, seed=(base + i) % 2**32,
@@ -440,6 +443,9 @@ class Scheduler:
             if project.kind == "video":
                 self.emit(project, "jobETA", {**base, "etaSeconds": round((n - step) * delay, 3)})
             progress: dict[str, Any] = {**base, "step": step, "stepCount": n}
+            if project.kind == "video":  # the worker's ETA interval: ±20 % of what is left
+                left = (n - step) * delay
+                progress.update(etaMin=round(left * 0.8, 3), etaMax=round(left * 1.2, 3))
             if step in preview_steps:
                 recipe = self._image_recipe(project, job, f"p{step}")
                 state.storage.put(preview_key(pid, jid), recipe, "image/png")

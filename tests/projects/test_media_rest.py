@@ -221,7 +221,7 @@ def test_get_status_while_running_and_after(client: SogniClient, net: LocalSuper
 
 
 def test_waiting_reason_is_read_only_in_its_known_shape() -> None:
-    from sogni_sync.projects._lookup import waiting_reason
+    from sogni_sync.projects._queue import waiting_reason
 
     known = waiting_reason({"reason": "concurrency_limit", "message": "Your plan runs 2 at once",
                             "paymentModel": "subscription"})

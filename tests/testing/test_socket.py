@@ -98,7 +98,8 @@ def test_image_project_sequence(net: LocalSupernet, connect) -> None:
     assert net.received("jobRequest") == [req]
     mine = [(t, d) for t, d in frames if d.get("jobID") == req["jobID"]]
     assert mine[0] == ("jobState", {"jobID": req["jobID"], "type": "queued", "queuePosition": 0,
-                                    "queueStatus": "waiting"})
+                                    "queueStatus": "waiting",
+                                    "estimatedStartSeconds": 0.0})
     results = [d for t, d in mine if t == "jobResult"]
     assert len({r["imgID"] for r in results}) == 2
     assert sorted(r["lastSeed"] for r in results) == ["42", "43"]
