@@ -194,7 +194,8 @@ class ProjectsApi:
                                   "this client")
         app_source = (self._transport.options.app_source or "").strip() or None
         request, plan = prepare_request(project_id, params, options, app_source=app_source)
-        run_uploads(self._transport.rest, self._transport.io, project_id, plan)
+        run_uploads(self._transport.rest, self._transport.io, project_id, plan,
+                    reuse=self.assets.try_bind)
         state = self._tracker.new_project(project_id, without_media(params.given()),
                                           params.number_of_media)
         project = Project(state, self._services)

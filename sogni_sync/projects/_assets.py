@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
+import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -25,6 +28,8 @@ from sogni_sync.projects._loras import check_id
 __all__ = ["SUPPORTED_TYPES", "AssetsApi", "SavedUpload", "SavedUploadLimits", "SavedUploads"]
 
 T = TypeVar("T")
+#: what a saved upload is made from: bytes or a file path
+Data = bytes | bytearray | memoryview | str | os.PathLike[Any]
 SUPPORTED_TYPES = frozenset({
     "image/png", "image/jpeg", "image/webp", "video/mp4", "video/quicktime", "video/webm",
     "audio/mp4", "audio/mpeg", "audio/flac", "audio/wav", "audio/x-wav", "audio/wave"})
@@ -32,8 +37,15 @@ MAX_BYTES = 100 * 1024 * 1024
 #: retries of a 423 (busy) answer, and the first pause (doubling)
 BUSY_RETRIES = 4
 BUSY_PAUSE = 0.25
-#: a full library is a 409 whose message starts with this
+#: a full library is a 409 whose message starts with this; create() then uploads the classic
+#: way for QUOTA_PAUSE seconds
 QUOTA_MESSAGE = "Your saved upload library is full."
+QUOTA_PAUSE = 15 * 60.0
+#: seconds the capabilities answer is remembered by create()
+OFFER_TTL = 60.0
+#: refusals while preparing after which create() falls back to the classic upload
+_FALLBACK = frozenset({400, 403, 404, 409, 410, 503})
+_NUMBERED = re.compile(r"(referenceAudio|referenceVideo)([1-3])")
 _ASSETS = "/v1/assets"
 
 
@@ -79,7 +91,7 @@ class SavedUploads:
     limits: SavedUploadLimits | None = None
 
 
-def _digest(data: bytes | str | os.PathLike[str]) -> tuple[str, int]:
+def _digest(data: Data) -> tuple[str, int]:
     if isinstance(data, (bytes, bytearray, memoryview)):
         raw = bytes(data)
         return hashlib.sha256(raw).hexdigest(), len(raw)
@@ -97,6 +109,9 @@ class AssetsApi:
 
     def __init__(self, transport: RestAccess) -> None:
         self._transport = transport
+        self._lock = threading.Lock()
+        self._offer: tuple[float, bool] | None = None  # (valid until, offered)
+        self._blocked_until = 0.0  # a full library: classic uploads until then
 
     def available(self) -> bool:
         """Whether this account may save uploads (``GET /v1/assets/capabilities``); a 403,
@@ -131,7 +146,7 @@ class AssetsApi:
             body["id"] = slot_id
         self._busy(lambda: self._transport.rest.request("POST", path, json=body))
 
-    def upload(self, data: bytes | str | os.PathLike[str], content_type: str,
+    def upload(self, data: Data, content_type: str,
                name: str = "Saved upload") -> SavedUpload:
         """Save a file (bytes or a path) once; returns the ready upload (or the one the
         library already had with the same bytes, ``reused``). ``content_type`` must be PNG,
@@ -149,16 +164,62 @@ class AssetsApi:
             raise ValidationError(f"cannot read {data!r}: {exc}") from exc
         if not 0 < size <= MAX_BYTES:
             raise ValidationError("Choose a saved upload no larger than 100 MiB (and not empty).")
-        rest = self._transport.rest
+        return self._finish(self._prepare(sha256, size, content_type, name), data)
+
+    def try_bind(self, data: Any, content_type: str | None, project_id: str, slot: str) -> bool:
+        """``create()``'s uploads: when the server offers saved uploads, store the file in the
+        library (once per content) and bind it to the project's ``slot``, as the 5.54 client
+        does; False means "upload it the classic way" (not offered, a type or size the
+        library refuses, a stream, a full library -- then not retried for 15 minutes, or a
+        refusal while preparing). Failures after the transfer was prepared raise."""
+        if content_type not in SUPPORTED_TYPES or not isinstance(
+                data, (bytes, bytearray, memoryview, str, os.PathLike)):
+            return False
+        if time.monotonic() < self._blocked_until or not self._offered():
+            return False
+        try:
+            sha256, size = _digest(data)
+        except OSError:
+            return False
+        if not 0 < size <= MAX_BYTES:
+            return False
+        try:
+            prepared = self._prepare(sha256, size, content_type, "Saved upload")
+        except ApiError as exc:
+            if exc.status not in _FALLBACK:
+                raise
+            if exc.status == 409 and exc.message.startswith(QUOTA_MESSAGE):
+                self._blocked_until = time.monotonic() + QUOTA_PAUSE
+            return False
+        saved = self._finish(prepared, data)
+        numbered = _NUMBERED.fullmatch(slot)
+        self.bind(saved.id, project_id=project_id, type=numbered.group(1) if numbered else slot,
+                  slot_id=slot if numbered else None)
+        return True
+
+    def _offered(self) -> bool:
+        """:meth:`available`, remembered for a minute."""
+        with self._lock:
+            if self._offer is not None and time.monotonic() < self._offer[0]:
+                return self._offer[1]
+        offered = self.available()
+        with self._lock:
+            self._offer = (time.monotonic() + OFFER_TTL, offered)
+        return offered
+
+    def _prepare(self, sha256: str, size: int, content_type: str, name: str) -> _Prepared:
         body = {"sha256": sha256, "bytes": size, "contentType": content_type, "name": name}
         path = f"{_ASSETS}/prepare"
-        prepared = structure(self._busy(lambda: rest.request("POST", path, json=body)),
-                             _Prepared, path)
+        return structure(self._busy(lambda: self._transport.rest.request(
+            "POST", path, json=body)), _Prepared, path)
+
+    def _finish(self, prepared: _Prepared, data: Data) -> SavedUpload:
         if prepared.state == "ready":
             return _public(prepared)
+        rest = self._transport.rest
         if not prepared.upload_url or prepared.upload_headers is None:
-            raise UnexpectedResponseError(path, "the saved upload could not be prepared "
-                                          "(no uploadUrl)", payload=prepared)
+            raise UnexpectedResponseError(f"{_ASSETS}/prepare", "the saved upload could not "
+                                          "be prepared (no uploadUrl)", payload=prepared)
         try:
             rest.put_presigned(prepared.upload_url, data, headers=prepared.upload_headers)
         except ApiError as exc:

@@ -295,3 +295,38 @@ def test_estimate_wire_fields() -> None:
     bare = converter.structure({"quote": {"project": {}}, "benchmark": {
         "estimatedRenderTimeSec": "soon"}}, CostEstimate)
     assert bare.estimated_render_seconds is None and bare.daily_fair_use_pct is None
+
+
+def test_create_binds_saved_uploads_when_offered(client: SogniClient, net: LocalSupernet,
+                                                 emulator_client: Any) -> None:
+    image = _png() + b"create"
+    plain = client.projects.create(**IMAGE, positive_prompt="classic", starting_image=image)
+    plain.wait(timeout=30)
+    assert len(_calls(net, "/v1/image/uploadUrl")) == 1  # not offered: the classic upload
+    net.call(lambda s: s.extras["assets"].enable())
+    client = emulator_client("saved")  # a client that has not remembered "not offered"
+    first = client.projects.create(**IMAGE, positive_prompt="saved", starting_image=image)
+    first.wait(timeout=30)
+    second = client.projects.create(**IMAGE, positive_prompt="again", starting_image=image)
+    second.wait(timeout=30)
+    assert len(_calls(net, "/v1/image/uploadUrl")) == 1  # no classic upload since
+    binds = [c for c in net.rest_calls if c.path.endswith("/bind")]
+    assert [b.json for b in binds] == [{"projectId": first.id, "type": "startingImage"},
+                                       {"projectId": second.id, "type": "startingImage"}]
+    assert len(client.projects.assets.list().assets) == 1  # stored once, bound twice
+    assert len(_calls(net, "/v1/assets/capabilities")) == 2  # remembered for a minute
+
+
+def test_create_falls_back_when_the_library_is_full(client: SogniClient,
+                                                    net: LocalSupernet) -> None:
+    net.call(lambda s: s.extras["assets"].enable())
+    for i in range(4):
+        client.projects.assets.upload(_png() + bytes([i]), "image/png")
+    project = client.projects.create(**IMAGE, positive_prompt="full",
+                                     starting_image=_png() + b"more")
+    project.wait(timeout=30)
+    assert len(_calls(net, "/v1/image/uploadUrl")) == 1
+    prepares = len(_calls(net, "/v1/assets/prepare"))
+    client.projects.create(**IMAGE, positive_prompt="still full",
+                           starting_image=_png() + b"more2").wait(timeout=30)
+    assert len(_calls(net, "/v1/assets/prepare")) == prepares  # not asked again for a while
