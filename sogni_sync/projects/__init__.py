@@ -23,6 +23,7 @@ from sogni_sync.projects._events import (
 )
 from sogni_sync.projects._lookup import (
     LookupStatus,
+    ProjectElsewhere,
     ProjectResult,
     ProjectStatusSnapshot,
     RecentJob,
@@ -104,6 +105,7 @@ __all__ = [
     "Project",
     "ProjectCanceledEvent",
     "ProjectCompletedEvent",
+    "ProjectElsewhere",
     "ProjectEvent",
     "ProjectFailedEvent",
     "ProjectQueuedEvent",

@@ -23,6 +23,7 @@ from sogni_sync.projects._estimate import estimate_project
 from sogni_sync.projects._events import ProjectEvent
 from sogni_sync.projects._followups import FollowUpIo
 from sogni_sync.projects._lookup import (
+    ProjectElsewhere,
     ProjectLookup,
     ProjectResult,
     ProjectStatusSnapshot,
@@ -313,6 +314,13 @@ class ProjectsApi:
         renders to read, 1-100 (default 50); ``app_source``: only that app's projects. Pass
         an id to :meth:`get_result` for its URLs."""
         return self._lookup.recent(since, limit, app_source)
+
+    def list_projects_elsewhere(self) -> tuple[ProjectElsewhere, ...]:
+        """Your projects in flight on *other* app instances (another app, device or
+        process), for an "in progress elsewhere" note: read-only, not tracked, no events;
+        their results land in your history. The socket host allows about 20 calls per 10 s
+        per account: poll every few tens of seconds at most."""
+        return self._lookup.elsewhere()
 
     # -- LoRAs ----------------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from sogni_sync.projects._queue import WaitingReason, waiting_reason
 
 __all__ = [
     "LookupStatus",
+    "ProjectElsewhere",
     "ProjectLookup",
     "ProjectResult",
     "ProjectStatusSnapshot",
@@ -116,6 +117,32 @@ class RecentProject:
     model_name: str | None = None
     app_source: str | None = None
     finished_at: dt.datetime | None = None
+
+
+@attrs.frozen
+class ProjectElsewhere:
+    """One of your projects in flight on another app instance (another app, device or
+    process): read-only, not tracked here. ``worker_jobs`` are its raw render records
+    (``performedSteps``/``stepCount`` give its progress), ``raw`` the whole record."""
+
+    id: str
+    app_id: str
+    status: str = ""
+    app_source: str | None = None
+    model_id: str | None = attrs.field(default=None, metadata={"wire": "modelId"})
+    created_at: dt.datetime | None = None
+    worker_jobs: tuple[Mapping[str, Any], ...] = ()
+    raw: Mapping[str, Any] = attrs.field(factory=dict)
+
+
+register_wire(ProjectElsewhere, lambda raw: {
+    **_status_wire(raw), "createdAt": _epoch(raw.get("createTime"))})
+
+
+def _is_llm(project: Mapping[str, Any]) -> bool:
+    model = project.get("model")
+    return project.get("jobType") == "llm" or (isinstance(model, Mapping)
+                                               and model.get("type") == "llm")
 
 
 def job_status(job: Mapping[str, Any]) -> str:
@@ -226,6 +253,16 @@ class ProjectLookup:
         data = self._transport.rest.request("GET", "/v1/jobs/list", params=query)
         records = data.get("jobs") if isinstance(data, Mapping) else None
         return _group(records if isinstance(records, list) else [])
+
+    def elsewhere(self) -> tuple[ProjectElsewhere, ...]:
+        path = "/api/v1/artist/projects/sync"
+        data = self._transport.rest.request("GET", path, host="socket")
+        active = data.get("activeProjects") if isinstance(data, Mapping) else None
+        own = self._transport.options.app_id
+        return tuple(structure(p, ProjectElsewhere, path) for p in active or []
+                     if isinstance(p, Mapping) and truthy(p.get("id"))
+                     and isinstance(p.get("appId"), str) and p["appId"] != own
+                     and not _is_llm(p))
 
     def _address(self) -> str:
         auth = self._transport.authenticated_payload or {}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import time
 from pathlib import Path
 from typing import Any
 
@@ -330,3 +331,21 @@ def test_create_falls_back_when_the_library_is_full(client: SogniClient,
     client.projects.create(**IMAGE, positive_prompt="still full",
                            starting_image=_png() + b"more2").wait(timeout=30)
     assert len(_calls(net, "/v1/assets/prepare")) == prepares  # not asked again for a while
+
+
+def test_projects_elsewhere_are_those_of_other_app_ids(client: SogniClient, net: LocalSupernet,
+                                                       emulator_client: Any) -> None:
+    net.options.step_delay = 0.2
+    other = emulator_client("other-app")
+    theirs = other.projects.create(**IMAGE, positive_prompt="over there")
+    mine = client.projects.create(**IMAGE, positive_prompt="here")
+    found: tuple[Any, ...] = ()
+    deadline = time.monotonic() + 10
+    while not found and time.monotonic() < deadline:
+        found = client.projects.list_projects_elsewhere()
+    assert [p.id for p in found] == [theirs.id]
+    assert found[0].app_id == other.app_id and found[0].model_id == "flux1-schnell-fp8"
+    assert found[0].created_at is not None
+    assert mine.id in [p.id for p in other.projects.list_projects_elsewhere()]
+    client.projects.cancel(mine.id)
+    other.projects.cancel(theirs.id)
