@@ -3,26 +3,13 @@ starts over and finishes under its new worker's id -- never a job failure."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from sogni_sync import SogniClient
 from sogni_sync.projects import JobFailedEvent, JobStartedEvent
 from sogni_sync.testing import LocalSupernet
 
-IMAGE: dict[str, Any] = {"type": "image", "model_id": "flux1-schnell-fp8", "steps": 4}
-
-
-def _push(client: SogniClient, net: LocalSupernet, msg_type: str,
-          payload: dict[str, Any]) -> None:
-    net.send(msg_type, payload, app_id=client.app_id)
-
-
-def _until(predicate: Any, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.005)
+from .frames import IMAGE, push, until
 
 
 def test_a_moved_render_finishes_on_its_new_worker(client: SogniClient,
@@ -54,21 +41,21 @@ def test_retry_resets_the_attempt_and_reclaims_by_index(client: SogniClient,
     pid = project.id
     seen: list[Any] = []
     client.projects.on("job", seen.append)
-    _push(client, net, "jobState", {"jobID": pid, "imgID": "A1", "type": "jobStarted",
+    push(client, net, "jobState", {"jobID": pid, "imgID": "A1", "type": "jobStarted",
                           "workerName": "w1", "jobIndex": 0})
-    _push(client, net, "jobProgress", {"jobID": pid, "imgID": "A1", "step": 3, "stepCount": 4})
-    _until(lambda: bool(project.jobs) and project.jobs[0].step == 3)
-    _push(client, net, "jobRetry", {"jobID": pid, "imgID": "A1", "jobIndex": 0, "attempt": 1,
+    push(client, net, "jobProgress", {"jobID": pid, "imgID": "A1", "step": 3, "stepCount": 4})
+    until(lambda: bool(project.jobs) and project.jobs[0].step == 3)
+    push(client, net, "jobRetry", {"jobID": pid, "imgID": "A1", "jobIndex": 0, "attempt": 1,
                           "maxAttempts": 3, "isFromWorker": True, "error": 1001,
                           "error_message": "worker lost"})
-    _until(lambda: project.jobs[0].status == "pending")
+    until(lambda: project.jobs[0].status == "pending")
     job = project.jobs[0]
     assert (job.step, job.worker_name, job.progress) == (0, None, 0)
     assert project.status != "failed"
-    _push(client, net, "jobState", {"jobID": pid, "imgID": "B2", "type": "jobStarted",
+    push(client, net, "jobState", {"jobID": pid, "imgID": "B2", "type": "jobStarted",
                           "workerName": "w2", "jobIndex": 0})
-    _push(client, net, "jobProgress", {"jobID": pid, "imgID": "B2", "step": 1, "stepCount": 4})
-    _until(lambda: project.jobs[0].id == "B2" and project.jobs[0].step == 1)
+    push(client, net, "jobProgress", {"jobID": pid, "imgID": "B2", "step": 1, "stepCount": 4})
+    until(lambda: project.jobs[0].id == "B2" and project.jobs[0].step == 1)
     assert len(project.jobs) == 1 and project.jobs[0].worker_name == "w2"
     assert project.job("A1") is None
     client.projects.cancel(pid)
@@ -81,7 +68,7 @@ def test_a_retry_for_a_finished_or_unknown_job_is_ignored(client: SogniClient,
     project = client.projects.create(**IMAGE, positive_prompt="done")
     project.wait(timeout=30)
     job = project.jobs[0]
-    _push(client, net, "jobRetry", {"jobID": project.id, "imgID": job.id, "jobIndex": 0})
-    _push(client, net, "jobRetry", {"jobID": project.id, "imgID": "nope"})
+    push(client, net, "jobRetry", {"jobID": project.id, "imgID": job.id, "jobIndex": 0})
+    push(client, net, "jobRetry", {"jobID": project.id, "imgID": "nope"})
     client.projects.get_status(project.id)  # a round trip: the frames were read by now
     assert project.jobs[0].status == "completed" and project.status == "completed"

@@ -23,9 +23,8 @@ from sogni_sync.projects import (
 )
 from sogni_sync.testing import LocalSupernet
 
-#: the PNG signature and a few bytes: the emulator stores uploads as given
-PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
-IMAGE: dict[str, Any] = {"type": "image", "model_id": "flux1-schnell-fp8", "steps": 4}
+from .frames import IMAGE
+from .media import PNG
 
 
 def _calls(net: LocalSupernet, path: str) -> list[Any]:
