@@ -142,8 +142,8 @@ class LoraCatalogReader:
         public = self._public(wanted, force_refresh)
         if not include_personal:
             return public
-        mine = self._personal.catalog(wanted)
-        every = self._personal.catalog() if wanted is not None else mine
+        every = self._personal.catalog()  # one read: the rows and the models they add
+        mine = every if wanted is None else tuple(r for r in every if wanted in r.model_ids)
         models = tuple(sorted({*public.models, *_capable_models(every)}))
         return attrs.evolve(public, loras=public.loras + mine, models=models)
 
