@@ -2,8 +2,8 @@
 finalize (the stored bytes must match the declared SHA-256 and size), bind, list and delete.
 
 ``GET /v1/assets/capabilities`` answers 404 ("not available", what clients fall back on) until
-a test enables saved uploads with ``net.call(lambda s: s.extras["assets"].enable())``; the
-other routes work either way. Binding copies the saved bytes into the project's upload slot,
+a test offers saved uploads with ``net.offer_saved_uploads()``; the other routes work either
+way. Binding copies the saved bytes into the project's upload slot,
 exactly where a classic upload of ``type`` would have put them. The library holds
 :data:`LIMITS` ``entries``; one more is the 409 ``Your saved upload library is full.``
 """

@@ -427,6 +427,11 @@ class LocalSupernet:
         self.send("toastMessage", {"type": type, "message": message, "autoClose": autoclose,
                                    "stickyID": ""})
 
+    def offer_saved_uploads(self, on: bool = True) -> None:
+        """Offer saved uploads (``/v1/assets/capabilities`` → enabled) until ``reset()``; by
+        default the emulator answers 404 there, as a server without them does."""
+        self.call(lambda s: s.extras["assets"].enable(on))
+
     def expire_tokens(self) -> None:
         """Make every issued access token expired (token-refresh tests)."""
         self.call(lambda s: s.access_tokens.update(

@@ -143,7 +143,7 @@ def test_saved_upload_roundtrip_and_reuse(client: SogniClient, net: LocalSuperne
                                           tmp_path: Path) -> None:
     assets = client.projects.assets
     assert assets.available() is False  # the emulator's default: not offered
-    net.call(lambda s: s.extras["assets"].enable())
+    net.offer_saved_uploads()
     assert assets.available() is True
     data = _png()
     saved = assets.upload(data, "image/png", name="apple")
@@ -165,7 +165,7 @@ def test_saved_upload_roundtrip_and_reuse(client: SogniClient, net: LocalSuperne
 
 def test_saved_upload_bound_to_a_project_feeds_it(client: SogniClient,
                                                   net: LocalSupernet) -> None:
-    net.call(lambda s: s.extras["assets"].enable())
+    net.offer_saved_uploads()
     saved = client.projects.assets.upload(_png(), "image/png")
     project_id = "6F2504E0-4F89-41D3-9A0C-0305E82C3301"
     client.projects.assets.bind(saved.id, project_id=project_id, type="startingImage")
@@ -303,7 +303,7 @@ def test_create_binds_saved_uploads_when_offered(client: SogniClient, net: Local
     plain = client.projects.create(**IMAGE, positive_prompt="classic", starting_image=image)
     plain.wait(timeout=30)
     assert len(_calls(net, "/v1/image/uploadUrl")) == 1  # not offered: the classic upload
-    net.call(lambda s: s.extras["assets"].enable())
+    net.offer_saved_uploads()
     client = emulator_client("saved")  # a client that has not remembered "not offered"
     first = client.projects.create(**IMAGE, positive_prompt="saved", starting_image=image)
     first.wait(timeout=30)
@@ -319,7 +319,7 @@ def test_create_binds_saved_uploads_when_offered(client: SogniClient, net: Local
 
 def test_create_falls_back_when_the_library_is_full(client: SogniClient,
                                                     net: LocalSupernet) -> None:
-    net.call(lambda s: s.extras["assets"].enable())
+    net.offer_saved_uploads()
     for i in range(4):
         client.projects.assets.upload(_png() + bytes([i]), "image/png")
     project = client.projects.create(**IMAGE, positive_prompt="full",
