@@ -348,3 +348,54 @@ def test_projects_elsewhere_are_those_of_other_app_ids(client: SogniClient, net:
     assert mine.id in [p.id for p in other.projects.list_projects_elsewhere()]
     client.projects.cancel(mine.id)
     other.projects.cancel(theirs.id)
+
+
+class _Rest:
+    def __init__(self, answer: dict[str, Any]) -> None:
+        self.answer = answer
+
+    def request(self, method: str, path: str, **kw: Any) -> Any:
+        return self.answer
+
+
+class _Transport:
+    def __init__(self, answer: dict[str, Any]) -> None:
+        self.rest = _Rest(answer)
+
+
+class _Follow:
+    def __init__(self, fail: set[str]) -> None:
+        self.fail = fail
+        self.minted: list[tuple[str, str, str, Any]] = []
+
+    def mint_url(self, project_id: str, job_id: str, model_id: str, output_format: Any) -> str:
+        self.minted.append((project_id, job_id, model_id, output_format))
+        if job_id in self.fail:
+            raise ApiError("no", status=500)
+        return f"https://signed/{job_id}"
+
+
+def test_get_result_mints_urls_the_record_lacks() -> None:
+    from sogni_sync.projects._lookup import ProjectLookup
+
+    jobs = [{"imgID": "A", "status": "jobCompleted", "seedUsed": 5},
+            {"imgID": "B", "status": "jobCompleted", "outputFormat": "jpg"},
+            {"imgID": "C", "status": "jobCompleted", "triggeredNSFWFilter": True},
+            {"imgID": "D", "status": "jobError", "reason": "genfailure"},
+            {"imgID": "E", "status": "jobCompleted", "resultUrl": "https://given/E"},
+            {"imgID": "A", "status": "jobCompleted"}]
+    record = {"project": {"id": "P", "status": "completed", "finished": True,
+                          "model": {"id": "m"}, "outputFormat": "png",
+                          "completedWorkerJobs": jobs, "workerJobs": []}}
+    follow = _Follow(fail={"B"})
+    transport: Any = _Transport(record)
+    result = ProjectLookup(transport, follow).result("P")  # type: ignore[arg-type]
+    by_id = {j.id: j for j in result.jobs}
+    assert list(by_id) == ["A", "B", "C", "D", "E"]  # one entry per render
+    assert (by_id["A"].url, by_id["A"].seed) == ("https://signed/A", 5)
+    assert (by_id["B"].url, by_id["B"].url_unavailable) == (None, "downloadUrlFailed")
+    assert by_id["C"].url_unavailable == "sensitiveContent"
+    assert (by_id["D"].status, by_id["D"].reason, by_id["D"].url) == ("failed", "genfailure",
+                                                                    None)
+    assert by_id["E"].url == "https://given/E"
+    assert follow.minted == [("P", "A", "m", "png"), ("P", "B", "m", "jpg")]
