@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
@@ -300,11 +300,13 @@ class ProjectsApi:
         again" -- wait ``retry_after`` seconds on a 429."""
         return self._lookup.status(project_id)
 
-    def get_result(self, project_id: str) -> ProjectResult:
+    def get_result(self, project_id: str, *,
+                   kind: Literal["image", "video", "audio"] | None = None) -> ProjectResult:
         """State and results of one of your projects by id, at any time (also one that
         finished while no client was connected): completed renders come with a signed
-        download URL, a queued project with the server's ``waiting_reason``."""
-        return self._lookup.result(project_id)
+        download URL, a queued project with the server's ``waiting_reason``. ``kind`` says
+        what the project produces when the catalogue does not know its model."""
+        return self._lookup.result(project_id, kind)
 
     def list_recent(self, *, since: datetime | float | None = None, limit: int | None = None,
                     app_source: str | None = None) -> tuple[RecentProject, ...]:

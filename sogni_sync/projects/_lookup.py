@@ -186,7 +186,9 @@ class ProjectLookup:
         snapshot = structure(project, ProjectStatusSnapshot, "/v2/projects/{id}")
         return attrs.evolve(snapshot, waiting_reason=waiting_reason(project.get("waitingReason")))
 
-    def result(self, project_id: str) -> ProjectResult:
+    def result(self, project_id: str, kind: str | None = None) -> ProjectResult:
+        if kind not in (None, "image", "video", "audio"):
+            raise ValidationError(f"kind must be image, video, audio or None, not {kind!r}")
         snap = self.status(project_id)
         output_format = snap.raw.get("outputFormat")
         jobs: list[ResultJob] = []
@@ -205,21 +207,21 @@ class ProjectLookup:
                 seed=int(seed) if isinstance(seed, (int, float)) and not isinstance(
                     seed, bool) and seed >= 0 else None)
             if status == "completed":
-                entry = self._with_url(snap, job, entry, output_format)
+                entry = self._with_url(snap, job, entry, output_format, kind)
             jobs.append(entry)
         return ProjectResult(id=snap.id, status=snap.status, finished=snap.finished,
                              model_id=snap.model_id, waiting_reason=snap.waiting_reason,
                              jobs=tuple(jobs))
 
     def _with_url(self, snap: ProjectStatusSnapshot, job: Mapping[str, Any], entry: ResultJob,
-                  output_format: Any) -> ResultJob:
+                  output_format: Any, kind: str | None) -> ResultJob:
         if _withheld(job):
             return attrs.evolve(entry, url_unavailable="sensitiveContent")
         if isinstance(job.get("resultUrl"), str) and job["resultUrl"]:
             return attrs.evolve(entry, url=job["resultUrl"])
         fmt = job.get("outputFormat") or output_format
         try:
-            url = self._follow.mint_url(snap.id, entry.id, snap.model_id or "", fmt)
+            url = self._follow.mint_url(snap.id, entry.id, snap.model_id or "", fmt, kind)
         except Exception as exc:
             log.error("could not sign a download URL for %s/%s: %s", snap.id, entry.id, exc)
             return attrs.evolve(entry, url_unavailable="downloadUrlFailed")

@@ -366,10 +366,11 @@ class _Transport:
 class _Follow:
     def __init__(self, fail: set[str]) -> None:
         self.fail = fail
-        self.minted: list[tuple[str, str, str, Any]] = []
+        self.minted: list[tuple[str, str, str, Any, str | None]] = []
 
-    def mint_url(self, project_id: str, job_id: str, model_id: str, output_format: Any) -> str:
-        self.minted.append((project_id, job_id, model_id, output_format))
+    def mint_url(self, project_id: str, job_id: str, model_id: str, output_format: Any,
+                 kind: str | None = None) -> str:
+        self.minted.append((project_id, job_id, model_id, output_format, kind))
         if job_id in self.fail:
             raise ApiError("no", status=500)
         return f"https://signed/{job_id}"
@@ -389,7 +390,8 @@ def test_get_result_mints_urls_the_record_lacks() -> None:
                           "completedWorkerJobs": jobs, "workerJobs": []}}
     follow = _Follow(fail={"B"})
     transport: Any = _Transport(record)
-    result = ProjectLookup(transport, follow).result("P")  # type: ignore[arg-type]
+    lookup = ProjectLookup(transport, follow)  # type: ignore[arg-type]
+    result = lookup.result("P")
     by_id = {j.id: j for j in result.jobs}
     assert list(by_id) == ["A", "B", "C", "D", "E"]  # one entry per render
     assert (by_id["A"].url, by_id["A"].seed) == ("https://signed/A", 5)
@@ -398,4 +400,8 @@ def test_get_result_mints_urls_the_record_lacks() -> None:
     assert (by_id["D"].status, by_id["D"].reason, by_id["D"].url) == ("failed", "genfailure",
                                                                     None)
     assert by_id["E"].url == "https://given/E"
-    assert follow.minted == [("P", "A", "m", "png"), ("P", "B", "m", "jpg")]
+    assert follow.minted == [("P", "A", "m", "png", None), ("P", "B", "m", "jpg", None)]
+    lookup.result("P", kind="video")
+    assert follow.minted[-1] == ("P", "B", "m", "jpg", "video")
+    with pytest.raises(ValidationError):
+        lookup.result("P", kind="model")
