@@ -8,10 +8,10 @@
     │   ├── InsufficientFundsApiError (also ApiError)          a REST call refused (errorCode 123)
     │   ├── InsufficientFundsProjectError (also ProjectFailedError) a job failed (code 123)
     │   └── InsufficientFundsChatError (also ChatError)        an LLM job failed (insufficientFunds)
-    ├── ApiError(status, error_code, message) a non-2xx answer from a Sogni host
+    ├── ApiError(status, error_code, message, retry_after, details) a non-2xx answer
     │   ├── AuthenticationError               401 / socket close 4021 / bad credentials
     │   ├── NotFoundError                     404
-    │   ├── RateLimitError(retry_after)       429
+    │   ├── RateLimitError                    429
     │   ├── ServerError                       5xx
     │   └── UnexpectedResponseError(path)     a 2xx answer whose body has the wrong shape
     ├── ConnectionLostError                   transport failed and could not recover
@@ -93,7 +93,11 @@ class ApiError(SogniError):
     """A Sogni host answered with an error status.
 
     ``status`` is the HTTP status (0 for client-synthesised errors), ``error_code`` the server's
-    numeric ``errorCode`` when it sent one, ``payload`` the parsed body.
+    numeric ``errorCode`` when it sent one, ``payload`` the parsed body. ``retry_after`` is how
+    many seconds to wait before asking again when the server said so (the body's
+    ``retryAfter``, else the ``Retry-After`` header; a 429, or a 503 while a host restarts), and
+    ``details`` the structured context it attached (e.g. the counts behind a capacity refusal);
+    both ``None`` when absent.
     """
 
     def __init__(
@@ -103,12 +107,16 @@ class ApiError(SogniError):
         status: int = 0,
         error_code: int | None = None,
         payload: Any = None,
+        retry_after: float | None = None,
+        details: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
         self.error_code = error_code
         self.payload = payload
+        self.retry_after = retry_after
+        self.details = details
 
     def __repr__(self) -> str:
         return (
@@ -128,17 +136,9 @@ class NotFoundError(ApiError):
 class RateLimitError(ApiError):
     """HTTP 429; ``retry_after`` is the server's hint in seconds, when given."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
-        super().__init__(message, **kw)
-        self.retry_after = retry_after
-
 
 class ServerError(ApiError):
     """HTTP 5xx from a Sogni host."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
-        super().__init__(message, **kw)
-        self.retry_after = retry_after
 
 
 class UnexpectedResponseError(ApiError):

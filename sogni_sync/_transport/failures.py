@@ -13,6 +13,7 @@ from __future__ import annotations
 import builtins
 import email.utils
 import http.client
+import math
 import ssl
 import time
 from collections.abc import Mapping
@@ -87,11 +88,21 @@ def parse_retry_after(value: Any, cap: float | None = None) -> float | None:
     return min(seconds, cap) if cap is not None else seconds
 
 
+def _body_retry_after(value: Any) -> float | None:
+    """The body's ``retryAfter``: a finite number of seconds ≥ 0, else nothing."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) and value >= 0 else None
+
+
 def error_for_status(status: int, body: Any, headers: Mapping[str, str], text: str) -> ApiError:
-    """The error for a non-2xx answer (message and ``errorCode`` from the body when present)."""
+    """The error for a non-2xx answer: message, ``errorCode``, ``retryAfter`` (the body's, else
+    the ``Retry-After`` header) and ``details`` (an object) from the body when present; a
+    plain-text body is the message."""
     message = ""
     error_code: int | None = None
-    retry_hint: Any = headers.get("Retry-After")
+    retry_after: float | None = None
+    details: dict[str, Any] | None = None
     if (isinstance(body, dict) and "message" not in body and body.get("status") != "error"
             and isinstance(body.get("data"), dict)):
         body = body["data"]  # some hosts (creative workflows) nest the error in data
@@ -102,19 +113,23 @@ def error_for_status(status: int, body: Any, headers: Mapping[str, str], text: s
         numeric = isinstance(code, (int, float)) and not isinstance(code, bool)
         if numeric or (isinstance(code, str) and code.isdigit()):
             error_code = int(code)
-        if retry_hint is None:
-            retry_hint = body.get("retryAfter")
+        retry_after = _body_retry_after(body.get("retryAfter"))
+        if isinstance(body.get("details"), dict):
+            details = dict(body["details"])
+    if retry_after is None:
+        retry_after = parse_retry_after(headers.get("Retry-After"))
     if not message:
         message = text.strip()[:200] if body is None and text.strip() else f"HTTP {status}"
-    kw: dict[str, Any] = {"status": status, "error_code": error_code, "payload": body}
+    kw: dict[str, Any] = {"status": status, "error_code": error_code, "payload": body,
+                          "retry_after": retry_after, "details": details}
     if status == 401:
         return AuthenticationError(message, **kw)
     if status == 404:
         return NotFoundError(message, **kw)
     if status == 429:
-        return RateLimitError(message, retry_after=parse_retry_after(retry_hint), **kw)
+        return RateLimitError(message, **kw)
     if status >= 500:
-        return ServerError(message, retry_after=parse_retry_after(retry_hint), **kw)
+        return ServerError(message, **kw)
     if error_code == 123:
         return InsufficientFundsApiError(message, **kw)
     return ApiError(message, **kw)

@@ -198,30 +198,27 @@ class RestClient:
     def post(self, path: str, json: Any = None, **kw: Any) -> Any:
         return self.request("POST", path, json=json, **kw)
 
-    def put_presigned(
-        self, url: str, body: Body, content_type: str | None = None, timeout: float | None = None
-    ) -> None:
-        """PUT raw bytes to a presigned storage URL: no Sogni auth header, files streamed.
-        ``timeout`` bounds the whole upload (default: none; a stall of 300 s fails it)."""
-        headers = {"Content-Type": content_type} if content_type else {}
+    def put_presigned(self, url: str, body: Body, content_type: str | None = None,
+                      timeout: float | None = None, *,
+                      headers: Mapping[str, str] | None = None) -> None:
+        """PUT raw bytes to a presigned storage URL: no Sogni auth header, files streamed;
+        ``headers`` are those the URL was signed with. ``timeout`` bounds the whole upload
+        (default: none; a stall of 300 s fails it)."""
+        sent = {**({"Content-Type": content_type} if content_type else {}), **(headers or {})}
         where = redact_url(url)
         with self._guard.track(_deadline(timeout)) as call:
             if isinstance(body, (str, os.PathLike)):
                 with open(body, "rb") as fh:
-                    response = self._send_once("PUT", url, [], None, call, False, headers,
+                    response = self._send_once("PUT", url, [], None, call, False, sent,
                                                data=fh, idle=_IDLE)
             else:
                 data = bytes(body) if isinstance(body, (bytearray, memoryview)) else body
-                response = self._send_once("PUT", url, [], None, call, False, headers,
+                response = self._send_once("PUT", url, [], None, call, False, sent,
                                            data=data, idle=_IDLE)
         with response:
             if not 200 <= response.status_code < 300:
-                raise ApiError(
-                    f"Failed to upload to {where}",
-                    status=response.status_code,
-                    error_code=0,
-                    payload={"status": "error", "errorCode": 0},
-                )
+                raise ApiError(f"Failed to upload to {where}", status=response.status_code,
+                               error_code=0, payload={"status": "error", "errorCode": 0})
 
     def get_bytes(self, url: str, timeout: float | None = None) -> bytes:
         """GET a (presigned) URL without auth headers and return the body; ``timeout`` bounds

@@ -5,6 +5,7 @@ The parameter sets (:class:`ImageParams`, :class:`VideoParams`, :class:`AudioPar
 """
 
 from sogni_sync.projects._api import ProjectsApi, as_completed, wait_all
+from sogni_sync.projects._assets import AssetsApi, SavedUpload, SavedUploadLimits, SavedUploads
 from sogni_sync.projects._events import (
     ErrorData,
     JobCompletedEvent,
@@ -20,6 +21,29 @@ from sogni_sync.projects._events import (
     ProjectQueuedEvent,
     ProjectUpdatedEvent,
 )
+from sogni_sync.projects._lookup import (
+    LookupStatus,
+    ProjectElsewhere,
+    ProjectResult,
+    ProjectStatusSnapshot,
+    RecentJob,
+    RecentProject,
+    ResultJob,
+)
+from sogni_sync.projects._lora_types import (
+    LoraCatalog,
+    LoraCatalogEntry,
+    LoraConstraints,
+    LoraExample,
+    LoraRangeLabels,
+    LoraSection,
+    LoraUi,
+    PersonalLora,
+    PersonalLoraLibrary,
+    PersonalLoraLimits,
+    PersonalLoraStatus,
+)
+from sogni_sync.projects._loras import PersonalLoras
 from sogni_sync.projects._params import (
     AudioOutputFormat,
     AudioParams,
@@ -43,8 +67,10 @@ from sogni_sync.projects._params import (
     VideoParams,
 )
 from sogni_sync.projects._project import Job, Project
+from sogni_sync.projects._queue import WaitingReason
 
 __all__ = [
+    "AssetsApi",
     "AudioOutputFormat",
     "AudioParams",
     "ControlMode",
@@ -62,18 +88,40 @@ __all__ = [
     "JobPreviewEvent",
     "JobProgressEvent",
     "JobStartedEvent",
+    "LookupStatus",
+    "LoraCatalog",
+    "LoraCatalogEntry",
+    "LoraConstraints",
+    "LoraExample",
+    "LoraRangeLabels",
+    "LoraSection",
+    "LoraUi",
     "MediaInput",
+    "PersonalLora",
+    "PersonalLoraLibrary",
+    "PersonalLoraLimits",
+    "PersonalLoraStatus",
+    "PersonalLoras",
     "Project",
     "ProjectCanceledEvent",
     "ProjectCompletedEvent",
+    "ProjectElsewhere",
     "ProjectEvent",
     "ProjectFailedEvent",
     "ProjectQueuedEvent",
+    "ProjectResult",
+    "ProjectStatusSnapshot",
     "ProjectType",
     "ProjectUpdatedEvent",
     "ProjectsApi",
+    "RecentJob",
+    "RecentProject",
+    "ResultJob",
     "Sam2Point",
     "Sampler",
+    "SavedUpload",
+    "SavedUploadLimits",
+    "SavedUploads",
     "Scheduler",
     "TimeSignature",
     "TokenType",
@@ -81,6 +129,7 @@ __all__ = [
     "VideoControlNetName",
     "VideoOutputFormat",
     "VideoParams",
+    "WaitingReason",
     "as_completed",
     "wait_all",
 ]

@@ -9,17 +9,28 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
 import attrs
 
 from sogni_sync._transport import ProjectsTransport
 from sogni_sync.catalog import Catalog, CostEstimate
 from sogni_sync.errors import ClientClosedError, ValidationError
+from sogni_sync.projects._assets import AssetsApi
 from sogni_sync.projects._checks import check_options
 from sogni_sync.projects._estimate import estimate_project
 from sogni_sync.projects._events import ProjectEvent
 from sogni_sync.projects._followups import FollowUpIo
+from sogni_sync.projects._lookup import (
+    ProjectElsewhere,
+    ProjectLookup,
+    ProjectResult,
+    ProjectStatusSnapshot,
+    RecentProject,
+)
+from sogni_sync.projects._lora_types import LoraCatalog, LoraCatalogEntry, LoraConstraints
+from sogni_sync.projects._loras import LoraCatalogReader, PersonalLoras
 from sogni_sync.projects._media import run_uploads, without_media
 from sogni_sync.projects._params import (
     AudioParams,
@@ -78,6 +89,12 @@ class ProjectsApi:
         self._follow = FollowUpIo(self._tracker, transport, catalog)
         self._services = Services(transport, self._follow, self.create, self.cancel)
         self._recovery = Recovery(self._tracker, self._follow, transport, catalog)
+        self._lookup = ProjectLookup(transport, self._follow)
+        #: ``projects.personal_loras``: the account's private LoRA library
+        self.personal_loras = PersonalLoras(transport)
+        #: ``projects.assets``: saved uploads, reusable across projects
+        self.assets = AssetsApi(transport)
+        self._loras = LoraCatalogReader(transport, self.personal_loras)
 
     # -- timing knobs (the follow-ups own them) -----------------------------------------------
 
@@ -178,7 +195,8 @@ class ProjectsApi:
                                   "this client")
         app_source = (self._transport.options.app_source or "").strip() or None
         request, plan = prepare_request(project_id, params, options, app_source=app_source)
-        run_uploads(self._transport.rest, self._transport.io, project_id, plan)
+        run_uploads(self._transport.rest, self._transport.io, project_id, plan,
+                    reuse=self.assets.try_bind)
         state = self._tracker.new_project(project_id, without_media(params.given()),
                                           params.number_of_media)
         project = Project(state, self._services)
@@ -272,6 +290,62 @@ class ProjectsApi:
         if not isinstance(project_id, str) or not project_id:
             raise ValidationError("project_id must be a non-empty string")
         return self._follow.fetch(project_id)
+
+    # -- server records by id, history ----------------------------------------------------------
+
+    def get_status(self, project_id: str) -> ProjectStatusSnapshot:
+        """The current state of one of your projects, also while it is queued or rendering
+        (``GET /v2/projects/:id``; :meth:`get` answers only finished ones). NotFoundError for
+        another account's or an unknown id; a 503 (ServerError) means "not known yet, ask
+        again" -- wait ``retry_after`` seconds on a 429."""
+        return self._lookup.status(project_id)
+
+    def get_result(self, project_id: str, *,
+                   kind: Literal["image", "video", "audio"] | None = None) -> ProjectResult:
+        """State and results of one of your projects by id, at any time (also one that
+        finished while no client was connected): completed renders come with a signed
+        download URL, a queued project with the server's ``waiting_reason``. ``kind`` says
+        what the project produces when the catalogue does not know its model."""
+        return self._lookup.result(project_id, kind)
+
+    def list_recent(self, *, since: datetime | float | None = None, limit: int | None = None,
+                    app_source: str | None = None) -> tuple[RecentProject, ...]:
+        """Your recently finished projects that produced media, newest first, from the
+        7-day history (``GET /v1/jobs/list``). ``since``: the oldest finish time (an aware
+        datetime or epoch milliseconds; default 24 hours ago, at most 7 days); ``limit``:
+        renders to read, 1-100 (default 50); ``app_source``: only that app's projects. Pass
+        an id to :meth:`get_result` for its URLs."""
+        return self._lookup.recent(since, limit, app_source)
+
+    def list_projects_elsewhere(self) -> tuple[ProjectElsewhere, ...]:
+        """Your projects in flight on *other* app instances (another app, device or
+        process), for an "in progress elsewhere" note: read-only, not tracked, no events;
+        their results land in your history. The socket host allows about 20 calls per 10 s
+        per account: poll every few tens of seconds at most."""
+        return self._lookup.elsewhere()
+
+    # -- LoRAs ----------------------------------------------------------------------------------
+
+    def available_loras(self, model_id: str | None = None, *, include_personal: bool = False,
+                        force_refresh: bool = False) -> LoraCatalog:
+        """The LoRA catalogue (``GET /v1/loras/comfy``), only the LoRAs ``model_id`` accepts
+        when given (an unknown model gives none). Public; cached 5 minutes per filter unless
+        ``force_refresh``. ``include_personal`` adds your ready personal imports (signed in,
+        with a subscription; never cached). Pass a row's ``lora_id`` in ``loras``."""
+        return self._loras.available(model_id, include_personal=include_personal,
+                                     force_refresh=force_refresh)
+
+    def get_lora(self, lora_id: str) -> LoraCatalogEntry | None:
+        """One LoRA's catalogue row (a ``personal-…`` id: from your library), or None."""
+        return self._loras.get(lora_id)
+
+    def supports_loras(self, model_id: str) -> bool:
+        """Whether ``model_id`` accepts any LoRA (from the catalogue, not a fixed list)."""
+        return self._loras.supports(model_id)
+
+    def lora_constraints(self) -> LoraConstraints:
+        """The limits of every LoRA request: LoRAs per render, the loader's strength bounds."""
+        return self._loras.constraints()
 
     def on(self, kind: str, callback: Callable[[Any], Any]) -> Callable[[], None]:
         """Follow every tracked project: ``"project"`` (queued, completed, failed, canceled,

@@ -125,8 +125,13 @@ class ProjectUpdatedEvent(ProjectEvent):
 
 @attrs.frozen
 class ProjectQueuedEvent(ProjectEvent):
+    """In the queue: ``estimated_start_seconds`` until a worker starts it (None: unknown),
+    ``queue_status`` ``waiting`` or ``no-workers`` (nothing connected can run its model)."""
+
     name: ClassVar[str] = "queued"
     queue_position: int | None = None
+    estimated_start_seconds: float | None = None
+    queue_status: str | None = None
 
 
 @attrs.frozen

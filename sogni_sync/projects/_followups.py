@@ -79,15 +79,22 @@ class FollowUpIo:
 
     def result_url(self, state: ProjectState, job_id: str) -> str:
         """Mint the signed download URL of a finished job (one attempt; REST retries apply)."""
-        fmt = str(state.params.get("output_format") or "").lower()
-        is_audio = self.catalog.is_audio_model(state.model_id)
-        if is_audio or self.catalog.is_video_model(state.model_id):
-            query: dict[str, Any] = {"jobId": state.id, "id": job_id, "type": "complete"}
+        return self.mint_url(state.id, job_id, state.model_id, state.params.get("output_format"))
+
+    def mint_url(self, project_id: str, job_id: str, model_id: str, output_format: Any,
+                 kind: str | None = None) -> str:
+        """The signed download URL of job ``job_id`` of ``project_id``: the media endpoint
+        for video and audio (``kind``, else the model's kind in the catalogue), the image
+        endpoint otherwise."""
+        fmt = str(output_format or "").lower()
+        is_audio = kind == "audio" if kind else self.catalog.is_audio_model(model_id)
+        if is_audio or (kind == "video" if kind else self.catalog.is_video_model(model_id)):
+            query: dict[str, Any] = {"jobId": project_id, "id": job_id, "type": "complete"}
             if is_audio:
                 query["contentType"] = _AUDIO_TYPES.get(fmt, "audio/mpeg")
             path = "/v1/media/downloadUrl"
         else:
-            query = {"jobId": state.id, "imageId": job_id, "type": "complete",
+            query = {"jobId": project_id, "imageId": job_id, "type": "complete",
                      "contentType": _IMAGE_TYPES.get(fmt)}
             path = "/v1/image/downloadUrl"
         return download_url(path,

@@ -12,7 +12,7 @@ import io
 import logging
 import os
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from typing import Any, BinaryIO, Literal
 
@@ -225,7 +225,16 @@ def without_media(params: Mapping[str, Any]) -> dict[str, Any]:
     return kept
 
 
-def _upload_one(rest: RestClient, project_id: str, upload: Upload) -> None:
+#: ``reuse(body, content_type, project_id, slot)``: True when the input was bound to the project
+#: another way (a saved upload), so the classic upload is skipped
+Reuse = Callable[[Any, "str | None", str, str], bool]
+
+
+def _upload_one(rest: RestClient, project_id: str, upload: Upload,
+                reuse: Reuse | None = None) -> None:
+    if reuse is not None and reuse(upload.source.body, upload.source.content_type, project_id,
+                                   upload.slot):
+        return
     content_type = upload.source.content_type or "undefined"  # the reference sends it literally
     if upload.endpoint == "image":
         query = {"imageId": str(uuid.uuid4()).upper(), "jobId": project_id,
@@ -246,15 +255,16 @@ def _upload_one(rest: RestClient, project_id: str, upload: Upload) -> None:
                        payload={"status": "error", "errorCode": 0, "message": upload.failure})
 
 
-def run_uploads(rest: RestClient, io_pool: IoPool, project_id: str, plan: Sequence[Upload]) -> None:
+def run_uploads(rest: RestClient, io_pool: IoPool, project_id: str, plan: Sequence[Upload],
+                reuse: Reuse | None = None) -> None:
     """Perform the uploads: sequentially, except context images which go in parallel."""
     pending: list[Future[Any]] = []
     try:
         for upload in plan:
             if upload.parallel and io_pool is not None:
-                pending.append(io_pool.submit(_upload_one, rest, project_id, upload))
+                pending.append(io_pool.submit(_upload_one, rest, project_id, upload, reuse))
             else:
-                _upload_one(rest, project_id, upload)
+                _upload_one(rest, project_id, upload, reuse)
     finally:
         errors = []
         for future in pending:

@@ -167,6 +167,8 @@ class Job:
     external_progress = property(lambda self: self._read("external_progress"))
     eta = property(lambda self: self._read("eta"), doc="estimated end, epoch seconds")
     eta_started_at = property(lambda self: self._read("eta_started_at"))
+    eta_range = property(lambda self: self._read("eta_range"),
+                         doc="the worker's ETA interval (min, max) in seconds, or None")
     error = property(lambda self: self._read("error"))
     finished = property(lambda self: self._read("finished"))
     has_result_media = property(lambda self: self._read("has_result_media"))
@@ -380,6 +382,12 @@ class Project:
     status = property(lambda self: self._read("status"),
                       doc="pending, queued, processing, completed, failed or canceled")
     queue_position = property(lambda self: self._read("queue_position"))
+    estimated_start_at = property(lambda self: self._read("estimated_start_at"),
+                                  doc="when a worker should start it, epoch seconds (queued)")
+    queue_status = property(lambda self: self._read("queue_status"),
+                            doc="waiting, or no-workers when nothing connected can run it")
+    waiting_reason = property(lambda self: self._read("waiting_reason"),
+                              doc="the server's WaitingReason while it is queued, or None")
     error = property(lambda self: self._read("error"))
     eta = property(lambda self: self._read("eta"))
     progress = property(lambda self: self._read("progress"), doc="0-100")

@@ -72,6 +72,12 @@ def _error_dict(error: ErrorData | None) -> dict[str, Any] | None:
     return {"code": error.code, "message": error.message, "original_code": error.original_code}
 
 
+#: what a render that moved to another worker starts over from
+_FRESH_ATTEMPT: dict[str, Any] = {"step": 0, "worker_name": None, "preview_url": None,
+                                  "external_progress": None, "eta": None,
+                                  "eta_started_at": None, "eta_range": None}
+
+
 class JobState:
     """One produced medium. Transitions return the changed keys (empty: nothing changed)."""
 
@@ -94,6 +100,7 @@ class JobState:
         self.external_progress: float | None = None
         self.eta: float | None = None  # epoch seconds
         self.eta_started_at: float | None = None
+        self.eta_range: tuple[float, float] | None = None  # the worker's interval, seconds
         self.error: ErrorData | None = None
         self.url_minted_at: float | None = None  # None for URLs that came with the event
         self.minting = False  # a jobResult arrived; its download URL is being minted
@@ -170,9 +177,13 @@ class ProjectState:
         self.number_of_media = expected_jobs
         self.status = "pending"
         self.queue_position = -1
+        self.estimated_start_at: float | None = None  # epoch seconds, while queued
+        self.queue_status: str | None = None  # waiting | no-workers, while queued
+        self.waiting_reason: Any = None  # the server's WaitingReason, while queued
         self.error: ErrorData | None = None
         self.eta: float | None = None
         self.jobs: dict[str, JobState] = {}
+        self.awaiting_retry: set[str] = set()  # moved to another worker (jobRetry), no frame yet
         self.server_completed = False
         self.seen = False  # the server answered about it (any frame or snapshot)
         self.finished_at: float | None = None
@@ -261,9 +272,14 @@ class ProjectState:
 
     # -- jobs ---------------------------------------------------------------------------------
 
-    def job(self, job_id: str, worker_name: str | None = None) -> JobState:
-        """The job ``job_id``, created (``job_started`` event) when first seen."""
-        job = self.jobs.get(job_id)
+    def job(self, job_id: str, worker_name: str | None = None,
+            job_index: int | None = None) -> JobState:
+        """The job ``job_id``, created (``job_started`` event) when first seen -- unless it is
+        a render the server moved to another worker coming back under a new id."""
+        if (self.queue_status, self.estimated_start_at, self.waiting_reason) != (None,) * 3:
+            # a worker has the project: the queue estimate is over
+            self.update(estimated_start_at=None, queue_status=None, waiting_reason=None)
+        job = self.jobs.get(job_id) or self._reclaim(job_id, job_index)
         if job is not None:
             return job
         steps = self.params.get("steps")
@@ -273,6 +289,41 @@ class ProjectState:
         self._changed(["jobs"])
         return job
 
+    def job_retry(self, job_id: str | None, job_index: int | None) -> None:
+        """``jobRetry``: the server gave up on this render's worker and queued the same render
+        for another one. It starts over (nothing the old worker reported holds) and waits for
+        its next worker's first frame, which arrives under a new id and reclaims it."""
+        job = self.jobs.get(job_id) if job_id else None
+        if job is None and job_index is not None:
+            job = next((j for j in self.jobs.values() if j.job_index == job_index), None)
+        if job is None or job.finished or self.done:
+            return
+        self.awaiting_retry.add(job.id)
+        job.preview = None
+        job.update(status="pending", **_FRESH_ATTEMPT,
+                   **({} if job_index is None else {"job_index": job_index}))
+
+    def _reclaim(self, job_id: str, job_index: int | None) -> JobState | None:
+        """The unfinished job a frame with an unknown id continues: the one holding its
+        ``jobIndex``, else the only render announced as moved that has no index."""
+        unfinished = [j for j in self.jobs.values() if not j.finished]
+        match = next((j for j in unfinished if job_index is not None
+                      and j.job_index == job_index), None)
+        if match is None:
+            waiting = [j for j in unfinished if j.id in self.awaiting_retry
+                       and j.job_index is None]
+            match = waiting[0] if len(waiting) == 1 else None
+        if match is None:
+            return None
+        old = match.id
+        self.awaiting_retry.discard(old)
+        self.jobs = {(job_id if key == old else key): j for key, j in self.jobs.items()}
+        match.id = job_id
+        match.preview = None
+        match.update(**_FRESH_ATTEMPT)
+        self._changed(["jobs"], job_id)
+        return match
+
     def _live(self) -> bool:
         """Events still apply: not canceled by the user (the reference ignores them then)."""
         return not (self.done and self.status == "canceled")
@@ -281,21 +332,28 @@ class ProjectState:
         self.seen = True
         self.touch()
 
-    def queued(self, position: int | None) -> None:
-        delta: dict[str, Any] = {"queue_position": position if position is not None else -1}
+    def queued(self, position: int | None, start_seconds: float | None = None,
+               queue_status: str | None = None, waiting: Any = None) -> None:
+        delta: dict[str, Any] = {
+            "queue_position": position if position is not None else -1,
+            "estimated_start_at": None if start_seconds is None else time.time() + start_seconds,
+            "queue_status": queue_status, "waiting_reason": waiting}
         if not self.done:
             delta["status"] = "queued"
         self.update(**delta)
-        self.emit(ProjectQueuedEvent(self.id, position))
+        self.emit(ProjectQueuedEvent(self.id, position, start_seconds, queue_status))
 
     def job_started(self, job_id: str, kind: str, fields: Mapping[str, Any]) -> None:
-        job = self.job(job_id, fields.get("worker_name"))
+        job = self.job(job_id, fields.get("worker_name"), fields.get("job_index"))
         job.update(status="initiating" if kind == "initiatingModel" else "processing", **fields)
 
     def job_progress(self, job_id: str, step: float | None, step_count: float | None,
-                     progress: float | None) -> None:
+                     progress: float | None,
+                     eta_range: tuple[float, float] | None = None) -> None:
         job = self.job(job_id)
         delta: dict[str, Any] = {"status": "processing"}
+        if eta_range is not None:
+            delta["eta_range"] = eta_range
         if step is not None:
             delta["step"] = int(max(step, job.step))
         if step_count is not None:

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from sogni_sync._transport import ProjectsTransport
 from sogni_sync.errors import ProjectFailedError
 from sogni_sync.projects._events import ErrorData, ProjectEvent, error_from_job_error
+from sogni_sync.projects._queue import queue_status, start_seconds, waiting_reason
 from sogni_sync.projects._state import JobState, ProjectState
 
 __all__ = ["DISCONNECTED", "SERVER_FORGOT", "FollowUps", "Tracker"]
@@ -97,6 +98,7 @@ class Tracker:
         transport.subscribe("jobETA", self._guard(self.on_job_eta))
         transport.subscribe("jobResult", self._guard(self.on_job_result))
         transport.subscribe("jobError", self._guard(self.on_job_error))
+        transport.subscribe("jobRetry", self._guard(self.on_job_retry))
         transport.on_connection(self.on_connection)
 
     def attach(self, follow: FollowUps) -> None:
@@ -207,7 +209,9 @@ class Tracker:
             if isinstance(position, bool) or not isinstance(position, int) or not (
                     -1 <= position < 2**53):
                 position = None
-            state.queued(position)
+            state.queued(position, start_seconds(payload.get("estimatedStartSeconds")),
+                         queue_status(payload.get("queueStatus")),
+                         waiting_reason(payload.get("waitingReason")))
         elif kind in ("initiatingModel", "jobStarted"):
             job_id = _job_id(payload)
             if job_id is None:
@@ -230,9 +234,12 @@ class Tracker:
         job_id = _job_id(payload)
         if job_id is None:
             return
+        low, high = (_number(payload.get(k), 0.0, MAX_ETA_SECONDS) for k in ("etaMin", "etaMax"))
         state.job_progress(job_id, _number(payload.get("step")),
                            _number(payload.get("stepCount")),
-                           _number(payload.get("progress"), -MAX_STEPS))
+                           _number(payload.get("progress"), -MAX_STEPS),
+                           # workers send 0/0 while they have no interval
+                           (low, high) if low is not None and high and high >= low else None)
         if payload.get("hasImage") is True:
             state.preview_started(job_id, self.transport.io.submit(
                 self.follow.mint_preview, state, job_id))
@@ -278,6 +285,13 @@ class Tracker:
         elif payload.get("imgID") in (None, ""):
             state.fail(error)
             self.schedule_sync(state, quiet=True)
+
+    def on_job_retry(self, state: ProjectState, payload: Mapping[str, Any]) -> None:
+        """A render moved to another worker: handled in the state only, never a job failure
+        (that would fail a one-image project the server is about to finish)."""
+        index = payload.get("jobIndex")
+        state.job_retry(_job_id(payload), index if isinstance(index, int)
+                        and not isinstance(index, bool) and index >= 0 else None)
 
     # -- follow-up results (io threads) ------------------------------------------------------
 

@@ -43,6 +43,10 @@ def load_catalog(source: str | Path | dict[str, Any] | None) -> dict[str, Any]:
     return dict(json.loads(Path(source).read_text("utf-8")))
 
 
+#: the queue wait an estimate adds to the render time, by network
+QUEUE_SEC = {"fast": 0.0, "relaxed": 30.0}
+
+
 def _q(value: Decimal, places: str = "0.000001") -> str:
     return str(value.quantize(Decimal(places), rounding=ROUND_HALF_UP))
 
@@ -68,8 +72,12 @@ class Price:
 
     def response(self, request: dict[str, Any], jobs: int = 1) -> dict[str, Any]:
         per_job = Price(self.render_sec / max(1, jobs), self.token_type, self.network)
+        render = round(float(self.render_sec), 2)
         return {
             "request": request,
+            # the render-time benchmark; the relaxed network adds a queue wait of QUEUE_SEC
+            "benchmark": {"estimatedRenderTimeSec": render, "estimatedTotalTimeSec":
+                          round(render + QUEUE_SEC.get(self.network, 0.0), 2)},
             "rate": {
                 "costPerBaseHQRenderInUSD": "0.0100",
                 "tokenMarkePriceUSD": str(TOKEN_PRICE_USD[self.token_type]),

@@ -39,6 +39,9 @@ Workers:
                                        jobs fail after their first step with that ``error``
                                        (number or symbolic string such as ``"workerDisconnected"``);
                                        ``project_level`` sends one ``jobError`` without ``imgID``.
+    ``retry_next_jobs(count=1)`` the next ``count`` jobs lose their worker after the first step:
+                                       the server sends ``jobRetry`` and runs the same render
+                                       again on another worker under a new ``imgID``.
     ``no_workers(model_id)`` hides a model from ``swarmModels`` (next connect, or at once with
     ``net.push_swarm_models()``) and fails its jobs with a project-level ``jobError`` 4009
     until ``clear()``.
@@ -104,6 +107,7 @@ class Faults:
             self._rest: list[RestFault] = []
             self._close_at: list[list[Any]] = []
             self._job_failures: list[tuple[Any, str, bool]] = []
+            self._job_retries = 0
             self.hidden_models: set[str] = set()
 
     # -- arming (any thread) -----------------------------------------------------------------
@@ -126,6 +130,17 @@ class Faults:
                        message: str = "Injected job failure", project_level: bool = False) -> None:
         with self._lock:
             self._job_failures.extend([(error, message, project_level)] * int(count))
+
+    def retry_next_jobs(self, count: int = 1) -> None:
+        with self._lock:
+            self._job_retries += int(count)
+
+    def take_job_retry(self) -> bool:
+        with self._lock:
+            if self._job_retries <= 0:
+                return False
+            self._job_retries -= 1
+            return True
 
     def take_job_failure(self) -> tuple[Any, str, bool] | None:
         with self._lock:

@@ -336,7 +336,10 @@ class Scheduler:
                 self._sem = asyncio.Semaphore(workers)
             self.emit(project, "jobState", {"jobID": project.id, "type": "queued",
                                             "queuePosition": self.waiting,
-                                            "queueStatus": "waiting"})
+                                            "queueStatus": "waiting",
+                                            "estimatedStartSeconds": round(
+                                                self.waiting * project.steps
+                                                * state.options.step_delay, 3)})
             base = self._seed_base(project)
             for i in range(project.count):
                 project.jobs.append(Job(id=new_id(), index=i, seed=(base + i) % 2**32,
@@ -405,8 +408,9 @@ class Scheduler:
         n = project.steps
         previews = project.previews
         preview_steps = {math.ceil(k * n / previews) for k in range(1, previews + 1)}
-        failure = state.faults.take_job_failure()
-        if failure is None and state.faults.prompt_fails(project.prompt):
+        moved = state.faults.take_job_retry()
+        failure = None if moved else state.faults.take_job_failure()
+        if failure is None and not moved and state.faults.prompt_fails(project.prompt):
             failure = (state.faults.fail_code, state.faults.fail_message, False)
         kf = project.request["keyFrames"][0]
         for step in range(1, n + 1):
@@ -417,6 +421,14 @@ class Scheduler:
             if project.finished:  # aborted or canceled while this job was running
                 return
             job.step, job.status = step, "jobProgress"
+            if moved:  # its worker went away: the same render again, elsewhere, new id
+                self.emit(project, "jobRetry", {**base, "jobIndex": job.index, "attempt": 1,
+                                                "maxAttempts": 3, "isFromWorker": True,
+                                                "error": "workerDisconnected",
+                                                "error_message": "Worker disconnected"})
+                job.id, job.worker, job.step = new_id(), f"{job.worker}-b", 0
+                await self._work(project, job)
+                return
             if failure is not None:
                 job.status, job.end_time = "jobError", now_ms()
                 job.error = {"error": failure[0], "error_message": failure[1]}
@@ -431,6 +443,9 @@ class Scheduler:
             if project.kind == "video":
                 self.emit(project, "jobETA", {**base, "etaSeconds": round((n - step) * delay, 3)})
             progress: dict[str, Any] = {**base, "step": step, "stepCount": n}
+            if project.kind == "video":  # the worker's ETA interval: ±20 % of what is left
+                left = (n - step) * delay
+                progress.update(etaMin=round(left * 0.8, 3), etaMax=round(left * 1.2, 3))
             if step in preview_steps:
                 recipe = self._image_recipe(project, job, f"p{step}")
                 state.storage.put(preview_key(pid, jid), recipe, "image/png")

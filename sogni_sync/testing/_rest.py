@@ -2,10 +2,11 @@
 
 Every route except storage requires ``api-key`` or an ``Authorization`` access JWT (401 JSON
 otherwise). Storage: upload URLs (``/v1/image/uploadUrl``, ``/v1/media/uploadUrl``) point to
-``PUT /storage/uploads/<projectId>/<type>`` and check signature, expiry and that the
-``Content-Type`` header equals the ``contentType`` the URL was minted for (403 otherwise);
-download URLs (``/v1/image/downloadUrl``, ``/v1/media/downloadUrl``) are absolute ``http://``
-URLs to ``GET /storage/...`` with an expiry (``url_ttl``), served without auth.
+``PUT /storage/uploads/<projectId>/<type>`` (a numbered media slot: ``<type><n>``) and check
+signature, expiry and that the ``Content-Type`` header equals the ``contentType`` the URL was
+minted for (403 otherwise); download URLs (``/v1/image/downloadUrl``, ``/v1/media/downloadUrl``)
+are absolute ``http://`` URLs to ``GET /storage/...`` with an expiry (``url_ttl``), served
+without auth.
 """
 
 from __future__ import annotations
@@ -22,8 +23,11 @@ from sogni_sync.testing._state import State, error, ok
 __all__ = ["add_routes"]
 
 _IMAGE_UPLOAD_TYPES = {"startingImage", "cnImage", "referenceImage", "referenceImageEnd",
-                       *(f"contextImage{i}" for i in range(1, 17))}
-_MEDIA_UPLOAD_TYPES = {"referenceAudio", "referenceVideo"}
+                       "referenceMask", *(f"contextImage{i}" for i in range(1, 17))}
+#: media slots; the numbered ones are asked either as ``type=referenceVideo1`` (Python client)
+#: or as ``type=referenceVideo&id=referenceVideo1`` (JS client), stored under the numbered name
+_MEDIA_UPLOAD_TYPES = {"referenceAudio", "referenceVideo",
+                       *(f"reference{kind}{i}" for kind in ("Audio", "Video") for i in (1, 2, 3))}
 _LEADERBOARD_TYPES = {
     "renderUSDCompleteWorker", "renderUSDCompleteArtist", "renderSecCompleteWorker",
     "renderSecCompleteArtist", "renderTokenCompleteWorker", "renderTokenCompleteWorker2",
@@ -129,6 +133,11 @@ def add_routes(app: web.Application, state: State) -> None:
         job_id, slot = _q(request, "jobId"), _q(request, "type")
         if not job_id or slot not in allowed or (id_key and not _q(request, id_key)):
             return error(400, "jobId, type and id are required and type must be valid", 101)
+        numbered = _q(request, "id")
+        if id_key is None and numbered is not None:
+            if numbered not in allowed or not numbered.startswith(str(slot)):
+                return error(400, f"id {numbered} is not a {slot} slot", 101)
+            slot = numbered
         key = upload_key(job_id.upper(), str(slot))
         return ok({"uploadUrl": state.storage.upload_url(key, _q(request, "contentType"))})
 
@@ -171,24 +180,9 @@ def add_routes(app: web.Application, state: State) -> None:
             return error(404, "Project not found", 404)
         return ok({"project": project.snapshot(state)})
 
-    @routes.get("/v2/projects/{project_id}")
-    async def project_v2(request: web.Request) -> web.Response:
-        project = scheduler_of(state).projects.get(request.match_info["project_id"].upper())
-        if project is None or project.account is not state.require(request):
-            return error(404, "Project not found", 404)
-        snap = project.snapshot(state)
-        return ok({"project": {k: snap[k] for k in ("id", "status", "reason", "imageCount",
-                                                     "stepCount", "createTime", "updateTime",
-                                                     "endTime", "network")},
-                   "jobs": snap["completedWorkerJobs"] + snap["workerJobs"]})
-
     @routes.get("/v1/subscriptions/status")
     async def subscription(request: web.Request) -> web.Response:
         return ok({"active": False, "plan": None, "status": "none", "entitlement": None})
-
-    @routes.get("/v1/assets/capabilities")
-    async def capabilities(request: web.Request) -> web.Response:
-        return error(404, "Asset API not available on this server", 404)
 
     app.add_routes(routes)
 

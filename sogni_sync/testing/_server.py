@@ -5,8 +5,9 @@ One daemon thread (``sogni-emulator``) owns an asyncio loop running two aiohttp 
 the **socket host** (WebSocket at ``/`` plus bare-JSON ``/api/...``). All state lives on that
 loop; the public methods below are safe to call from any thread.
 
-Extension hook (for ``_llm.py``, ``_hosted.py``, ``_workflows.py``, ``_runs.py``): when the
-app is built, each of these modules that exists is imported and its
+Extension hook (for the modules named in ``EXTENSIONS``: LLM, hosted tools, workflows, chat
+runs, LoRAs, saved uploads, records by id and history): when the app is built, each of these
+modules that exists is imported and its
 
     def register(rest: aiohttp.web.Application, socket: aiohttp.web.Application,
                  state: sogni_sync.testing._state.State) -> None
@@ -53,7 +54,7 @@ __all__ = ["LocalSupernet", "scheduler_of"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-EXTENSIONS = ("_llm", "_hosted", "_workflows", "_runs")
+EXTENSIONS = ("_llm", "_hosted", "_workflows", "_runs", "_loras", "_assets", "_history")
 DEFAULT_USERNAME = "emulator-artist"
 DEFAULT_PASSWORD = "emulator-password"
 _REST_PUBLIC = {"/v1/account/nonce", "/v1/account/login", "/v1/account/create",
@@ -425,6 +426,11 @@ class LocalSupernet:
     def toast(self, message: str, type: str = "info", autoclose: int = 5000) -> None:
         self.send("toastMessage", {"type": type, "message": message, "autoClose": autoclose,
                                    "stickyID": ""})
+
+    def offer_saved_uploads(self, on: bool = True) -> None:
+        """Offer saved uploads (``/v1/assets/capabilities`` → enabled) until ``reset()``; by
+        default the emulator answers 404 there, as a server without them does."""
+        self.call(lambda s: s.extras["assets"].enable(on))
 
     def expire_tokens(self) -> None:
         """Make every issued access token expired (token-refresh tests)."""

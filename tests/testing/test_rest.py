@@ -220,6 +220,36 @@ def test_upload_put_and_download(net: LocalSupernet) -> None:
                                                      "type": "complete"}).status_code == 404
 
 
+def _stored(net: LocalSupernet, key: str) -> bytes | None:
+    item = net.call(lambda s: s.storage.get(key))
+    return None if item is None else item[0]
+
+
+def test_upload_types_of_the_current_clients(net: LocalSupernet) -> None:
+    pid = str(uuid.uuid4()).upper()
+    mask = api(net, "/v1/image/uploadUrl", params={"imageId": "M1", "jobId": pid,
+                                                   "type": "referenceMask",
+                                                   "contentType": "image/png"})
+    assert mask.status_code == 200  # GPT Image masks and LTX inpaint masks
+    assert requests.put(mask.json()["data"]["uploadUrl"], data=b"mask", timeout=5,
+                        headers={"Content-Type": "image/png"}).status_code == 200
+    assert _stored(net, f"uploads/{pid}/referenceMask") == b"mask"
+    # numbered media slots: the Python client's type=referenceVideo1 (no id) and the JS
+    # client's type=referenceVideo&id=referenceVideo2 land in their numbered slot
+    for params, slot in (({"type": "referenceVideo1"}, "referenceVideo1"),
+                         ({"type": "referenceVideo", "id": "referenceVideo2"}, "referenceVideo2"),
+                         ({"type": "referenceAudio3"}, "referenceAudio3")):
+        up = api(net, "/v1/media/uploadUrl", params={"jobId": pid, **params})
+        assert up.status_code == 200, params
+        assert requests.put(up.json()["data"]["uploadUrl"], data=slot.encode(),
+                            timeout=5).status_code == 200
+        assert _stored(net, f"uploads/{pid}/{slot}") == slot.encode()
+    for params in ({"type": "referenceVideo4"}, {"type": "referenceVideo", "id": "referenceAudio1"},
+                   {"type": "referenceAudio", "id": "x"}):
+        assert api(net, "/v1/media/uploadUrl", params={"jobId": pid, **params}
+                   ).status_code == 400, params
+
+
 def test_signed_urls_expire() -> None:
     with LocalSupernet(url_ttl=-1) as net:
         pid = "P1"

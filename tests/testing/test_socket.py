@@ -98,7 +98,8 @@ def test_image_project_sequence(net: LocalSupernet, connect) -> None:
     assert net.received("jobRequest") == [req]
     mine = [(t, d) for t, d in frames if d.get("jobID") == req["jobID"]]
     assert mine[0] == ("jobState", {"jobID": req["jobID"], "type": "queued", "queuePosition": 0,
-                                    "queueStatus": "waiting"})
+                                    "queueStatus": "waiting",
+                                    "estimatedStartSeconds": 0.0})
     results = [d for t, d in mine if t == "jobResult"]
     assert len({r["imgID"] for r in results}) == 2
     assert sorted(r["lastSeed"] for r in results) == ["42", "43"]
@@ -261,7 +262,7 @@ def test_project_snapshot_404_while_running(net: LocalSupernet, connect) -> None
     ws.until(lambda t, d: t == "jobProgress")
     assert api(net, f"/v1/projects/{req['jobID']}").status_code == 404
     v2 = api(net, f"/v2/projects/{req['jobID']}").json()["data"]["project"]
-    assert v2["status"] in ("progress", "active")
+    assert v2["status"] in ("processing", "queued") and v2["finished"] is False
     active = api(net, "/api/v1/artist/projects/active").json()
     assert [p["id"] for p in active["projects"]] == [req["jobID"]]
     sync = api(net, "/api/v1/artist/projects/sync").json()

@@ -596,3 +596,35 @@ def test_close_interrupts_a_call_still_connecting(blackholed_url: str, hot: bool
     thread.join(3)
     assert not thread.is_alive() and out["at"] - closed < 1.0
     assert isinstance(out.get("error"), ClientClosedError), out
+
+
+
+def test_error_retry_after_and_details_from_the_body_first() -> None:
+    from sogni_sync._transport.failures import error_for_status
+
+    body = {"status": "error", "message": "busy", "errorCode": 7, "retryAfter": 12,
+            "details": {"running": 3, "limit": 3}}
+    err = error_for_status(409, body, {"Retry-After": "99"}, "")
+    assert type(err) is ApiError
+    assert (err.retry_after, err.details, err.error_code) == (12.0, {"running": 3, "limit": 3}, 7)
+    # the header when the body has no usable value; a non-object details is dropped
+    err = error_for_status(503, {"message": "restarting", "retryAfter": -1, "details": [1]},
+                           {"Retry-After": "5"}, "")
+    assert isinstance(err, ServerError)
+    assert (err.retry_after, err.details) == (5.0, None)
+    err = error_for_status(429, {"message": "slow down", "retryAfter": "7"}, {}, "")
+    assert isinstance(err, RateLimitError) and err.retry_after is None
+    # a plain-text body is the message
+    err = error_for_status(400, None, {}, "Bad things happened\n")
+    assert (err.message, err.retry_after, err.details) == ("Bad things happened", None, None)
+
+
+@responses.activate
+def test_a_refusal_carries_retry_after_and_details_to_the_caller() -> None:
+    responses.post(REST + "/v1/runs", status=409, headers={"Retry-After": "30"},
+                   json={"status": "error", "message": "too many runs", "errorCode": 4,
+                         "details": {"active": 5, "limit": 5}})
+    with pytest.raises(ApiError) as info:
+        make().post("/v1/runs", {})
+    assert (info.value.status, info.value.retry_after) == (409, 30.0)
+    assert info.value.details == {"active": 5, "limit": 5}
