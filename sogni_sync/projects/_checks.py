@@ -27,7 +27,10 @@ import attrs
 from sogni_sync._js import js_number, js_str, truthy
 from sogni_sync.catalog._families import (
     calculate_video_frames,
+    is_h3_model,
     is_video_model_id,
+    is_video_upscale_model,
+    is_wan3_model,
     max_context_images,
     max_video_duration,
     min_video_duration,
@@ -44,9 +47,9 @@ from sogni_sync.projects._validate import (
     validate_custom_image_size,
     validate_number,
     validate_teacache,
-    validate_video_assets,
     validate_video_size,
 )
+from sogni_sync.projects._video_rules import check_h3_params, check_upscale, check_video_assets
 
 __all__ = ["check_fields", "check_options", "is_media_value"]
 
@@ -152,7 +155,7 @@ def _check_media(name: str, value: Any, many: bool) -> None:
 def _check_urls(reference: str, value: Any) -> None:
     if not isinstance(value, (list, tuple)):
         raise ValidationError(f"{reference} must be an array of URL strings.")
-    if any(not isinstance(u, str) or not u.strip() for u in value):
+    if any(not isinstance(u, str) for u in value):
         raise ValidationError(f"{reference} must contain only non-empty URL strings.")
 
 
@@ -221,11 +224,16 @@ def check_fields(params: Any) -> None:
         name, meta = field.name, field.metadata
         value = getattr(params, name)
         if meta.get("text"):
+            blank_ok = meta.get("blank_ok")
+            if isinstance(value, str) and blank_ok is not None and blank_ok(params.model_id):
+                continue
             if not isinstance(value, str) or not value.strip():
                 raise ValidationError(f"{name} must be a non-empty string, got {value!r}")
             continue
         if value is None:
             continue
+        if "message" in meta and not _conforms(value, hints[name]):
+            raise ValidationError(meta["message"])
         if "media" in meta:
             _check_media(name, value, many=typing.get_origin(_members(hints[name])[0])
                          is Sequence)
@@ -243,6 +251,10 @@ def check_fields(params: Any) -> None:
 
 def _common(params: Any, options: ModelOptions) -> None:
     model = params.model_id
+    seed = params.seed
+    if seed is not None and not (is_wan3_model(model) or is_video_upscale_model(model)) and not (
+            0 <= seed <= 2**32 - 1):
+        raise ValidationError(f"seed must be between 0 and 4294967295, got {js_number(seed)}")
     check_range(params.steps, options.steps, "steps", model)
     check_range(params.guidance, options.guidance, "guidance", model)
 
@@ -270,9 +282,22 @@ def _video(params: Any, options: ModelOptions) -> None:
     model = params.model_id
     if not is_video_model_id(model):
         raise ValidationError("Video generation is only supported for video models.")
-    validate_video_assets(params.given())
+    given = params.given()
+    check_video_assets(given)
+    upscale = is_video_upscale_model(model)
+    if upscale:
+        check_upscale(given)
+    h3 = is_h3_model(model)
+    if h3:
+        check_h3_params(given)
+    elif params.audio_start is not None and params.audio_start < 0:
+        raise ValidationError(
+            f"audio_start must be at least 0, got {js_number(params.audio_start)}")
     fps = params.fps
-    if params.duration is not None:
+    if params.duration is not None and upscale:
+        if params.frames is None:
+            validate_number(params.duration, name="Video duration", minimum=1 / (fps or 24))
+    elif params.duration is not None:
         validate_number(params.duration, name="Video duration",
                         minimum=min_video_duration(model), maximum=max_video_duration(model))
     if params.teacache_threshold is not None:
@@ -281,7 +306,7 @@ def _video(params: Any, options: ModelOptions) -> None:
     if cn.get("strength") is not None:
         validate_number(cn["strength"], name="strength", minimum=0, maximum=1)
     sized = truthy(params.width) and truthy(params.height)
-    if sized:
+    if sized and not h3:
         validate_video_size(params.width, "width")
         validate_video_size(params.height, "height")
     check_sampler(params.sampler, options)
@@ -294,13 +319,14 @@ def _video(params: Any, options: ModelOptions) -> None:
         check_range(params.height, options.height, "height", model)
     # explicit frames are sent unsnapped, as the seed does (a golden vector pins it)
     check_range(params.frames, options.frames, "frames", model, grid=False)
-    if params.duration is not None and options.frames is not None:
-        frames = calculate_video_frames(model, params.duration, 24.0 if fps is None else fps)
+    if params.duration is not None and options.frames is not None and not upscale:
+        fps = (30 if is_wan3_model(model) else 24) if fps is None else fps
+        frames = calculate_video_frames(model, params.duration, fps)
         low, high = options.frames.min, options.frames.max
         if not low <= frames <= high:
             raise ValidationError(
                 f"duration {js_number(params.duration)} s at "
-                f"{js_number(24 if fps is None else fps)} fps makes {frames} frames; model "
+                f"{js_number(fps)} fps makes {frames} frames; model "
                 f"{model} allows {js_number(low)} to {js_number(high)} frames"
             )
 

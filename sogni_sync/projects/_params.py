@@ -40,6 +40,7 @@ from typing import (
 import attrs
 
 from sogni_sync._convert import to_snake
+from sogni_sync.catalog._families import prompt_optional
 from sogni_sync.errors import ValidationError
 from sogni_sync.projects._checks import check_fields
 
@@ -51,6 +52,7 @@ __all__ = [
     "IMAGE_PARAMS",
     "MAX_NUMBER_OF_MEDIA",
     "MEDIA_PARAMS",
+    "RETIRED_PARAMS",
     "VIDEO_CONTROL_NET_KEYS",
     "VIDEO_PARAMS",
     "AudioOutputFormat",
@@ -59,22 +61,26 @@ __all__ = [
     "ControlNet",
     "ControlNetName",
     "GptImageBackground",
+    "DetailPreference",
     "GptImageQuality",
     "ImageOutputFormat",
     "ImageParams",
     "MediaInput",
     "Network",
     "ProjectParams",
+    "ProcessingSpeed",
     "ProjectType",
     "Sam2Point",
     "Sampler",
     "Scheduler",
+    "SeedanceTaskType",
     "TimeSignature",
     "TokenType",
     "VideoControlNet",
     "VideoControlNetName",
     "VideoOutputFormat",
     "VideoParams",
+    "Wan3Ratio",
     "build_params",
     "check_params",
     "params_from",
@@ -85,7 +91,11 @@ ProjectType = Literal["image", "video", "audio"]
 TokenType = Literal["sogni", "spark"]
 Network = Literal["fast", "relaxed"]
 ImageOutputFormat = Literal["png", "jpg", "webp"]
-VideoOutputFormat = Literal["mp4"]
+VideoOutputFormat = Literal["mp4", "mov"]
+Wan3Ratio = Literal["adaptive", "16:9", "4:3", "1:1", "3:4", "9:16"]
+SeedanceTaskType = Literal["reference", "edit", "extend"]
+DetailPreference = Literal["stable", "sharper"]
+ProcessingSpeed = Literal["stable", "faster"]
 AudioOutputFormat = Literal["mp3", "flac", "wav"]
 GptImageQuality = Literal["low", "medium", "high", "auto", "standard", "hd"]
 GptImageBackground = Literal["opaque", "auto"]
@@ -95,7 +105,7 @@ ControlNetName = Literal[
     "canny", "depth", "inpaint", "instrp2p", "lineart", "lineartanime", "mlsd", "normalbae",
     "openpose", "scribble", "segmentation", "shuffle", "softedge", "tile", "instantid",
 ]
-VideoControlNetName = Literal["canny", "pose", "depth", "detailer"]
+VideoControlNetName = Literal["canny", "pose", "depth", "detailer", "inpaint"]
 #: Sampler aliases the catalogue knows (the model's tier decides which one it accepts).
 Sampler = Literal[
     "euler", "euler_a", "euler_ancestral", "heun", "dpmpp_2m", "dpmpp_2m_sde", "dpmpp_sde",
@@ -155,8 +165,8 @@ class _BaseParams:
 
     #: the model ID (``client.catalog.supported_models()``)
     model_id: str = attrs.field(metadata={"text": True})
-    #: what to create; must not be empty
-    positive_prompt: str = attrs.field(metadata={"text": True})
+    #: what to create; must not be empty (Wan 3 with media and the upscaler take ``""``)
+    positive_prompt: str = attrs.field(metadata={"text": True, "blank_ok": prompt_optional})
     #: how many images/videos/tracks: 1 … 16
     number_of_media: int = attrs.field(default=1, kw_only=True,
                                        metadata={"min": 1, "max": MAX_NUMBER_OF_MEDIA})
@@ -167,10 +177,8 @@ class _BaseParams:
     steps: int | None = attrs.field(default=None, kw_only=True)
     #: guidance scale, within the model's range (and its decimals)
     guidance: float | None = attrs.field(default=None, kw_only=True)
-    #: a uint32 seed for one job (the server picks the others)
-    seed: int | None = attrs.field(
-        default=None, kw_only=True, metadata={"min": 0, "max": 2**32 - 1}
-    )
+    #: a uint32 seed for one job (the server picks the others); the model may narrow it
+    seed: int | None = attrs.field(default=None, kw_only=True)
     network: Network | None = attrs.field(default=None, kw_only=True)
     disable_nsfw_filter: bool | None = attrs.field(default=None, kw_only=True)
     token_type: TokenType | None = attrs.field(default=None, kw_only=True)
@@ -249,7 +257,8 @@ class VideoParams(_BaseParams):
     audio_identity_strength: float | None = attrs.field(
         default=None, metadata={"min": 0, "max": 10}
     )
-    audio_start: float | None = attrs.field(default=None, metadata={"min": 0})
+    #: MiniMax H3 audio-guide ids only: seconds into the uploaded audio (0 or more)
+    audio_start: float | None = None
     audio_duration: float | None = attrs.field(default=None, metadata={"min": 0, "exclusive": True})
     reference_video: MediaInput | None = attrs.field(default=None, metadata={"media": "video"})
     video_start: float | None = attrs.field(default=None, metadata={"min": 0})
@@ -274,7 +283,47 @@ class VideoParams(_BaseParams):
         default=None, metadata={"urls": "referenceAudioUrls"}
     )
     generate_audio: bool | None = None
-    output_format: VideoOutputFormat | None = None
+    #: ``mov`` only on Seedance 2.5
+    output_format: VideoOutputFormat | None = attrs.field(
+        default=None, metadata={"message": "Video outputFormat must be mp4 or mov."})
+    #: MiniMax H3 r2v: more reference images (slots after ``reference_image``), no holes
+    context_images: Sequence[MediaInput] | None = attrs.field(
+        default=None, metadata={"media": "image", "holes": True})
+    #: MiniMax H3 r2v: more reference videos / audio clips (up to 3 each, with the single one)
+    reference_videos: Sequence[MediaInput] | None = attrs.field(
+        default=None, metadata={"media": "video", "holes": True})
+    reference_audios: Sequence[MediaInput] | None = attrs.field(
+        default=None, metadata={"media": "audio", "holes": True})
+    #: MiniMax H3 r2v: seconds of each reference video (2-15, total at most 15), optional
+    reference_video_durations: Sequence[float] | None = None
+    #: Wan 3: output aspect ratio
+    ratio: Wan3Ratio | None = attrs.field(default=None, metadata={
+        "message": "Wan 3 ratio must be adaptive, 16:9, 4:3, 1:1, 3:4, or 9:16."})
+    #: Wan 3: let the vendor rewrite the prompt
+    prompt_extend: bool | None = attrs.field(
+        default=None, metadata={"message": "Wan 3 promptExtend must be a boolean."})
+    #: Wan 3 (not Enhanced): vendor watermark
+    watermark: bool | None = attrs.field(
+        default=None, metadata={"message": "Wan 3 watermark must be a boolean."})
+    #: Wan 3 (not Enhanced): one public HTTPS document or web page as context
+    reference_file_url: str | None = None
+    reference_link_url: str | None = None
+    #: Seedance 2.5 loose references: what to do with them
+    seedance_task_type: SeedanceTaskType | None = attrs.field(default=None, metadata={
+        "message": "seedanceTaskType must be reference, edit, or extend."})
+    #: Seedance 2.5: also deliver the clip's last frame
+    return_last_frame: bool | None = attrs.field(
+        default=None, metadata={"message": "returnLastFrame must be a boolean."})
+    #: FlashVSR: 1080 or 1440 (default: the smaller of width and height)
+    upscale_resolution: int | None = None
+    detail_preference: DetailPreference | None = attrs.field(default=None, metadata={
+        "message": "FlashVSR detailPreference must be stable or sharper."})
+    processing_speed: ProcessingSpeed | None = attrs.field(default=None, metadata={
+        "message": "FlashVSR processingSpeed must be stable or faster."})
+    #: LTX v2v outpaint anchor
+    outpaint_position: str | None = None
+    #: LTX v2v inpaint mask (with ``control_net={"name": "inpaint"}``)
+    reference_mask: MediaInput | None = attrs.field(default=None, metadata={"media": "image"})
 
 
 @attrs.frozen(kw_only=True)
@@ -338,8 +387,24 @@ def _unknown(names: list[str], known: frozenset[str], where: str) -> ValidationE
     return ValidationError(f"Unknown {where}: {', '.join(hints)}")
 
 
+#: Parameters the reference retired, with the text it refuses them with.
+RETIRED_PARAMS = {
+    "output_scale": (
+        "outputScale is no longer supported. For MiniMax H3 1080p or 2K output use the "
+        "two-stage model ids minimax-h3-fastvideo-int8_t2v_turbo_2stage, "
+        "minimax-h3-fastvideo-int8_i2v_turbo_2stage or "
+        "minimax-h3-fastvideo-int8_flf2v_turbo_2stage."),
+    "smart_duration": (
+        "Wan 3 smartDuration has been retired. Send an explicit duration between 2 and 30 "
+        "seconds instead."),
+}
+
+
 def check_params(params: Mapping[str, Any]) -> None:
     """Reject names that are not parameters of any project type (before any I/O)."""
+    for name, message in RETIRED_PARAMS.items():
+        if name in params:
+            raise ValidationError(message)
     unknown = sorted(k for k in params if k not in ALL_PARAMS)
     if unknown:
         raise _unknown(unknown, ALL_PARAMS, "project parameter(s)")

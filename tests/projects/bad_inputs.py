@@ -168,7 +168,7 @@ BAD_INPUTS: list[Bad] = [
     _video("control_net", {"name": "bogus"}, LTX_V2V, reference_video=MP4),
     _video("control_net", {"name": "canny", "image": PNG}, LTX_V2V, reference_video=MP4),
     _video("reference_image_urls", [5], SEEDANCE),
-    _video("output_format", "mov"),
+    _video("output_format", "webm"),
     _video("sam2_coordinates", "center"),
     _video("number_of_media", 0),
     _video("positive_prompt", None),
