@@ -44,8 +44,10 @@ __all__ = [
     "max_custom_image_size",
     "is_seed_era_model",
     "max_video_duration",
+    "min_custom_image_size",
     "min_video_duration",
     "prompt_optional",
+    "sends_vae",
     "video_workflow",
 ]
 
@@ -85,8 +87,11 @@ _EXTENDED_SIZE_MODELS = frozenset(
         "qwen_image_2512_fp8",
         "qwen_image_2512_fp8_lightning",
         "flux2_dev_fp8",
+        "krea2_turbo_fp8_scaled",
     }
 )
+_GPT_IMAGE_IDS = frozenset({"gpt-image-2", "gpt-image-2.5-sunburst", "gpt-image-2.5-flare"})
+_KREA_IDENTITY_IDS = frozenset({"krea2_identity_edit_v1_2", "dark_beast_krea2_identity_edit_v1_2"})
 
 
 def is_wan_model(model_id: str) -> bool:
@@ -146,9 +151,16 @@ def is_video_upscale_model(model_id: str) -> bool:
     return model_id == FLASHVSR_MODEL_ID
 
 
+def sends_vae(model_id: str) -> bool:
+    """Comfy image models new in 5.54 carry a ``vae`` key (the seed's Comfy models do not)."""
+    return model_id.startswith(("krea2_", "rtx_vsr_", "dark_beast_"))
+
+
 def prompt_optional(model_id: str) -> bool:
-    """Models whose prompt may be blank: Wan 3 (media alone will do) and the upscaler."""
-    return is_wan3_model(model_id) or is_video_upscale_model(model_id)
+    """Models whose prompt may be blank: Wan 3 (media alone will do), the upscalers,
+    segmentation and image-to-3D."""
+    return (is_wan3_model(model_id) or is_video_upscale_model(model_id)
+            or model_id.startswith(("rtx_vsr_", "sam3_", "birefnet_", "pixal3d_")))
 
 
 def is_seed_era_model(model_id: str) -> bool:
@@ -175,8 +187,16 @@ def is_comfy_model(model_id: str) -> bool:
     return model_id.startswith(_COMFY_PREFIXES)
 
 
+def min_custom_image_size(model_id: str) -> int:
+    return 512 if model_id == "rtx_vsr_pro" or model_id in _KREA_IDENTITY_IDS else 256
+
+
 def max_custom_image_size(model_id: str) -> int:
-    if model_id == "gpt-image-2":
+    if model_id == "rtx_vsr_pro":
+        return 15360
+    if model_id in _KREA_IDENTITY_IDS:
+        return 2048
+    if model_id in _GPT_IMAGE_IDS:
         return 3840
     if model_id in _EXTENDED_SIZE_MODELS:
         return 2560
@@ -184,8 +204,10 @@ def max_custom_image_size(model_id: str) -> int:
 
 
 def max_context_images(model_id: str) -> int:
-    if model_id == "gpt-image-2":
+    if model_id in _GPT_IMAGE_IDS:
         return 16
+    if model_id in _KREA_IDENTITY_IDS:
+        return 2
     if model_id.startswith("flux2_"):
         return 6
     if model_id.startswith("qwen_image_"):

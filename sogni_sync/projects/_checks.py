@@ -24,6 +24,7 @@ from typing import Any
 
 import attrs
 
+from sogni_sync._convert import to_camel
 from sogni_sync._js import js_number, js_str, truthy
 from sogni_sync.catalog._families import (
     calculate_video_frames,
@@ -34,6 +35,7 @@ from sogni_sync.catalog._families import (
     max_context_images,
     max_video_duration,
     min_video_duration,
+    sends_vae,
 )
 from sogni_sync.catalog._options import (
     ModelOptions,
@@ -41,8 +43,10 @@ from sogni_sync.catalog._options import (
     check_range,
     check_sampler,
     check_scheduler,
+    check_vae,
 )
 from sogni_sync.errors import ValidationError
+from sogni_sync.projects._image_rules import check_gpt_image_options, check_utility_images
 from sogni_sync.projects._validate import (
     validate_custom_image_size,
     validate_number,
@@ -233,7 +237,12 @@ def check_fields(params: Any) -> None:
         if value is None:
             continue
         if "message" in meta and not _conforms(value, hints[name]):
-            raise ValidationError(meta["message"])
+            message = meta["message"]
+            raise ValidationError(message(params) if callable(message) else message)
+        if meta.get("loose"):  # a mapping the model's own check reads key by key
+            if not isinstance(value, Mapping):
+                raise ValidationError(f"{to_camel(name)} must be an object")
+            continue
         if "media" in meta:
             _check_media(name, value, many=typing.get_origin(_members(hints[name])[0])
                          is Sequence)
@@ -263,6 +272,10 @@ def _image(params: Any, options: ModelOptions) -> None:
     model = params.model_id
     check_sampler(params.sampler, options)
     check_scheduler(params.scheduler, options)
+    if sends_vae(model):
+        check_vae(params.vae, options)
+    given = params.given()
+    check_utility_images(given)
     cn = params.control_net or {}
     for key, label in _CONTROL_NET_NUMBERS.items():
         if cn.get(key) is not None:
@@ -271,6 +284,7 @@ def _image(params: Any, options: ModelOptions) -> None:
     if truthy(width) and truthy(height) and (preset in (None, "", "custom")):
         validate_custom_image_size(width, model_id=model, name="Width")
         validate_custom_image_size(height, model_id=model, name="Height")
+    check_gpt_image_options(given)
     _common(params, options)
     if params.context_images:
         limit = max_context_images(model)

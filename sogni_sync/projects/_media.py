@@ -24,6 +24,7 @@ from sogni_sync._sync import IoPool
 from sogni_sync._transport import RestClient
 from sogni_sync.catalog._families import is_h3_reference_model
 from sogni_sync.errors import ApiError, UnexpectedResponseError, ValidationError
+from sogni_sync.projects._image_rules import PIXAL3D_VIEWS
 from sogni_sync.projects._params import ImageParams, ProjectParams, VideoParams
 from sogni_sync.projects._video_rules import h3_slots
 
@@ -199,6 +200,8 @@ def plan_uploads(params: ProjectParams) -> list[Upload]:
             plan.append(Upload(param, endpoint, slot, source, failure, parallel, upload_id))
 
     if isinstance(params, ImageParams):
+        add("gpt_image_mask", params.gpt_image_mask, "image", "image", "referenceMask",
+            "Failed to upload reference mask")
         add("starting_image", params.starting_image, "image", "image", "startingImage",
             "Failed to upload guide image")
         if params.control_net:
@@ -207,6 +210,9 @@ def plan_uploads(params: ProjectParams) -> list[Upload]:
         for index, image in enumerate(params.context_images or ()):
             add(f"context_images[{index}]", image, "image", "image", f"contextImage{index + 1}",
                 f"Failed to upload context image {index}", parallel=True)
+        for view, number in PIXAL3D_VIEWS:  # Pixal3D orbit views: fixed context slots
+            add(view, getattr(params, view), "image", "image", f"contextImage{number}",
+                f"Failed to upload context image {number - 1}", parallel=True)
     elif isinstance(params, VideoParams):
         r2v = is_h3_reference_model(params.model_id)
         offset = 1 if truthy(params.reference_image) else 0
@@ -231,6 +237,9 @@ def plan_uploads(params: ProjectParams) -> list[Upload]:
         if params.control_net is not None and params.control_net.get("name") == "inpaint":
             add("reference_mask", params.reference_mask, "image", "image", "referenceMask",
                 "Failed to upload reference mask")
+    else:  # voice cloning is the one audio model that takes an upload
+        add("reference_audio", params.reference_audio, "audio", "media", "referenceAudio",
+            "Failed to upload reference audio")
     return plan
 
 
@@ -238,7 +247,8 @@ def without_media(params: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of the params with uploaded media replaced by ``True`` ("already uploaded"), so
     a tracked project does not keep the caller's bytes or file objects alive."""
     kept = dict(params)
-    for key in ("starting_image", "reference_image", "reference_image_end", "reference_audio",
+    for key in ("starting_image", "gpt_image_mask", "left_view_image", "back_view_image",
+                "right_view_image", "reference_image", "reference_image_end", "reference_audio",
                 "reference_audio_identity", "reference_video", "reference_mask"):
         if _wanted(kept.get(key)):
             kept[key] = True

@@ -39,7 +39,7 @@ from typing import (
 
 import attrs
 
-from sogni_sync._convert import to_snake
+from sogni_sync._convert import to_camel, to_snake
 from sogni_sync.catalog._families import prompt_optional
 from sogni_sync.errors import ValidationError
 from sogni_sync.projects._checks import check_fields
@@ -70,7 +70,12 @@ __all__ = [
     "ProjectParams",
     "ProcessingSpeed",
     "ProjectType",
+    "Pixal3dTemplateVariant",
     "Sam2Point",
+    "Sam3Box",
+    "Sam3Label",
+    "Sam3Point",
+    "Sam3Prompt",
     "Sampler",
     "Scheduler",
     "SeedanceTaskType",
@@ -97,8 +102,12 @@ SeedanceTaskType = Literal["reference", "edit", "extend"]
 DetailPreference = Literal["stable", "sharper"]
 ProcessingSpeed = Literal["stable", "faster"]
 AudioOutputFormat = Literal["mp3", "flac", "wav"]
-GptImageQuality = Literal["low", "medium", "high", "auto", "standard", "hd"]
-GptImageBackground = Literal["opaque", "auto"]
+#: ``xhigh`` and ``max`` only on GPT Image 2.5; ``auto`` is refused
+GptImageQuality = Literal["low", "medium", "high", "standard", "hd", "xhigh", "max"]
+#: ``transparent`` only on GPT Image 2.5 (not with jpg)
+GptImageBackground = Literal["opaque", "auto", "transparent"]
+Pixal3dTemplateVariant = Literal["i23d-birefnet"]
+Sam3Label = Literal["positive", "negative"]
 TimeSignature = Literal["2", "3", "4", "6"]
 ControlMode = Literal["balanced", "prompt_priority", "cn_priority"]
 ControlNetName = Literal[
@@ -157,6 +166,54 @@ class Sam2Point(TypedDict):
     y: float
 
 
+class _Sam3PointXY(TypedDict):
+    x: float
+    y: float
+
+
+class Sam3Point(_Sam3PointXY, total=False):
+    """A SAM 3 click, normalised 0-1; ``label`` is required by the model."""
+
+    label: Sam3Label
+
+
+class Sam3Box(TypedDict, total=False):
+    """A SAM 3 box, normalised 0-1 with ``x0 < x1`` and ``y0 < y1``; label default positive."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    label: Sam3Label
+
+
+class Sam3Prompt(TypedDict, total=False):
+    """What SAM 3 should segment: points (<= 32) or text (1-240 characters), boxes (<= 16)."""
+
+    points: Sequence[Sam3Point]
+    boxes: Sequence[Sam3Box]
+    text: str
+    #: 0-1, default 0.5
+    threshold: float
+    #: points only; default True with points
+    multimask: bool
+    #: the source with the mask as alpha instead of the mask alone
+    apply_mask: bool
+    #: 1-16
+    max_instances: int
+
+
+def _pixal3d_option(name: str, low: int, high: int) -> Any:
+    return attrs.field(default=None, metadata={
+        "message": f"{to_camel(name)} must be an integer from {low} to {high}"})
+
+
+def _gpt_quality_message(params: Any) -> str:
+    from sogni_sync.projects._image_rules import gpt_quality_message
+
+    return gpt_quality_message(params)
+
+
 @attrs.frozen
 class _BaseParams:
     """Fields every project type has (``BaseProjectParams``)."""
@@ -185,9 +242,10 @@ class _BaseParams:
     #: defaults to the client's ``app_source``
     app_source: str | None = attrs.field(default=None, kw_only=True)
     loras: Sequence[str] | None = attrs.field(default=None, kw_only=True)
-    #: one strength per LoRA, 0-2
+    #: one strength per LoRA, -100 to 100 (the LoRA loader's limits; many Krea 2 LoRAs are
+    #: bipolar, a negative strength inverts them; the catalogue gives each LoRA's own range)
     lora_strengths: Sequence[float] | None = attrs.field(
-        default=None, kw_only=True, metadata={"min": 0, "max": 2}
+        default=None, kw_only=True, metadata={"min": -100, "max": 100}
     )
     #: checked against the model tier's allowed samplers
     sampler: Sampler | None = attrs.field(default=None, kw_only=True, metadata={"runtime": str})
@@ -225,9 +283,36 @@ class ImageParams(_BaseParams):
     width: int | None = attrs.field(default=None, metadata={"reference": "Width"})
     height: int | None = attrs.field(default=None, metadata={"reference": "Height"})
     control_net: ControlNet | None = None
-    gpt_image_quality: GptImageQuality | None = None
+    gpt_image_quality: GptImageQuality | None = attrs.field(
+        default=None, metadata={"message": _gpt_quality_message})
     gpt_image_background: GptImageBackground | None = None
+    #: GPT Image: the edit mask (PNG), needs a first context image
+    gpt_image_mask: MediaInput | None = attrs.field(default=None, metadata={"media": "image"})
+    #: GPT Image: the edit mask as a URL (instead of ``gpt_image_mask``)
+    gpt_image_mask_url: str | None = None
+    #: GPT Image: 0-100, jpg or webp only
+    gpt_image_output_compression: int | None = attrs.field(default=None, metadata={
+        "message": "GPT Image output compression must be an integer from 0 to 100"})
+    #: the VAE, from the model tier's list (Comfy image models of 5.54)
+    vae: str | None = None
     output_format: ImageOutputFormat | None = None
+    #: SAM 3 segmentation: what to segment (required on ``sam3_image_segment_bf16``)
+    sam3_prompt: Sam3Prompt | None = attrs.field(default=None, metadata={"loose": True})
+    #: BiRefNet: the source with the matte as alpha instead of the matte alone
+    apply_mask: bool | None = attrs.field(
+        default=None, metadata={"message": "applyMask must be a boolean"})
+    #: Pixal3D multi-view: orbit views next to the front view (``starting_image``)
+    left_view_image: MediaInput | None = attrs.field(default=None, metadata={"media": "image"})
+    back_view_image: MediaInput | None = attrs.field(default=None, metadata={"media": "image"})
+    right_view_image: MediaInput | None = attrs.field(default=None, metadata={"media": "image"})
+    #: Pixal3D single view: the graph to run
+    template_variant: Pixal3dTemplateVariant | None = attrs.field(default=None, metadata={
+        "message": "templateVariant must be one of: i23d-birefnet"})
+    texture_size: int | None = _pixal3d_option("texture_size", 1024, 4096)
+    mesh_target_faces: int | None = _pixal3d_option("mesh_target_faces", 5000, 700000)
+    normal_map_size: int | None = _pixal3d_option("normal_map_size", 512, 2048)
+    ambient_occlusion_size: int | None = _pixal3d_option("ambient_occlusion_size", 256, 1024)
+    shape_resolution: int | None = _pixal3d_option("shape_resolution", 1024, 1536)
 
 
 @attrs.frozen(kw_only=True)
@@ -347,6 +432,14 @@ class AudioParams(_BaseParams):
     creativity: float | None = None
     shift: float | None = None
     output_format: AudioOutputFormat | None = None
+    #: speech (Qwen3 TTS custom voice): one of the tier's voices
+    speaker: str | None = None
+    #: speech: how to speak (voice design: the voice to create)
+    instruct: str | None = None
+    #: voice cloning: what the reference audio says
+    reference_text: str | None = None
+    #: voice cloning: a clip of the voice to clone (mp3/m4a/wav)
+    reference_audio: MediaInput | None = attrs.field(default=None, metadata={"media": "audio"})
 
 
 ProjectParams = ImageParams | VideoParams | AudioParams

@@ -23,13 +23,13 @@ def prepare_request(
     """Check the typed parameters against the model's options, build the ``jobRequest`` and
     plan its uploads (local reads only; raises ValidationError before any I/O).
 
-    Video requests already carry the ``*ContentType`` keys of the media to be uploaded; the
-    sniffed types cannot change by uploading, so annotating first gives the same frame as the
-    reference, which annotated after the uploads.
+    Video and audio requests already carry the ``*ContentType`` keys of the media to be
+    uploaded; the sniffed types cannot change by uploading, so annotating first gives the same
+    frame as the reference, which annotated after the uploads.
     """
     check_options(params, options)
     request = build_job_request(project_id, params, options, app_source=app_source)
     plan = plan_uploads(params)
-    if params.type == "video":
+    if params.type in ("video", "audio"):
         content_type_keys(request, {u.param: u.source.content_type for u in plan})
     return request, plan

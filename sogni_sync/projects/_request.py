@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sogni_sync._convert import to_camel
 from sogni_sync._js import truthy
 from sogni_sync.catalog._families import (
     calculate_video_frames,
@@ -24,8 +25,18 @@ from sogni_sync.catalog._families import (
     is_h3_reference_model,
     is_video_upscale_model,
     is_wan3_model,
+    sends_vae,
 )
-from sogni_sync.catalog._options import ModelOptions
+from sogni_sync.catalog._options import ModelOptions, check_vae
+from sogni_sync.projects._image_rules import (
+    BIREFNET_MODEL_ID,
+    PIXAL3D_OPTIONS,
+    PIXAL3D_VIEWS,
+    SAM3_MODEL_ID,
+    is_pixal3d_model,
+    is_segmentation_model,
+    sam3_wire_prompt,
+)
 from sogni_sync.projects._params import AudioParams, ImageParams, ProjectParams, VideoParams
 from sogni_sync.projects._video_rules import drops_negative_prompt, h3_slots
 
@@ -164,17 +175,46 @@ def _sampling_keys(kf: dict[str, Any], p: ProjectParams, options: ModelOptions,
         kf["comfySampler"], kf["comfyScheduler"] = sampler, scheduler
 
 
+def _copy(kf: dict[str, Any], p: Any, keys: Sequence[tuple[str, str]]) -> None:
+    for param, key in keys:
+        value = getattr(p, param)
+        if value is not None:
+            kf[key] = value
+
+
+_PIXAL3D_KEYS = tuple((name, to_camel(name)) for name, _, _ in PIXAL3D_OPTIONS)
+_GPT_IMAGE_KEYS = (("gpt_image_mask_url", "gptImageMaskUrl"),
+                   ("gpt_image_quality", "gptImageQuality"),
+                   ("gpt_image_background", "gptImageBackground"),
+                   ("gpt_image_output_compression", "gptImageOutputCompression"))
+
+
+def _apply_utility_image(kf: dict[str, Any], p: ImageParams) -> None:
+    """SAM 3's prompt, BiRefNet's matte option, Pixal3D's views and options."""
+    if p.model_id == SAM3_MODEL_ID:
+        kf["sam3Prompt"] = sam3_wire_prompt(p.sam3_prompt)
+    if p.model_id == BIREFNET_MODEL_ID:
+        kf["applyMask"] = p.apply_mask is True
+    for view, slot in PIXAL3D_VIEWS:
+        if truthy(getattr(p, view)):
+            kf[f"hasContextImage{slot}"] = True
+    _copy(kf, p, (("template_variant", "templateVariant"), *_PIXAL3D_KEYS))
+
+
 def _apply_image(kf: dict[str, Any], p: ImageParams, options: ModelOptions) -> None:
     kf["sizePreset"] = p.size_preset  # first assignment fixes the key's position
     context = p.context_images or []
     for index in range(16):
         kf[f"hasContextImage{index + 1}"] = index < len(context) and truthy(context[index])
     _sampling_keys(kf, p, options, legacy=not is_comfy_model(p.model_id))
+    if sends_vae(p.model_id):
+        kf["vae"] = check_vae(p.vae, options)
     if truthy(p.starting_image):
         kf["hasStartingImage"] = True
         kf["strengthIsEnabled"] = True
         strength = p.starting_image_strength
         kf["strength"] = 1 - (strength if strength else 0.5)
+    _apply_utility_image(kf, p)
     if p.control_net:
         kf["currentControlNetsJob"] = _image_control_net(p.control_net)
     width, height, preset = p.width, p.height, p.size_preset
@@ -183,10 +223,10 @@ def _apply_image(kf: dict[str, Any], p: ImageParams, options: ModelOptions) -> N
     kf["sizePreset"] = preset
     if preset == "custom" and truthy(width) and truthy(height):
         kf["width"], kf["height"] = width, height
-    if p.gpt_image_quality is not None:
-        kf["gptImageQuality"] = p.gpt_image_quality
-    if p.gpt_image_background is not None:
-        kf["gptImageBackground"] = p.gpt_image_background
+    if truthy(p.gpt_image_mask):
+        kf["hasReferenceMask"] = True
+        kf["referenceMaskContentType"] = "image/png"
+    _copy(kf, p, _GPT_IMAGE_KEYS)
 
 
 def _urls(value: Sequence[str] | None) -> list[str]:
@@ -205,13 +245,6 @@ _VIDEO_AUDIO = (("shift", "shift"), ("teacache_threshold", "teacacheThreshold"),
                 ("video_start", "videoStart"))
 _VIDEO_FRAME_STRENGTHS = (("first_frame_strength", "firstFrameStrength"),
                           ("last_frame_strength", "lastFrameStrength"))
-
-
-def _copy(kf: dict[str, Any], p: Any, keys: Sequence[tuple[str, str]]) -> None:
-    for param, key in keys:
-        value = getattr(p, param)
-        if value is not None:
-            kf[key] = value
 
 
 def _video_references(kf: dict[str, Any], p: VideoParams) -> None:
@@ -303,11 +336,16 @@ _AUDIO_KEYS = (
     ("prompt_strength", "promptStrength"),
     ("creativity", "creativity"),
     ("shift", "shift"),
+    ("speaker", "speaker"),
+    ("instruct", "instruct"),
+    ("reference_text", "referenceText"),
 )
 
 
 def _apply_audio(kf: dict[str, Any], p: AudioParams, options: ModelOptions) -> None:
     _copy(kf, p, _AUDIO_KEYS)
+    if truthy(p.reference_audio):
+        kf["hasReferenceAudio"] = True
     _sampling_keys(kf, p, options, legacy=False)
 
 
@@ -352,14 +390,18 @@ def build_job_request(
 
     request = _template_request()
     request["keyFrames"] = [kf]
+    model_id = params.model_id
+    utility = is_segmentation_model(model_id) or is_pixal3d_model(model_id)
     previews = params.number_of_previews if isinstance(params, ImageParams) else None
-    request["previews"] = previews if truthy(previews) else 0
-    request["numberOfImages"] = params.number_of_media
+    request["previews"] = previews if truthy(previews) and not utility else 0
+    request["numberOfImages"] = 1 if is_segmentation_model(model_id) else params.number_of_media
     request["jobID"] = project_id
     request["disableSafety"] = bool(params.disable_nsfw_filter)
     request["tokenType"] = _UNDEFINED if params.token_type is None else params.token_type
     default_format = {"audio": "mp3", "video": "mp4"}.get(kind, "png")
-    request["outputFormat"] = params.output_format or default_format
+    request["outputFormat"] = ("glb" if is_pixal3d_model(model_id) else "png"
+                               if is_segmentation_model(model_id) else
+                               params.output_format or default_format)
     if params.network:
         request["network"] = params.network
     source = params.app_source or app_source

@@ -11,7 +11,7 @@ import math
 from typing import Any
 
 from sogni_sync._js import js_number, js_str, js_to_number
-from sogni_sync.catalog._families import max_custom_image_size
+from sogni_sync.catalog._families import max_custom_image_size, min_custom_image_size
 from sogni_sync.errors import ValidationError
 
 __all__ = [
@@ -47,7 +47,8 @@ def validate_number(
 
 
 def validate_custom_image_size(value: Any, *, model_id: str, name: str) -> int | float:
-    return validate_number(value, name=name, minimum=256, maximum=max_custom_image_size(model_id))
+    return validate_number(value, name=name, minimum=min_custom_image_size(model_id),
+                           maximum=max_custom_image_size(model_id))
 
 
 def validate_video_size(value: Any, name: str) -> int | float:
