@@ -76,6 +76,8 @@ FACES: dict[str, list[str]] = {
         "ProjectQueuedEvent", "ProjectType", "ProjectUpdatedEvent", "ProjectsApi", "Sam2Point",
         "Sampler", "Scheduler", "TimeSignature", "TokenType", "VideoControlNet",
         "VideoControlNetName", "VideoOutputFormat", "VideoParams", "as_completed", "wait_all",
+        "DetailPreference", "Pixal3dTemplateVariant", "ProcessingSpeed", "Sam3Box", "Sam3Label",
+        "Sam3Point", "Sam3Prompt", "SeedanceTaskType", "Wan3Ratio",
     ],
     "sogni_sync.testing": [
         "Faults", "Frame", "LocalSupernet", "RestCall", "add_arguments", "main", "serve",

@@ -32,6 +32,7 @@ __all__ = [
     "is_h3_turbo_model",
     "is_happyhorse_model",
     "is_ltx_model",
+    "is_model_artifact",
     "is_seedance25_model",
     "is_seedance_model",
     "is_video_upscale_model",
@@ -149,6 +150,11 @@ def is_h3_reference_model(model_id: str) -> bool:
 
 def is_video_upscale_model(model_id: str) -> bool:
     return model_id == FLASHVSR_MODEL_ID
+
+
+def is_model_artifact(model_id: str) -> bool:
+    """Image-to-3D models (Pixal3D): an image project whose result is a GLB model."""
+    return model_id.startswith("pixal3d_")
 
 
 def sends_vae(model_id: str) -> bool:

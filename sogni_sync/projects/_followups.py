@@ -19,6 +19,7 @@ from typing import Any
 
 from sogni_sync._transport import ProjectsTransport, quote_segment
 from sogni_sync.catalog import Catalog
+from sogni_sync.catalog._families import is_model_artifact
 from sogni_sync.errors import (
     NotFoundError,
     ProjectFailedError,
@@ -81,10 +82,13 @@ class FollowUpIo:
         """Mint the signed download URL of a finished job (one attempt; REST retries apply)."""
         fmt = str(state.params.get("output_format") or "").lower()
         is_audio = self.catalog.is_audio_model(state.model_id)
-        if is_audio or self.catalog.is_video_model(state.model_id):
+        is_model = is_model_artifact(state.model_id)
+        if is_audio or is_model or self.catalog.is_video_model(state.model_id):
             query: dict[str, Any] = {"jobId": state.id, "id": job_id, "type": "complete"}
             if is_audio:
                 query["contentType"] = _AUDIO_TYPES.get(fmt, "audio/mpeg")
+            if is_model:  # Pixal3D: a GLB through the media download URL
+                query["contentType"] = "model/gltf-binary"
             path = "/v1/media/downloadUrl"
         else:
             query = {"jobId": state.id, "imageId": job_id, "type": "complete",

@@ -26,6 +26,7 @@ import attrs
 from sogni_sync._sync import Deadline, wait_for
 from sogni_sync._transport import ProjectsTransport
 from sogni_sync.catalog._api import ENHANCEMENT_STRENGTHS
+from sogni_sync.catalog._families import is_model_artifact
 from sogni_sync.errors import (
     ApiError,
     ClientClosedError,
@@ -267,8 +268,9 @@ class Job:
 
     def default_filename(self) -> str:
         params = self._project.params
-        return default_filename(self.project_id, self.id, self._project.type,
-                                str(params.get("output_format") or ""))
+        fmt = "glb" if is_model_artifact(str(params.get("model_id"))) else str(
+            params.get("output_format") or "")
+        return default_filename(self.project_id, self.id, self._project.type, fmt)
 
     def download(self, path: str | os.PathLike[str] = ".", *,
                  timeout: float | None = None) -> pathlib.Path:

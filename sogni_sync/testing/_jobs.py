@@ -47,6 +47,7 @@ _IMAGE_ASSETS = {"hasStartingImage": "startingImage"}
 _VIDEO_ASSETS = {"hasReferenceImage": "referenceImage", "hasReferenceImageEnd": "referenceImageEnd",
                  "hasReferenceAudio": "referenceAudio", "hasReferenceVideo": "referenceVideo",
                  "hasReferenceAudioIdentity": "referenceAudio"}
+_AUDIO_ASSETS = {"hasReferenceAudio": "referenceAudio"}  # voice cloning
 _RAW_STATUS = {"queued": "active", "running": "progress", "completed": "completed",
                "failed": "errored", "canceled": "cancelled"}
 
@@ -247,7 +248,7 @@ class Scheduler:
         if steps != int(steps) or not 1 <= steps <= 200:
             raise Rejection(4005, f"Invalid steps {kf.get('steps')}")
         for key in ("width", "height"):
-            if key in kf and not 64 <= _number(kf[key], 0) <= 4096:
+            if key in kf and not 64 <= _number(kf[key], 0) <= 15360:  # RTX VSR goes to 16K
                 raise Rejection(4005, f"Invalid {key} {kf[key]}")
         self._check_assets(project_id, kind, kf)
         network = str(req["network"]) if req.get("network") in ("fast", "relaxed") \
@@ -271,7 +272,7 @@ class Scheduler:
         )
 
     def _check_assets(self, project_id: str, kind: str, kf: dict[str, Any]) -> None:
-        allowed = {"image": _IMAGE_ASSETS, "video": _VIDEO_ASSETS, "audio": {}}[kind]
+        allowed = {"image": _IMAGE_ASSETS, "video": _VIDEO_ASSETS, "audio": _AUDIO_ASSETS}[kind]
         for flag, slot in {**_IMAGE_ASSETS, **_VIDEO_ASSETS}.items():
             if kf.get(flag) is not True:
                 continue
@@ -444,6 +445,9 @@ class Scheduler:
             state.storage.put(key, lambda: _media.render_video(
                 project.prompt, job.seed, w, h, frames, fps, model=project.model_id,
                 max_side=opts.video_max_side, max_frames=opts.max_frames), "video/mp4")
+        elif project.output_format == "glb":  # image-to-3D (Pixal3D): a GLB model
+            state.storage.put(key, lambda: _media.render_glb(project.prompt, job.seed),
+                              _media.content_type_for("image", "glb"))
         elif project.kind == "audio":
             fmt, dur = project.output_format, _number(kf.get("duration"), 10)
             state.storage.put(key, lambda: _media.render_audio(
