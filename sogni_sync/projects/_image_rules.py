@@ -7,7 +7,10 @@ raises :class:`ValidationError` with the reference's message, in the reference's
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,6 +31,7 @@ __all__ = [
     "is_gpt_image_model",
     "is_pixal3d_model",
     "is_segmentation_model",
+    "mask_from_data_uri",
     "sam3_wire_prompt",
 ]
 
@@ -277,3 +281,24 @@ def check_gpt_image_options(params: Params) -> None:
             raise ValidationError("GPT Image output compression must be an integer from 0 to 100")
         if params.get("output_format") not in ("jpg", "webp"):
             raise ValidationError("GPT Image output compression requires JPEG or WebP")
+
+
+_PNG_DATA_URI = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=]+)")
+_MAX_DATA_URI_CHARS = -(-50 * 1024 * 1024 * 4 // 3)  # base64 of 50 MB
+
+
+def mask_from_data_uri(model_id: str, mask: Any, mask_url: str | None) -> bytes | None:
+    """The bytes of a GPT Image mask given as a PNG ``data:`` URI (uploaded like a mask file),
+    or None when ``mask_url`` is no data URI."""
+    if not is_gpt_image_model(model_id) or not (mask_url or "").startswith("data:"):
+        return None
+    if truthy(mask):
+        raise ValidationError("Provide one GPT Image mask, not both media and URL")
+    match = _PNG_DATA_URI.fullmatch(mask_url or "")
+    if match is None or len(match[1]) >= _MAX_DATA_URI_CHARS:
+        raise ValidationError("GPT Image mask must be a PNG data URI smaller than 50 MB")
+    try:
+        return base64.b64decode(match[1], validate=True)
+    except (binascii.Error, ValueError):
+        raise ValidationError(
+            "GPT Image mask must be a PNG data URI smaller than 50 MB") from None

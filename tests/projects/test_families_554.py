@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import pathlib
 import struct
 from typing import Any
 
+import attrs
 import pytest
 
+from sogni_sync.catalog._options import ModelOptions
 from sogni_sync.errors import ValidationError
+from sogni_sync.projects import ImageParams
+from sogni_sync.projects._prepare import prepare_request
 
 from .media import MP3, MP4, PNG, WAV, kind_of
 
@@ -105,3 +110,28 @@ def test_family_rules_refuse_before_io(client: Any, net: Any, params: dict[str, 
     with pytest.raises(ValidationError, match=message.replace(".", r"\.")):
         client.projects.create(**params)
     assert len(net.rest_calls) == calls and len(net.received("jobRequest")) == frames
+
+
+def test_gpt_image_mask_data_uri_becomes_an_uploaded_mask() -> None:
+    mask = base64.b64encode(PNG).decode("ascii")
+    params = ImageParams("gpt-image-2.5-flare", "erase the sky", context_images=[True],
+                         gpt_image_mask_url=f"data:image/png;base64,{mask}")
+    request, plan = prepare_request("P1", params, ModelOptions(type="image"))
+    kf = request["keyFrames"][0]
+    assert kf["hasReferenceMask"] is True and "gptImageMaskUrl" not in kf
+    assert [(u.param, u.slot, u.source.body) for u in plan] == [
+        ("gpt_image_mask", "referenceMask", PNG)]
+    with pytest.raises(ValidationError, match="PNG data URI smaller than 50 MB"):
+        prepare_request("P2", attrs.evolve(params, gpt_image_mask_url="data:image/jpeg;base64,AA"),
+                        ModelOptions(type="image"))
+    with pytest.raises(ValidationError, match="not both media and URL"):
+        prepare_request("P3", attrs.evolve(params, gpt_image_mask=PNG),
+                        ModelOptions(type="image"))
+
+
+def test_minimax_h3_asset_tables(client: Any) -> None:
+    r2v = client.catalog.video_asset_config("minimax-h3-ref2va-fp8_r2v")
+    assert r2v.workflow_type == "r2v" and r2v.assets["reference_video"] == "optional"
+    i2v = client.catalog.video_asset_config("minimax-h3-fl2va-fp8_i2v")
+    assert i2v.assets["reference_audio_identity"] == "forbidden"
+    assert client.catalog.video_asset_config("wan3.0-video").workflow_type == "t2v"
