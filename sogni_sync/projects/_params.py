@@ -43,6 +43,7 @@ from sogni_sync._convert import to_camel, to_snake
 from sogni_sync.catalog._families import prompt_optional
 from sogni_sync.errors import ValidationError
 from sogni_sync.projects._checks import check_fields
+from sogni_sync.projects._image_rules import gpt_quality_message
 
 __all__ = [
     "ALL_PARAMS",
@@ -208,12 +209,6 @@ def _pixal3d_option(name: str, low: int, high: int) -> Any:
         "message": f"{to_camel(name)} must be an integer from {low} to {high}"})
 
 
-def _gpt_quality_message(params: Any) -> str:
-    from sogni_sync.projects._image_rules import gpt_quality_message
-
-    return gpt_quality_message(params)
-
-
 @attrs.frozen
 class _BaseParams:
     """Fields every project type has (``BaseProjectParams``)."""
@@ -284,7 +279,7 @@ class ImageParams(_BaseParams):
     height: int | None = attrs.field(default=None, metadata={"reference": "Height"})
     control_net: ControlNet | None = None
     gpt_image_quality: GptImageQuality | None = attrs.field(
-        default=None, metadata={"message": _gpt_quality_message})
+        default=None, metadata={"message": gpt_quality_message})
     gpt_image_background: GptImageBackground | None = None
     #: GPT Image: the edit mask (PNG), needs a first context image
     gpt_image_mask: MediaInput | None = attrs.field(default=None, metadata={"media": "image"})

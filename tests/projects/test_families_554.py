@@ -135,3 +135,17 @@ def test_minimax_h3_asset_tables(client: Any) -> None:
     i2v = client.catalog.video_asset_config("minimax-h3-fl2va-fp8_i2v")
     assert i2v.assets["reference_audio_identity"] == "forbidden"
     assert client.catalog.video_asset_config("wan3.0-video").workflow_type == "t2v"
+
+
+def test_segmentation_runs_one_png_mask(client: Any, net: Any) -> None:
+    project = _run(client, type="image", model_id="birefnet_image_background_removal_fp16",
+                   positive_prompt="", starting_image=PNG, number_of_media=3,
+                   number_of_previews=2, output_format="jpg", apply_mask=True)
+    request = net.received("jobRequest")[-1]
+    assert (request["numberOfImages"], request["previews"], request["outputFormat"]) == (
+        1, 0, "png")
+    assert request["keyFrames"][0]["applyMask"] is True
+    assert len(project.jobs) == 1 and project.jobs[0].get_result_data()[:4] == b"\x89PNG"
+    # the project's own parameters agree with what was sent: one PNG, no previews
+    assert project.jobs[0].default_filename().endswith(".png")
+    assert (project.params["number_of_media"], project.params["output_format"]) == (1, "png")
