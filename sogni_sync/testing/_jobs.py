@@ -442,6 +442,9 @@ class Scheduler:
         if project.kind == "video":
             fps, frames = kf.get("fps", 16), kf.get("frames", 33)
             w, h = kf.get("width", 512), kf.get("height", 512)
+            if project.model_id.startswith("minimax-h3-") and project.model_id.endswith(
+                    "_2stage"):  # MiniMax H3 two-stage ids deliver twice the canvas
+                w, h = _number(w, 512) * 2, _number(h, 512) * 2
             state.storage.put(key, lambda: _media.render_video(
                 project.prompt, job.seed, w, h, frames, fps, model=project.model_id,
                 max_side=opts.video_max_side, max_frames=opts.max_frames), "video/mp4")
