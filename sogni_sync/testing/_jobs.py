@@ -47,6 +47,7 @@ _IMAGE_ASSETS = {"hasStartingImage": "startingImage"}
 _VIDEO_ASSETS = {"hasReferenceImage": "referenceImage", "hasReferenceImageEnd": "referenceImageEnd",
                  "hasReferenceAudio": "referenceAudio", "hasReferenceVideo": "referenceVideo",
                  "hasReferenceAudioIdentity": "referenceAudio"}
+_SEGMENTATION_PREFIXES = ("sam3_", "birefnet_")
 _AUDIO_ASSETS = {"hasReferenceAudio": "referenceAudio"}  # voice cloning
 _RAW_STATUS = {"queued": "active", "running": "progress", "completed": "completed",
                "failed": "errored", "canceled": "cancelled"}
@@ -468,6 +469,11 @@ class Scheduler:
     def _image_recipe(self, project: Project, job: Job, salt: str, fmt: str = "png") -> Any:
         kf = project.request["keyFrames"][0]
         w, h = _number(kf.get("width"), 1024), _number(kf.get("height"), 1024)
+        if project.model_id.startswith(_SEGMENTATION_PREFIXES):  # a mask the size of the source
+            source = self.state.storage.get(upload_key(project.id, "startingImage"))
+            size = _media.image_size(source[0]) if source else None
+            if size and min(size) > 0:
+                w, h = size
         side = self.state.options.media_max_side
         return lambda: _media.render_image(project.prompt, job.seed, w, h, output_format=fmt,
                                            model=project.model_id, max_side=side, salt=salt)

@@ -24,6 +24,7 @@ from sogni_sync.testing._raster import Canvas, digest, paint_card, text_scale
 __all__ = [
     "IMAGE_FORMATS",
     "content_type_for",
+    "image_size",
     "render_audio",
     "render_glb",
     "render_image",
@@ -129,6 +130,23 @@ def render_audio(prompt: str, seed: int | str, seconds: float, output_format: st
     if fmt == "flac":
         return _audio.encode_flac(_audio.synthesize(notes))
     return _audio.encode_mp3(notes)
+
+
+def image_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height of a PNG or JPEG from its header, None for anything else."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
+        width, height = struct.unpack(">II", data[16:24])
+        return width, height
+    if data[:2] != b"\xff\xd8":
+        return None
+    pos = 2
+    while pos + 9 <= len(data) and data[pos] == 0xFF:
+        marker, length = data[pos + 1], struct.unpack(">H", data[pos + 2:pos + 4])[0]
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # a start of frame
+            height, width = struct.unpack(">HH", data[pos + 5:pos + 9])
+            return width, height
+        pos += 2 + length
+    return None
 
 
 GLB_CONTENT_TYPE = "model/gltf-binary"

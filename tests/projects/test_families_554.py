@@ -15,6 +15,7 @@ from sogni_sync.catalog._options import ModelOptions
 from sogni_sync.errors import ValidationError
 from sogni_sync.projects import ImageParams
 from sogni_sync.projects._prepare import prepare_request
+from sogni_sync.testing._media import image_size, render_image
 
 from .media import MP3, MP4, PNG, WAV, kind_of
 
@@ -149,3 +150,10 @@ def test_segmentation_runs_one_png_mask(client: Any, net: Any) -> None:
     # the project's own parameters agree with what was sent: one PNG, no previews
     assert project.jobs[0].default_filename().endswith(".png")
     assert (project.params["number_of_media"], project.params["output_format"]) == (1, "png")
+
+
+def test_segmentation_mask_has_the_source_size(client: Any) -> None:
+    source = render_image("a cat", 7, 48, 30, output_format="jpg")
+    project = _run(client, type="image", model_id="sam3_image_segment_bf16", positive_prompt="",
+                   starting_image=source, sam3_prompt={"text": "the cat"})
+    assert image_size(project.jobs[0].get_result_data()) == image_size(source) == (48, 30)
