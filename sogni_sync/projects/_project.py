@@ -159,6 +159,8 @@ class Job:
     seed = property(lambda self: self._read("seed"))
     preview_url = property(lambda self: self._read("preview_url"))
     result_url = property(lambda self: self._read("result_url"))
+    last_frame_url = property(lambda self: self._read("last_frame_url"),
+                              doc="Seedance 2.5 ``return_last_frame``: the last frame's URL")
     is_nsfw = property(lambda self: self._read("is_nsfw"))
     user_canceled = property(lambda self: self._read("user_canceled"))
     worker_name = property(lambda self: self._read("worker_name"))

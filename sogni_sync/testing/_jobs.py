@@ -462,9 +462,14 @@ class Scheduler:
             state.storage.put(key, self._image_recipe(project, job, "", fmt),
                               _media.content_type_for("image", fmt))
         job.status, job.end_time = "jobCompleted", now_ms()
+        extra: dict[str, Any] = {}
+        if project.kind == "video" and kf.get("returnLastFrame") is True:  # Seedance 2.5
+            frame_key = f"{key}-lastFrame"
+            state.storage.put(frame_key, self._image_recipe(project, job, "last"), "image/png")
+            extra["lastFrameUrl"] = state.storage.signed_url(frame_key)
         self.emit(project, "jobResult", {**base, "performedStepCount": n,
                                          "lastSeed": str(job.seed), "triggeredNSFWFilter": False,
-                                         "userCanceled": False})
+                                         "userCanceled": False, **extra})
 
     def _image_recipe(self, project: Project, job: Job, salt: str, fmt: str = "png") -> Any:
         kf = project.request["keyFrames"][0]

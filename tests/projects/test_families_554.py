@@ -157,3 +157,14 @@ def test_segmentation_mask_has_the_source_size(client: Any) -> None:
     project = _run(client, type="image", model_id="sam3_image_segment_bf16", positive_prompt="",
                    starting_image=source, sam3_prompt={"text": "the cat"})
     assert image_size(project.jobs[0].get_result_data()) == image_size(source) == (48, 30)
+
+
+def test_seedance25_last_frame_is_delivered(client: Any) -> None:
+    project = _run(client, type="video", model_id="seedance-2-5", positive_prompt="a lighthouse",
+                   return_last_frame=True)
+    job = project.jobs[0]
+    assert job.last_frame_url and job.to_dict()["last_frame_url"] == job.last_frame_url
+    events = [e for e in project.events(timeout=5) if e.name == "job_completed"]
+    assert events and events[0].last_frame_url == job.last_frame_url
+    plain = _run(client, type="video", model_id="seedance-2-5", positive_prompt="a lighthouse")
+    assert plain.jobs[0].last_frame_url is None
