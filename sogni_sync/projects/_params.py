@@ -368,12 +368,12 @@ class VideoParams(_BaseParams):
         default=None, metadata={"message": "Video outputFormat must be mp4 or mov."})
     #: MiniMax H3 r2v: more reference images (slots after ``reference_image``), no holes
     context_images: Sequence[MediaInput] | None = attrs.field(
-        default=None, metadata={"media": "image", "holes": True})
+        default=None, metadata={"media": "image"})
     #: MiniMax H3 r2v: more reference videos / audio clips (up to 3 each, with the single one)
     reference_videos: Sequence[MediaInput] | None = attrs.field(
-        default=None, metadata={"media": "video", "holes": True})
+        default=None, metadata={"media": "video"})
     reference_audios: Sequence[MediaInput] | None = attrs.field(
-        default=None, metadata={"media": "audio", "holes": True})
+        default=None, metadata={"media": "audio"})
     #: MiniMax H3 r2v: seconds of each reference video (2-15, total at most 15), optional
     reference_video_durations: Sequence[float] | None = None
     #: Wan 3: output aspect ratio
