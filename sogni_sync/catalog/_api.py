@@ -19,9 +19,11 @@ from sogni_sync._js import js_number
 from sogni_sync._sync import Deadline, wait_for
 from sogni_sync._transport import CatalogTransport, quote_segment
 from sogni_sync.catalog._families import (
+    H3_WORKFLOW_ASSETS,
     VIDEO_WORKFLOW_ASSETS,
     calculate_video_frames,
     is_audio_model_id,
+    is_h3_model,
     is_video_model_id,
     video_workflow,
 )
@@ -199,8 +201,10 @@ class Catalog:
         workflow = video_workflow(model_id)
         if workflow is None:
             return VideoAssetConfig(workflow_type=None)
-        return VideoAssetConfig(workflow_type=workflow,
-                                assets=dict(VIDEO_WORKFLOW_ASSETS[workflow]))
+        assets = VIDEO_WORKFLOW_ASSETS[workflow]
+        if is_h3_model(model_id):
+            assets = H3_WORKFLOW_ASSETS.get(workflow, assets)
+        return VideoAssetConfig(workflow_type=workflow, assets=dict(assets))
 
     # -- availability -------------------------------------------------------------------------
 

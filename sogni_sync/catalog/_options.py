@@ -27,6 +27,7 @@ __all__ = [
     "check_range",
     "check_sampler",
     "check_scheduler",
+    "check_vae",
     "model_options_from_catalog",
     "tier_to_options",
 ]
@@ -96,6 +97,8 @@ class ModelOptions:
     type: Literal["image", "video", "audio"]
     sampler: Options = Options()
     scheduler: Options = Options()
+    #: Comfy image tiers: the VAEs a request may choose
+    vae: Options = Options()
     steps: NumRange | None = None
     guidance: NumRange | None = None
     fps: Options | None = None
@@ -153,7 +156,8 @@ def tier_to_options(tier_name: str, tier: Mapping[str, Any]) -> ModelOptions:
     """Map one raw tier to ModelOptions; the tier kind is told by its ``type`` key."""
     kind = tier.get("type", None) if "type" in tier else "legacy"
     if kind in ("legacy", "image"):
-        return ModelOptions(type="image", **_sampling(tier, legacy=kind == "legacy"))
+        return ModelOptions(type="image", vae=_options(tier.get("vae")),
+                            **_sampling(tier, legacy=kind == "legacy"))
     if kind == "video":
         fps = tier.get("fps")
         return ModelOptions(
@@ -210,6 +214,16 @@ def check_sampler(value: Any, options: ModelOptions) -> Any:
 
 def check_scheduler(value: Any, options: ModelOptions) -> Any:
     return _check_choice(value, options.scheduler, "scheduler")
+
+
+def check_vae(value: Any, options: ModelOptions) -> Any:
+    """The VAE unchanged when the tier lists it, None when not given or the tier lists none."""
+    if not options.vae.allowed or not value:
+        return None
+    if value not in options.vae.allowed:
+        allowed = '", "'.join(str(a) for a in options.vae.allowed)
+        raise ValidationError(f'Invalid VAE {js_str(value)}. Must be one of "{allowed}".')
+    return value
 
 
 def check_allowed(value: Any, options: Options | None, name: str, model_id: str) -> None:

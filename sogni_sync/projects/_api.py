@@ -41,7 +41,7 @@ from sogni_sync.projects._params import (
     params_from,
     same_parameters_as,
 )
-from sogni_sync.projects._prepare import prepare_request
+from sogni_sync.projects._prepare import normalize_params, prepare_request
 from sogni_sync.projects._project import Project, Services, as_completed, wait_all
 from sogni_sync.projects._recover import Recovery, check_project_id, new_project_id
 from sogni_sync.projects._tracker import Tracker
@@ -188,6 +188,7 @@ class ProjectsApi:
         if self._transport.closing.is_set():
             raise ClientClosedError("the client is closed")
         options = self.catalog.model_options(params.model_id)
+        params = normalize_params(params)
         if project_id is None:
             project_id = new_project_id()
         elif self._tracker.get(project_id) is not None:

@@ -24,13 +24,18 @@ from typing import Any
 
 import attrs
 
+from sogni_sync._convert import to_camel
 from sogni_sync._js import js_number, js_str, truthy
 from sogni_sync.catalog._families import (
     calculate_video_frames,
+    is_h3_model,
     is_video_model_id,
+    is_video_upscale_model,
+    is_wan3_model,
     max_context_images,
     max_video_duration,
     min_video_duration,
+    sends_vae,
 )
 from sogni_sync.catalog._options import (
     ModelOptions,
@@ -38,15 +43,17 @@ from sogni_sync.catalog._options import (
     check_range,
     check_sampler,
     check_scheduler,
+    check_vae,
 )
 from sogni_sync.errors import ValidationError
+from sogni_sync.projects._image_rules import check_gpt_image_options, check_utility_images
 from sogni_sync.projects._validate import (
     validate_custom_image_size,
     validate_number,
     validate_teacache,
-    validate_video_assets,
     validate_video_size,
 )
+from sogni_sync.projects._video_rules import check_h3_params, check_upscale, check_video_assets
 
 __all__ = ["check_fields", "check_options", "is_media_value"]
 
@@ -152,7 +159,7 @@ def _check_media(name: str, value: Any, many: bool) -> None:
 def _check_urls(reference: str, value: Any) -> None:
     if not isinstance(value, (list, tuple)):
         raise ValidationError(f"{reference} must be an array of URL strings.")
-    if any(not isinstance(u, str) or not u.strip() for u in value):
+    if any(not isinstance(u, str) for u in value):
         raise ValidationError(f"{reference} must contain only non-empty URL strings.")
 
 
@@ -221,10 +228,20 @@ def check_fields(params: Any) -> None:
         name, meta = field.name, field.metadata
         value = getattr(params, name)
         if meta.get("text"):
+            blank_ok = meta.get("blank_ok")
+            if isinstance(value, str) and blank_ok is not None and blank_ok(params.model_id):
+                continue
             if not isinstance(value, str) or not value.strip():
                 raise ValidationError(f"{name} must be a non-empty string, got {value!r}")
             continue
         if value is None:
+            continue
+        if "message" in meta and not _conforms(value, hints[name]):
+            message = meta["message"]
+            raise ValidationError(message(params) if callable(message) else message)
+        if meta.get("loose"):  # a mapping the model's own check reads key by key
+            if not isinstance(value, Mapping):
+                raise ValidationError(f"{to_camel(name)} must be an object")
             continue
         if "media" in meta:
             _check_media(name, value, many=typing.get_origin(_members(hints[name])[0])
@@ -243,6 +260,10 @@ def check_fields(params: Any) -> None:
 
 def _common(params: Any, options: ModelOptions) -> None:
     model = params.model_id
+    seed = params.seed
+    if seed is not None and not (is_wan3_model(model) or is_video_upscale_model(model)) and not (
+            0 <= seed <= 2**32 - 1):
+        raise ValidationError(f"seed must be between 0 and 4294967295, got {js_number(seed)}")
     check_range(params.steps, options.steps, "steps", model)
     check_range(params.guidance, options.guidance, "guidance", model)
 
@@ -251,6 +272,10 @@ def _image(params: Any, options: ModelOptions) -> None:
     model = params.model_id
     check_sampler(params.sampler, options)
     check_scheduler(params.scheduler, options)
+    if sends_vae(model):
+        check_vae(params.vae, options)
+    given = params.given()
+    check_utility_images(given)
     cn = params.control_net or {}
     for key, label in _CONTROL_NET_NUMBERS.items():
         if cn.get(key) is not None:
@@ -259,6 +284,7 @@ def _image(params: Any, options: ModelOptions) -> None:
     if truthy(width) and truthy(height) and (preset in (None, "", "custom")):
         validate_custom_image_size(width, model_id=model, name="Width")
         validate_custom_image_size(height, model_id=model, name="Height")
+    check_gpt_image_options(given)
     _common(params, options)
     if params.context_images:
         limit = max_context_images(model)
@@ -270,9 +296,22 @@ def _video(params: Any, options: ModelOptions) -> None:
     model = params.model_id
     if not is_video_model_id(model):
         raise ValidationError("Video generation is only supported for video models.")
-    validate_video_assets(params.given())
+    given = params.given()
+    check_video_assets(given)
+    upscale = is_video_upscale_model(model)
+    if upscale:
+        check_upscale(given)
+    h3 = is_h3_model(model)
+    if h3:
+        check_h3_params(given)
+    elif params.audio_start is not None and params.audio_start < 0:
+        raise ValidationError(
+            f"audio_start must be at least 0, got {js_number(params.audio_start)}")
     fps = params.fps
-    if params.duration is not None:
+    if params.duration is not None and upscale:
+        if params.frames is None:
+            validate_number(params.duration, name="Video duration", minimum=1 / (fps or 24))
+    elif params.duration is not None:
         validate_number(params.duration, name="Video duration",
                         minimum=min_video_duration(model), maximum=max_video_duration(model))
     if params.teacache_threshold is not None:
@@ -281,7 +320,7 @@ def _video(params: Any, options: ModelOptions) -> None:
     if cn.get("strength") is not None:
         validate_number(cn["strength"], name="strength", minimum=0, maximum=1)
     sized = truthy(params.width) and truthy(params.height)
-    if sized:
+    if sized and not h3:
         validate_video_size(params.width, "width")
         validate_video_size(params.height, "height")
     check_sampler(params.sampler, options)
@@ -294,13 +333,14 @@ def _video(params: Any, options: ModelOptions) -> None:
         check_range(params.height, options.height, "height", model)
     # explicit frames are sent unsnapped, as the seed does (a golden vector pins it)
     check_range(params.frames, options.frames, "frames", model, grid=False)
-    if params.duration is not None and options.frames is not None:
-        frames = calculate_video_frames(model, params.duration, 24.0 if fps is None else fps)
+    if params.duration is not None and options.frames is not None and not upscale:
+        fps = (30 if is_wan3_model(model) else 24) if fps is None else fps
+        frames = calculate_video_frames(model, params.duration, fps)
         low, high = options.frames.min, options.frames.max
         if not low <= frames <= high:
             raise ValidationError(
                 f"duration {js_number(params.duration)} s at "
-                f"{js_number(24 if fps is None else fps)} fps makes {frames} frames; model "
+                f"{js_number(fps)} fps makes {frames} frames; model "
                 f"{model} allows {js_number(low)} to {js_number(high)} frames"
             )
 

@@ -184,6 +184,8 @@ class JobCompletedEvent(ProjectEvent):
     seed: int | None = None
     is_nsfw: bool = False
     user_canceled: bool = False
+    #: Seedance 2.5 with ``return_last_frame``: the clip's last frame
+    last_frame_url: str | None = None
 
 
 @attrs.frozen

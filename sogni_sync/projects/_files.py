@@ -13,7 +13,8 @@ __all__ = ["default_filename", "resolve_target", "write_atomically"]
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _EXTENSIONS = {"jpg": ".jpg", "jpeg": ".jpg", "webp": ".webp", "png": ".png",
-               "mp3": ".mp3", "flac": ".flac", "wav": ".wav", "mp4": ".mp4"}
+               "mp3": ".mp3", "flac": ".flac", "wav": ".wav", "mp4": ".mp4", "mov": ".mov",
+               "glb": ".glb"}
 
 
 def _read_umask() -> int:

@@ -19,6 +19,7 @@ from typing import Any
 
 from sogni_sync._transport import ProjectsTransport, quote_segment
 from sogni_sync.catalog import Catalog
+from sogni_sync.catalog._families import is_model_artifact
 from sogni_sync.errors import (
     NotFoundError,
     ProjectFailedError,
@@ -84,14 +85,18 @@ class FollowUpIo:
     def mint_url(self, project_id: str, job_id: str, model_id: str, output_format: Any,
                  kind: str | None = None) -> str:
         """The signed download URL of job ``job_id`` of ``project_id``: the media endpoint
-        for video and audio (``kind``, else the model's kind in the catalogue), the image
-        endpoint otherwise."""
+        for video, audio and 3D models (``kind``, else the model's kind in the catalogue),
+        the image endpoint otherwise."""
         fmt = str(output_format or "").lower()
         is_audio = kind == "audio" if kind else self.catalog.is_audio_model(model_id)
-        if is_audio or (kind == "video" if kind else self.catalog.is_video_model(model_id)):
+        is_model = kind == "model" if kind else is_model_artifact(model_id)
+        is_video = kind == "video" if kind else self.catalog.is_video_model(model_id)
+        if is_audio or is_model or is_video:
             query: dict[str, Any] = {"jobId": project_id, "id": job_id, "type": "complete"}
             if is_audio:
                 query["contentType"] = _AUDIO_TYPES.get(fmt, "audio/mpeg")
+            if is_model:  # Pixal3D: a GLB through the media download URL
+                query["contentType"] = "model/gltf-binary"
             path = "/v1/media/downloadUrl"
         else:
             query = {"jobId": project_id, "imageId": job_id, "type": "complete",

@@ -18,11 +18,15 @@ from typing import Any, BinaryIO, Literal
 
 import attrs
 
+from sogni_sync._convert import to_camel
 from sogni_sync._js import truthy
 from sogni_sync._sync import IoPool
 from sogni_sync._transport import RestClient
+from sogni_sync.catalog._families import is_h3_reference_model
 from sogni_sync.errors import ApiError, UnexpectedResponseError, ValidationError
+from sogni_sync.projects._image_rules import PIXAL3D_VIEWS
 from sogni_sync.projects._params import ImageParams, ProjectParams, VideoParams
+from sogni_sync.projects._video_rules import h3_slots
 
 __all__ = [
     "ACCEPTED", "MediaSource", "Upload", "load_media", "plan_uploads", "run_uploads",
@@ -163,6 +167,8 @@ class Upload:
     source: MediaSource
     failure: str
     parallel: bool = False
+    #: the upload's ``id`` query value (MiniMax H3 r2v numbered slots), else none
+    upload_id: str | None = None
 
 
 def _wanted(value: Any) -> bool:
@@ -188,12 +194,14 @@ def plan_uploads(params: ProjectParams) -> list[Upload]:
     plan: list[Upload] = []
 
     def add(param: str, value: Any, kind: MediaKind, endpoint: Literal["image", "media"],
-            slot: str, failure: str, parallel: bool = False) -> None:
+            slot: str, failure: str, parallel: bool = False, upload_id: str | None = None) -> None:
         if _wanted(value):
             source = load_media(value, param, kind)
-            plan.append(Upload(param, endpoint, slot, source, failure, parallel))
+            plan.append(Upload(param, endpoint, slot, source, failure, parallel, upload_id))
 
     if isinstance(params, ImageParams):
+        add("gpt_image_mask", params.gpt_image_mask, "image", "image", "referenceMask",
+            "Failed to upload reference mask")
         add("starting_image", params.starting_image, "image", "image", "startingImage",
             "Failed to upload guide image")
         if params.control_net:
@@ -202,9 +210,36 @@ def plan_uploads(params: ProjectParams) -> list[Upload]:
         for index, image in enumerate(params.context_images or ()):
             add(f"context_images[{index}]", image, "image", "image", f"contextImage{index + 1}",
                 f"Failed to upload context image {index}", parallel=True)
+        for view, number in PIXAL3D_VIEWS:  # Pixal3D orbit views: fixed context slots
+            add(view, getattr(params, view), "image", "image", f"contextImage{number}",
+                f"Failed to upload context image {number - 1}", parallel=True)
     elif isinstance(params, VideoParams):
+        r2v = is_h3_reference_model(params.model_id)
+        offset = 1 if truthy(params.reference_image) else 0
         for param, kind, endpoint, slot, failure in _VIDEO_MEDIA:
+            if r2v and param in ("reference_audio", "reference_video"):
+                continue
             add(param, getattr(params, param), kind, endpoint, slot, failure)
+            if param == "reference_image":
+                for index, image in enumerate(params.context_images or ()):
+                    number = offset + index
+                    add(f"context_images[{index}]", image, "image", "image",
+                        f"contextImage{number + 1}", f"Failed to upload context image {number}",
+                        parallel=True)
+        if r2v:
+            given = params.given()
+            for single, kind in (("reference_audio", "audio"), ("reference_video", "video")):
+                for number, media in h3_slots(given, single, f"{single}s"):
+                    name = single.replace("reference_", "")
+                    add(f"{single}{number}", media, kind, "media", to_camel(single),
+                        f"Failed to upload reference {name}",
+                        upload_id=f"{to_camel(single)}{number}")
+        if params.control_net is not None and params.control_net.get("name") == "inpaint":
+            add("reference_mask", params.reference_mask, "image", "image", "referenceMask",
+                "Failed to upload reference mask")
+    else:  # voice cloning is the one audio model that takes an upload
+        add("reference_audio", params.reference_audio, "audio", "media", "referenceAudio",
+            "Failed to upload reference audio")
     return plan
 
 
@@ -212,13 +247,15 @@ def without_media(params: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of the params with uploaded media replaced by ``True`` ("already uploaded"), so
     a tracked project does not keep the caller's bytes or file objects alive."""
     kept = dict(params)
-    for key in ("starting_image", "reference_image", "reference_image_end", "reference_audio",
-                "reference_audio_identity", "reference_video"):
+    for key in ("starting_image", "gpt_image_mask", "left_view_image", "back_view_image",
+                "right_view_image", "reference_image", "reference_image_end", "reference_audio",
+                "reference_audio_identity", "reference_video", "reference_mask"):
         if _wanted(kept.get(key)):
             kept[key] = True
-    context = kept.get("context_images")
-    if isinstance(context, (list, tuple)):
-        kept["context_images"] = [True if _wanted(c) else c for c in context]
+    for key in ("context_images", "reference_videos", "reference_audios"):
+        listed = kept.get(key)
+        if isinstance(listed, (list, tuple)):
+            kept[key] = [True if _wanted(c) else c for c in listed]
     control_net = kept.get("control_net")
     if isinstance(control_net, Mapping) and _wanted(control_net.get("image")):
         kept["control_net"] = {**control_net, "image": True}
@@ -242,6 +279,8 @@ def _upload_one(rest: RestClient, project_id: str, upload: Upload,
         path = "/v1/image/uploadUrl"
     else:
         query = {"jobId": project_id, "type": upload.slot, "contentType": content_type}
+        if upload.upload_id is not None:
+            query["id"] = upload.upload_id
         path = "/v1/media/uploadUrl"
     data = rest.request("GET", path, params=query)
     url = data.get("uploadUrl") if isinstance(data, Mapping) else None

@@ -39,9 +39,11 @@ from typing import (
 
 import attrs
 
-from sogni_sync._convert import to_snake
+from sogni_sync._convert import to_camel, to_snake
+from sogni_sync.catalog._families import prompt_optional
 from sogni_sync.errors import ValidationError
 from sogni_sync.projects._checks import check_fields
+from sogni_sync.projects._image_rules import gpt_quality_message
 
 __all__ = [
     "ALL_PARAMS",
@@ -51,6 +53,7 @@ __all__ = [
     "IMAGE_PARAMS",
     "MAX_NUMBER_OF_MEDIA",
     "MEDIA_PARAMS",
+    "RETIRED_PARAMS",
     "VIDEO_CONTROL_NET_KEYS",
     "VIDEO_PARAMS",
     "AudioOutputFormat",
@@ -59,22 +62,31 @@ __all__ = [
     "ControlNet",
     "ControlNetName",
     "GptImageBackground",
+    "DetailPreference",
     "GptImageQuality",
     "ImageOutputFormat",
     "ImageParams",
     "MediaInput",
     "Network",
     "ProjectParams",
+    "ProcessingSpeed",
     "ProjectType",
+    "Pixal3dTemplateVariant",
     "Sam2Point",
+    "Sam3Box",
+    "Sam3Label",
+    "Sam3Point",
+    "Sam3Prompt",
     "Sampler",
     "Scheduler",
+    "SeedanceTaskType",
     "TimeSignature",
     "TokenType",
     "VideoControlNet",
     "VideoControlNetName",
     "VideoOutputFormat",
     "VideoParams",
+    "Wan3Ratio",
     "build_params",
     "check_params",
     "params_from",
@@ -85,17 +97,25 @@ ProjectType = Literal["image", "video", "audio"]
 TokenType = Literal["sogni", "spark"]
 Network = Literal["fast", "relaxed"]
 ImageOutputFormat = Literal["png", "jpg", "webp"]
-VideoOutputFormat = Literal["mp4"]
+VideoOutputFormat = Literal["mp4", "mov"]
+Wan3Ratio = Literal["adaptive", "16:9", "4:3", "1:1", "3:4", "9:16"]
+SeedanceTaskType = Literal["reference", "edit", "extend"]
+DetailPreference = Literal["stable", "sharper"]
+ProcessingSpeed = Literal["stable", "faster"]
 AudioOutputFormat = Literal["mp3", "flac", "wav"]
-GptImageQuality = Literal["low", "medium", "high", "auto", "standard", "hd"]
-GptImageBackground = Literal["opaque", "auto"]
+#: ``xhigh`` and ``max`` only on GPT Image 2.5; ``auto`` is refused
+GptImageQuality = Literal["low", "medium", "high", "standard", "hd", "xhigh", "max"]
+#: ``transparent`` only on GPT Image 2.5 (not with jpg)
+GptImageBackground = Literal["opaque", "auto", "transparent"]
+Pixal3dTemplateVariant = Literal["i23d-birefnet"]
+Sam3Label = Literal["positive", "negative"]
 TimeSignature = Literal["2", "3", "4", "6"]
 ControlMode = Literal["balanced", "prompt_priority", "cn_priority"]
 ControlNetName = Literal[
     "canny", "depth", "inpaint", "instrp2p", "lineart", "lineartanime", "mlsd", "normalbae",
     "openpose", "scribble", "segmentation", "shuffle", "softedge", "tile", "instantid",
 ]
-VideoControlNetName = Literal["canny", "pose", "depth", "detailer"]
+VideoControlNetName = Literal["canny", "pose", "depth", "detailer", "inpaint"]
 #: Sampler aliases the catalogue knows (the model's tier decides which one it accepts).
 Sampler = Literal[
     "euler", "euler_a", "euler_ancestral", "heun", "dpmpp_2m", "dpmpp_2m_sde", "dpmpp_sde",
@@ -147,6 +167,48 @@ class Sam2Point(TypedDict):
     y: float
 
 
+class _Sam3PointXY(TypedDict):
+    x: float
+    y: float
+
+
+class Sam3Point(_Sam3PointXY, total=False):
+    """A SAM 3 click, normalised 0-1; ``label`` is required by the model."""
+
+    label: Sam3Label
+
+
+class Sam3Box(TypedDict, total=False):
+    """A SAM 3 box, normalised 0-1 with ``x0 < x1`` and ``y0 < y1``; label default positive."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    label: Sam3Label
+
+
+class Sam3Prompt(TypedDict, total=False):
+    """What SAM 3 should segment: points (<= 32) or text (1-240 characters), boxes (<= 16)."""
+
+    points: Sequence[Sam3Point]
+    boxes: Sequence[Sam3Box]
+    text: str
+    #: 0-1, default 0.5
+    threshold: float
+    #: points only; default True with points
+    multimask: bool
+    #: the source with the mask as alpha instead of the mask alone
+    apply_mask: bool
+    #: 1-16
+    max_instances: int
+
+
+def _pixal3d_option(name: str, low: int, high: int) -> Any:
+    return attrs.field(default=None, metadata={
+        "message": f"{to_camel(name)} must be an integer from {low} to {high}"})
+
+
 @attrs.frozen
 class _BaseParams:
     """Fields every project type has (``BaseProjectParams``)."""
@@ -155,8 +217,8 @@ class _BaseParams:
 
     #: the model ID (``client.catalog.supported_models()``)
     model_id: str = attrs.field(metadata={"text": True})
-    #: what to create; must not be empty
-    positive_prompt: str = attrs.field(metadata={"text": True})
+    #: what to create; must not be empty (Wan 3 with media and the upscaler take ``""``)
+    positive_prompt: str = attrs.field(metadata={"text": True, "blank_ok": prompt_optional})
     #: how many images/videos/tracks: 1 … 16
     number_of_media: int = attrs.field(default=1, kw_only=True,
                                        metadata={"min": 1, "max": MAX_NUMBER_OF_MEDIA})
@@ -167,19 +229,18 @@ class _BaseParams:
     steps: int | None = attrs.field(default=None, kw_only=True)
     #: guidance scale, within the model's range (and its decimals)
     guidance: float | None = attrs.field(default=None, kw_only=True)
-    #: a uint32 seed for one job (the server picks the others)
-    seed: int | None = attrs.field(
-        default=None, kw_only=True, metadata={"min": 0, "max": 2**32 - 1}
-    )
+    #: a uint32 seed for one job (the server picks the others); the model may narrow it
+    seed: int | None = attrs.field(default=None, kw_only=True)
     network: Network | None = attrs.field(default=None, kw_only=True)
     disable_nsfw_filter: bool | None = attrs.field(default=None, kw_only=True)
     token_type: TokenType | None = attrs.field(default=None, kw_only=True)
     #: defaults to the client's ``app_source``
     app_source: str | None = attrs.field(default=None, kw_only=True)
     loras: Sequence[str] | None = attrs.field(default=None, kw_only=True)
-    #: one strength per LoRA, 0-2
+    #: one strength per LoRA, -100 to 100 (the LoRA loader's limits; many Krea 2 LoRAs are
+    #: bipolar, a negative strength inverts them; the catalogue gives each LoRA's own range)
     lora_strengths: Sequence[float] | None = attrs.field(
-        default=None, kw_only=True, metadata={"min": 0, "max": 2}
+        default=None, kw_only=True, metadata={"min": -100, "max": 100}
     )
     #: checked against the model tier's allowed samplers
     sampler: Sampler | None = attrs.field(default=None, kw_only=True, metadata={"runtime": str})
@@ -217,9 +278,36 @@ class ImageParams(_BaseParams):
     width: int | None = attrs.field(default=None, metadata={"reference": "Width"})
     height: int | None = attrs.field(default=None, metadata={"reference": "Height"})
     control_net: ControlNet | None = None
-    gpt_image_quality: GptImageQuality | None = None
+    gpt_image_quality: GptImageQuality | None = attrs.field(
+        default=None, metadata={"message": gpt_quality_message})
     gpt_image_background: GptImageBackground | None = None
+    #: GPT Image: the edit mask (PNG), needs a first context image
+    gpt_image_mask: MediaInput | None = attrs.field(default=None, metadata={"media": "image"})
+    #: GPT Image: the edit mask as a URL (instead of ``gpt_image_mask``)
+    gpt_image_mask_url: str | None = None
+    #: GPT Image: 0-100, jpg or webp only
+    gpt_image_output_compression: int | None = attrs.field(default=None, metadata={
+        "message": "GPT Image output compression must be an integer from 0 to 100"})
+    #: the VAE, from the model tier's list (Comfy image models of 5.54)
+    vae: str | None = None
     output_format: ImageOutputFormat | None = None
+    #: SAM 3 segmentation: what to segment (required on ``sam3_image_segment_bf16``)
+    sam3_prompt: Sam3Prompt | None = attrs.field(default=None, metadata={"loose": True})
+    #: BiRefNet: the source with the matte as alpha instead of the matte alone
+    apply_mask: bool | None = attrs.field(
+        default=None, metadata={"message": "applyMask must be a boolean"})
+    #: Pixal3D multi-view: orbit views next to the front view (``starting_image``)
+    left_view_image: MediaInput | None = attrs.field(default=None, metadata={"media": "image"})
+    back_view_image: MediaInput | None = attrs.field(default=None, metadata={"media": "image"})
+    right_view_image: MediaInput | None = attrs.field(default=None, metadata={"media": "image"})
+    #: Pixal3D single view: the graph to run
+    template_variant: Pixal3dTemplateVariant | None = attrs.field(default=None, metadata={
+        "message": "templateVariant must be one of: i23d-birefnet"})
+    texture_size: int | None = _pixal3d_option("texture_size", 1024, 4096)
+    mesh_target_faces: int | None = _pixal3d_option("mesh_target_faces", 5000, 700000)
+    normal_map_size: int | None = _pixal3d_option("normal_map_size", 512, 2048)
+    ambient_occlusion_size: int | None = _pixal3d_option("ambient_occlusion_size", 256, 1024)
+    shape_resolution: int | None = _pixal3d_option("shape_resolution", 1024, 1536)
 
 
 @attrs.frozen(kw_only=True)
@@ -249,7 +337,8 @@ class VideoParams(_BaseParams):
     audio_identity_strength: float | None = attrs.field(
         default=None, metadata={"min": 0, "max": 10}
     )
-    audio_start: float | None = attrs.field(default=None, metadata={"min": 0})
+    #: MiniMax H3 audio-guide ids only: seconds into the uploaded audio (0 or more)
+    audio_start: float | None = None
     audio_duration: float | None = attrs.field(default=None, metadata={"min": 0, "exclusive": True})
     reference_video: MediaInput | None = attrs.field(default=None, metadata={"media": "video"})
     video_start: float | None = attrs.field(default=None, metadata={"min": 0})
@@ -274,7 +363,47 @@ class VideoParams(_BaseParams):
         default=None, metadata={"urls": "referenceAudioUrls"}
     )
     generate_audio: bool | None = None
-    output_format: VideoOutputFormat | None = None
+    #: ``mov`` only on Seedance 2.5
+    output_format: VideoOutputFormat | None = attrs.field(
+        default=None, metadata={"message": "Video outputFormat must be mp4 or mov."})
+    #: MiniMax H3 r2v: more reference images (slots after ``reference_image``), no holes
+    context_images: Sequence[MediaInput] | None = attrs.field(
+        default=None, metadata={"media": "image"})
+    #: MiniMax H3 r2v: more reference videos / audio clips (up to 3 each, with the single one)
+    reference_videos: Sequence[MediaInput] | None = attrs.field(
+        default=None, metadata={"media": "video"})
+    reference_audios: Sequence[MediaInput] | None = attrs.field(
+        default=None, metadata={"media": "audio"})
+    #: MiniMax H3 r2v: seconds of each reference video (2-15, total at most 15), optional
+    reference_video_durations: Sequence[float] | None = None
+    #: Wan 3: output aspect ratio
+    ratio: Wan3Ratio | None = attrs.field(default=None, metadata={
+        "message": "Wan 3 ratio must be adaptive, 16:9, 4:3, 1:1, 3:4, or 9:16."})
+    #: Wan 3: let the vendor rewrite the prompt
+    prompt_extend: bool | None = attrs.field(
+        default=None, metadata={"message": "Wan 3 promptExtend must be a boolean."})
+    #: Wan 3 (not Enhanced): vendor watermark
+    watermark: bool | None = attrs.field(
+        default=None, metadata={"message": "Wan 3 watermark must be a boolean."})
+    #: Wan 3 (not Enhanced): one public HTTPS document or web page as context
+    reference_file_url: str | None = None
+    reference_link_url: str | None = None
+    #: Seedance 2.5 loose references: what to do with them
+    seedance_task_type: SeedanceTaskType | None = attrs.field(default=None, metadata={
+        "message": "seedanceTaskType must be reference, edit, or extend."})
+    #: Seedance 2.5: also deliver the clip's last frame
+    return_last_frame: bool | None = attrs.field(
+        default=None, metadata={"message": "returnLastFrame must be a boolean."})
+    #: FlashVSR: 1080 or 1440 (default: the smaller of width and height)
+    upscale_resolution: int | None = None
+    detail_preference: DetailPreference | None = attrs.field(default=None, metadata={
+        "message": "FlashVSR detailPreference must be stable or sharper."})
+    processing_speed: ProcessingSpeed | None = attrs.field(default=None, metadata={
+        "message": "FlashVSR processingSpeed must be stable or faster."})
+    #: LTX v2v outpaint anchor
+    outpaint_position: str | None = None
+    #: LTX v2v inpaint mask (with ``control_net={"name": "inpaint"}``)
+    reference_mask: MediaInput | None = attrs.field(default=None, metadata={"media": "image"})
 
 
 @attrs.frozen(kw_only=True)
@@ -298,6 +427,14 @@ class AudioParams(_BaseParams):
     creativity: float | None = None
     shift: float | None = None
     output_format: AudioOutputFormat | None = None
+    #: speech (Qwen3 TTS custom voice): one of the tier's voices
+    speaker: str | None = None
+    #: speech: how to speak (voice design: the voice to create)
+    instruct: str | None = None
+    #: voice cloning: what the reference audio says
+    reference_text: str | None = None
+    #: voice cloning: a clip of the voice to clone (mp3/m4a/wav)
+    reference_audio: MediaInput | None = attrs.field(default=None, metadata={"media": "audio"})
 
 
 ProjectParams = ImageParams | VideoParams | AudioParams
@@ -338,8 +475,24 @@ def _unknown(names: list[str], known: frozenset[str], where: str) -> ValidationE
     return ValidationError(f"Unknown {where}: {', '.join(hints)}")
 
 
+#: Parameters the reference retired, with the text it refuses them with.
+RETIRED_PARAMS = {
+    "output_scale": (
+        "outputScale is no longer supported. For MiniMax H3 1080p or 2K output use the "
+        "two-stage model ids minimax-h3-fastvideo-int8_t2v_turbo_2stage, "
+        "minimax-h3-fastvideo-int8_i2v_turbo_2stage or "
+        "minimax-h3-fastvideo-int8_flf2v_turbo_2stage."),
+    "smart_duration": (
+        "Wan 3 smartDuration has been retired. Send an explicit duration between 2 and 30 "
+        "seconds instead."),
+}
+
+
 def check_params(params: Mapping[str, Any]) -> None:
     """Reject names that are not parameters of any project type (before any I/O)."""
+    for name, message in RETIRED_PARAMS.items():
+        if name in params:
+            raise ValidationError(message)
     unknown = sorted(k for k in params if k not in ALL_PARAMS)
     if unknown:
         raise _unknown(unknown, ALL_PARAMS, "project parameter(s)")

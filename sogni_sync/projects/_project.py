@@ -26,6 +26,7 @@ import attrs
 from sogni_sync._sync import Deadline, wait_for
 from sogni_sync._transport import ProjectsTransport
 from sogni_sync.catalog._api import ENHANCEMENT_STRENGTHS
+from sogni_sync.catalog._families import is_model_artifact
 from sogni_sync.errors import (
     ApiError,
     ClientClosedError,
@@ -158,6 +159,8 @@ class Job:
     seed = property(lambda self: self._read("seed"))
     preview_url = property(lambda self: self._read("preview_url"))
     result_url = property(lambda self: self._read("result_url"))
+    last_frame_url = property(lambda self: self._read("last_frame_url"),
+                              doc="Seedance 2.5 ``return_last_frame``: the last frame's URL")
     is_nsfw = property(lambda self: self._read("is_nsfw"))
     user_canceled = property(lambda self: self._read("user_canceled"))
     worker_name = property(lambda self: self._read("worker_name"))
@@ -269,8 +272,9 @@ class Job:
 
     def default_filename(self) -> str:
         params = self._project.params
-        return default_filename(self.project_id, self.id, self._project.type,
-                                str(params.get("output_format") or ""))
+        fmt = "glb" if is_model_artifact(str(params.get("model_id"))) else str(
+            params.get("output_format") or "")
+        return default_filename(self.project_id, self.id, self._project.type, fmt)
 
     def download(self, path: str | os.PathLike[str] = ".", *,
                  timeout: float | None = None) -> pathlib.Path:

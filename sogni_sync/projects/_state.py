@@ -91,6 +91,8 @@ class JobState:
         self.seed: int | None = None
         self.preview_url: str | None = None
         self.result_url: str | None = None
+        #: Seedance 2.5 with ``return_last_frame``: the clip's last frame (a signed URL)
+        self.last_frame_url: str | None = None
         self.is_nsfw = False
         self.user_canceled = False
         self.worker_name: str | None = None
@@ -146,6 +148,7 @@ class JobState:
             "id": self.id, "project_id": self.project_id, "status": self.status,
             "progress": self.progress, "step": self.step, "step_count": self.step_count,
             "seed": self.seed, "result_url": self.result_url, "preview_url": self.preview_url,
+            "last_frame_url": self.last_frame_url,
             "is_nsfw": self.is_nsfw, "user_canceled": self.user_canceled,
             "worker_name": self.worker_name, "positive_prompt": self.positive_prompt,
             "negative_prompt": self.negative_prompt, "job_index": self.job_index,
@@ -410,6 +413,9 @@ class ProjectState:
             "user_canceled": user_canceled,
         }
         job.url_minted_at = time.monotonic() if minted and url else None
+        last_frame = payload.get("lastFrameUrl")
+        if isinstance(last_frame, str) and last_frame:
+            delta["last_frame_url"] = last_frame
         if steps is not None:
             delta["step"] = int(steps)
         elif job.step_count > 0:
@@ -418,7 +424,8 @@ class ProjectState:
             delta["seed"] = seed
         job.update(**delta)
         if not user_canceled:
-            self.emit(JobCompletedEvent(self.id, job.id, url, job.seed, job.is_nsfw, False))
+            self.emit(JobCompletedEvent(self.id, job.id, url, job.seed, job.is_nsfw, False,
+                                        job.last_frame_url))
         self.check_completed()
 
     def result_unavailable(self, job_id: str, error: ErrorData,

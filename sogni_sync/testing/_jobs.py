@@ -47,6 +47,8 @@ _IMAGE_ASSETS = {"hasStartingImage": "startingImage"}
 _VIDEO_ASSETS = {"hasReferenceImage": "referenceImage", "hasReferenceImageEnd": "referenceImageEnd",
                  "hasReferenceAudio": "referenceAudio", "hasReferenceVideo": "referenceVideo",
                  "hasReferenceAudioIdentity": "referenceAudio"}
+_SEGMENTATION_PREFIXES = ("sam3_", "birefnet_")
+_AUDIO_ASSETS = {"hasReferenceAudio": "referenceAudio"}  # voice cloning
 _RAW_STATUS = {"queued": "active", "running": "progress", "completed": "completed",
                "failed": "errored", "canceled": "cancelled"}
 
@@ -247,7 +249,7 @@ class Scheduler:
         if steps != int(steps) or not 1 <= steps <= 200:
             raise Rejection(4005, f"Invalid steps {kf.get('steps')}")
         for key in ("width", "height"):
-            if key in kf and not 64 <= _number(kf[key], 0) <= 4096:
+            if key in kf and not 64 <= _number(kf[key], 0) <= 15360:  # RTX VSR goes to 16K
                 raise Rejection(4005, f"Invalid {key} {kf[key]}")
         self._check_assets(project_id, kind, kf)
         network = str(req["network"]) if req.get("network") in ("fast", "relaxed") \
@@ -271,7 +273,7 @@ class Scheduler:
         )
 
     def _check_assets(self, project_id: str, kind: str, kf: dict[str, Any]) -> None:
-        allowed = {"image": _IMAGE_ASSETS, "video": _VIDEO_ASSETS, "audio": {}}[kind]
+        allowed = {"image": _IMAGE_ASSETS, "video": _VIDEO_ASSETS, "audio": _AUDIO_ASSETS}[kind]
         for flag, slot in {**_IMAGE_ASSETS, **_VIDEO_ASSETS}.items():
             if kf.get(flag) is not True:
                 continue
@@ -456,9 +458,15 @@ class Scheduler:
         if project.kind == "video":
             fps, frames = kf.get("fps", 16), kf.get("frames", 33)
             w, h = kf.get("width", 512), kf.get("height", 512)
+            if project.model_id.startswith("minimax-h3-") and project.model_id.endswith(
+                    "_2stage"):  # MiniMax H3 two-stage ids deliver twice the canvas
+                w, h = _number(w, 512) * 2, _number(h, 512) * 2
             state.storage.put(key, lambda: _media.render_video(
                 project.prompt, job.seed, w, h, frames, fps, model=project.model_id,
                 max_side=opts.video_max_side, max_frames=opts.max_frames), "video/mp4")
+        elif project.output_format == "glb":  # image-to-3D (Pixal3D): a GLB model
+            state.storage.put(key, lambda: _media.render_glb(project.prompt, job.seed),
+                              _media.content_type_for("image", "glb"))
         elif project.kind == "audio":
             fmt, dur = project.output_format, _number(kf.get("duration"), 10)
             state.storage.put(key, lambda: _media.render_audio(
@@ -469,13 +477,23 @@ class Scheduler:
             state.storage.put(key, self._image_recipe(project, job, "", fmt),
                               _media.content_type_for("image", fmt))
         job.status, job.end_time = "jobCompleted", now_ms()
+        extra: dict[str, Any] = {}
+        if project.kind == "video" and kf.get("returnLastFrame") is True:  # Seedance 2.5
+            frame_key = f"{key}-lastFrame"
+            state.storage.put(frame_key, self._image_recipe(project, job, "last"), "image/png")
+            extra["lastFrameUrl"] = state.storage.signed_url(frame_key)
         self.emit(project, "jobResult", {**base, "performedStepCount": n,
                                          "lastSeed": str(job.seed), "triggeredNSFWFilter": False,
-                                         "userCanceled": False})
+                                         "userCanceled": False, **extra})
 
     def _image_recipe(self, project: Project, job: Job, salt: str, fmt: str = "png") -> Any:
         kf = project.request["keyFrames"][0]
         w, h = _number(kf.get("width"), 1024), _number(kf.get("height"), 1024)
+        if project.model_id.startswith(_SEGMENTATION_PREFIXES):  # a mask the size of the source
+            source = self.state.storage.get(upload_key(project.id, "startingImage"))
+            size = _media.image_size(source[0]) if source else None
+            if size and min(size) > 0:
+                w, h = size
         side = self.state.options.media_max_side
         return lambda: _media.render_image(project.prompt, job.seed, w, h, output_format=fmt,
                                            model=project.model_id, max_side=side, salt=salt)

@@ -14,6 +14,8 @@ keep generation cheap while a standalone emulator serves full-size files.
 
 from __future__ import annotations
 
+import json
+import struct
 from collections.abc import Iterator
 
 from sogni_sync.testing import _audio, _images, _video
@@ -22,7 +24,9 @@ from sogni_sync.testing._raster import Canvas, digest, paint_card, text_scale
 __all__ = [
     "IMAGE_FORMATS",
     "content_type_for",
+    "image_size",
     "render_audio",
+    "render_glb",
     "render_image",
     "render_video",
     "sniff",
@@ -128,9 +132,62 @@ def render_audio(prompt: str, seed: int | str, seconds: float, output_format: st
     return _audio.encode_mp3(notes)
 
 
+def image_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height of a PNG or JPEG from its header, None for anything else."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
+        width, height = struct.unpack(">II", data[16:24])
+        return width, height
+    if data[:2] != b"\xff\xd8":
+        return None
+    pos = 2
+    while pos + 9 <= len(data) and data[pos] == 0xFF:
+        marker, length = data[pos + 1], struct.unpack(">H", data[pos + 2:pos + 4])[0]
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # a start of frame
+            height, width = struct.unpack(">HH", data[pos + 5:pos + 9])
+            return width, height
+        pos += 2 + length
+    return None
+
+
+GLB_CONTENT_TYPE = "model/gltf-binary"
+
+
+def render_glb(prompt: str, seed: int | str) -> bytes:
+    """A glTF 2.0 binary (GLB): one tetrahedron whose shape follows prompt and seed."""
+    d = digest(prompt, seed)
+    apex = 0.5 + d[0] / 255.0  # the height of the tip: 0.5 .. 1.5
+    positions = [(-0.5, 0.0, -0.5), (0.5, 0.0, -0.5), (0.0, 0.0, 0.5), (0.0, apex, 0.0)]
+    indices = [0, 1, 2, 0, 3, 1, 1, 3, 2, 2, 3, 0]
+    vertex_bytes = b"".join(struct.pack("<3f", *p) for p in positions)
+    index_bytes = struct.pack(f"<{len(indices)}H", *indices)
+    index_bytes += b"\0" * (-len(index_bytes) % 4)
+    binary = vertex_bytes + index_bytes
+    gltf = {
+        "asset": {"version": "2.0", "generator": "sogni-sync emulator"},
+        "scene": 0, "scenes": [{"nodes": [0]}], "nodes": [{"mesh": 0, "name": prompt[:40]}],
+        "meshes": [{"primitives": [{"attributes": {"POSITION": 0}, "indices": 1}]}],
+        "buffers": [{"byteLength": len(binary)}],
+        "bufferViews": [
+            {"buffer": 0, "byteOffset": 0, "byteLength": len(vertex_bytes), "target": 34962},
+            {"buffer": 0, "byteOffset": len(vertex_bytes), "byteLength": len(indices) * 2,
+             "target": 34963}],
+        "accessors": [
+            {"bufferView": 0, "componentType": 5126, "count": 4, "type": "VEC3",
+             "min": [-0.5, 0.0, -0.5], "max": [0.5, apex, 0.5]},
+            {"bufferView": 1, "componentType": 5123, "count": len(indices), "type": "SCALAR"}],
+    }
+    text = json.dumps(gltf, separators=(",", ":")).encode("utf-8")
+    text += b" " * (-len(text) % 4)
+    chunks = (struct.pack("<I4s", len(text), b"JSON") + text
+              + struct.pack("<I4s", len(binary), b"BIN\0") + binary)
+    return struct.pack("<4sII", b"glTF", 2, 12 + len(chunks)) + chunks
+
+
 def content_type_for(kind: str, output_format: str | None) -> str:
     """The Content-Type a stored result is served with (what its bytes really are)."""
     fmt = (output_format or "").lower()
+    if fmt == "glb":
+        return GLB_CONTENT_TYPE
     if kind == "video":
         return "video/mp4"
     if kind == "audio":

@@ -86,7 +86,7 @@ BAD_INPUTS: list[Bad] = [
     _image("height", 4096, SD, width=512),
     _image("starting_image_strength", 1.5, starting_image=PNG),
     _image("starting_image_strength", "0.5", starting_image=PNG),
-    _image("lora_strengths", [3.0], loras=["detail"]),
+    _image("lora_strengths", [300.0], loras=["detail"]),
     _image("lora_strengths", ["a"], loras=["detail"]),
     _image("loras", "detail"),
     # -- image: text and closed sets ----------------------------------------------------------
@@ -106,8 +106,8 @@ BAD_INPUTS: list[Bad] = [
     _image("disable_nsfw_filter", "yes"),
     _image("size_preset", 5),
     _image("app_source", 5),
-    _image("gpt_image_quality", "ultra", GPT),
-    _image("gpt_image_background", "transparent", GPT),
+    _image("gpt_image_quality", "ultra", GPT, named="quality"),
+    _image("gpt_image_background", "transparent", GPT, named="background"),
     _image("negativ_prompt", "blurry"),
     # -- image: media ---------------------------------------------------------------------
     _image("starting_image", b"hello"),
@@ -168,7 +168,7 @@ BAD_INPUTS: list[Bad] = [
     _video("control_net", {"name": "bogus"}, LTX_V2V, reference_video=MP4),
     _video("control_net", {"name": "canny", "image": PNG}, LTX_V2V, reference_video=MP4),
     _video("reference_image_urls", [5], SEEDANCE),
-    _video("output_format", "mov"),
+    _video("output_format", "webm"),
     _video("sam2_coordinates", "center"),
     _video("number_of_media", 0),
     _video("positive_prompt", None),
