@@ -56,3 +56,19 @@ def rms_dbfs(pcm: bytes) -> float:
         return -math.inf
     power = sum(s * s for s in samples) / len(samples)
     return 10 * math.log10(power / 32768 ** 2) if power else -math.inf
+
+
+def kind_of(data: bytes) -> str | None:
+    """What a result file is -- ``image``, ``video``, ``audio`` or ``model`` (a GLB) -- from its
+    leading bytes, without the emulator's own sniffing."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n" or data[:3] == b"\xff\xd8\xff" or (
+            data[:4] == b"RIFF" and data[8:12] == b"WEBP"):
+        return "image"
+    if data[4:8] == b"ftyp":
+        return "video"
+    if data[:3] == b"ID3" or (len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0) \
+            or data[:4] == b"fLaC" or (data[:4] == b"RIFF" and data[8:12] == b"WAVE"):
+        return "audio"
+    if data[:4] == b"glTF" and int.from_bytes(data[4:8], "little") == 2:
+        return "model"
+    return None

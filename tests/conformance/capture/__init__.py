@@ -34,7 +34,7 @@ from typing import Any
 
 __all__ = [
     "CASES", "FIXED_ID", "VECTORS", "CaptureError", "asset_dirs", "capture", "find_js_client",
-    "find_py_client", "load_cases", "merged_catalog", "render", "swap_id",
+    "find_py_client", "load_cases", "merged_catalog", "render", "run_driver", "swap_id",
 ]
 
 HERE = Path(__file__).resolve().parent
@@ -152,25 +152,26 @@ def find_py_client(install: bool = True) -> Path:
     return candidates[-1]
 
 
-def _driver_command(client: str) -> tuple[list[str], dict[str, str]]:
+def _driver_command(client: str, install: bool) -> tuple[list[str], dict[str, str]]:
     if client == "js":
         if shutil.which("node") is None:
             raise CaptureError("node not found on PATH")
-        return ["node", str(DRIVER)], {"SOGNI_CAPTURE_JS_DIR": str(find_js_client())}
+        return ["node", str(DRIVER)], {"SOGNI_CAPTURE_JS_DIR": str(find_js_client(install))}
     if client == "py":
-        return [str(find_py_client()), str(HERE / "driver_py.py")], {}
+        return [str(find_py_client(install)), str(HERE / "driver_py.py")], {}
     raise CaptureError(f"unknown client {client!r} (js or py)")
 
 
-def capture(cases: list[dict[str, Any]], client: str = "js",
-            timeout: float = 600.0) -> list[dict[str, Any]]:
-    """Run the cases through an official client and return one vector per case, in order."""
-    from sogni_sync.testing import LocalSupernet
-
-    command, extra_env = _driver_command(client)
-    # Jobs must not finish while the capture runs: a long step delay keeps the emulator idle.
-    with LocalSupernet(step_delay=30.0, catalog=merged_catalog()) as net, \
-            tempfile.TemporaryDirectory(prefix="sogni-capture-") as tmp:
+def run_driver(cases: list[dict[str, Any]], net: Any, client: str = "js", *,
+               wait: float = 0.0, install: bool = True, timeout: float = 600.0
+               ) -> list[dict[str, Any]]:
+    """Run the cases through an official client's own ``create()`` against the emulator ``net``
+    and return the driver's rows in case order: ``{"name", "projectId"}`` or ``{"name",
+    "error"}``. With ``wait`` (seconds) each project made is then awaited through the client's
+    own completion call and its row carries the ``resultUrls`` it returned (or the failure as
+    ``error``). ``install=False`` raises :class:`CaptureError` when the client is missing."""
+    command, extra_env = _driver_command(client, install)
+    with tempfile.TemporaryDirectory(prefix="sogni-capture-") as tmp:
         case_file = Path(tmp) / "cases.json"
         case_file.write_text(json.dumps([{"name": c["name"], "params": c["params"]}
                                          for c in cases]), "utf-8")
@@ -178,14 +179,27 @@ def capture(cases: list[dict[str, Any]], client: str = "js",
                    SOGNI_CAPTURE_ASSETS=os.pathsep.join(str(d) for d in asset_dirs()),
                    SOGNI_REST_ENDPOINT=net.rest_url, SOGNI_SOCKET_ENDPOINT=net.socket_url,
                    SOGNI_API_KEY=net.api_key)
+        if wait:
+            env["SOGNI_CAPTURE_WAIT"] = str(wait)
         proc = subprocess.run(command, env=env, capture_output=True, text=True,
                               timeout=timeout, check=False)
-        if proc.returncode != 0:
-            raise CaptureError(f"driver exited {proc.returncode}: {proc.stderr.strip()[-2000:]}")
-        results = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
-        frames = [r for r in net.received("jobRequest") if isinstance(r, dict)]
+    if proc.returncode != 0:
+        raise CaptureError(f"driver exited {proc.returncode}: {proc.stderr.strip()[-2000:]}")
+    results = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
     if [r["name"] for r in results] != [c["name"] for c in cases]:
         raise CaptureError("driver did not report every case in order")
+    return results
+
+
+def capture(cases: list[dict[str, Any]], client: str = "js",
+            timeout: float = 600.0) -> list[dict[str, Any]]:
+    """Run the cases through an official client and return one vector per case, in order."""
+    from sogni_sync.testing import LocalSupernet
+
+    # Jobs must not finish while the capture runs: a long step delay keeps the emulator idle.
+    with LocalSupernet(step_delay=30.0, catalog=merged_catalog()) as net:
+        results = run_driver(cases, net, client, timeout=timeout)
+        frames = [r for r in net.received("jobRequest") if isinstance(r, dict)]
     # one frame per accepted case: an error case must not have sent anything
     if len(frames) != sum("projectId" in r for r in results):
         raise CaptureError(f"{len(frames)} jobRequest frames for "

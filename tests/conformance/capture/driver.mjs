@@ -6,6 +6,9 @@
 // Input (env): SOGNI_CAPTURE_JS_DIR (folder with node_modules/@sogni-ai/sogni-client),
 // SOGNI_CAPTURE_CASES (JSON file: [{name, params}]), SOGNI_CAPTURE_ASSETS (folder for
 // {"$asset": NAME} values), SOGNI_REST_ENDPOINT, SOGNI_SOCKET_ENDPOINT, SOGNI_API_KEY.
+// With SOGNI_CAPTURE_WAIT (seconds) set, every project made is then awaited through its own
+// waitForCompletion() and its line also carries the resultUrls it resolved with (or the
+// failure as "error").
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -56,16 +59,37 @@ async function main() {
     logLevel: 'error'
   });
   await withTimeout(sogni.projects.waitForModels(15000), 20000, 'waiting for models');
+  const waitMs = Number(env.SOGNI_CAPTURE_WAIT || 0) * 1000;
+  const rows = [];
   for (const c of cases) {
     try {
       const project = await withTimeout(sogni.projects.create(toJs(c.params)), 30000, c.name);
-      out({ name: c.name, projectId: project.id });
+      // waited on at once, as an app would: a project already completed when asked later
+      // may resolve before its last job's result URL is in
+      const done = waitMs ? withTimeout(project.waitForCompletion(), waitMs, c.name) : null;
+      if (done) done.catch(() => {}); // settled below
+      rows.push({ row: { name: c.name, projectId: project.id }, done });
     } catch (e) {
-      const message = e && typeof e.message === 'string' ? e.message : String(e);
+      const message = errorText(e);
       if (message.startsWith('capture:')) throw e;
-      out({ name: c.name, error: message });
+      rows.push({ row: { name: c.name, error: message } });
     }
+    if (!waitMs) out(rows.pop().row);
   }
+  // the projects render concurrently; each is awaited through the client's own API
+  await Promise.all(rows.map(async (r) => {
+    if (!r.done) return;
+    try {
+      r.row.resultUrls = await r.done;
+    } catch (e) {
+      r.row.error = errorText(e);
+    }
+  }));
+  for (const r of rows) out(r.row);
+}
+
+function errorText(e) {
+  return e && typeof e.message === 'string' ? e.message : String(e);
 }
 
 main().then(

@@ -3,7 +3,10 @@
 Run by the capture harness with the interpreter of a scratch venv that has the client (never
 this project's venv). Same contract as ``driver.mjs``: env SOGNI_CAPTURE_CASES,
 SOGNI_CAPTURE_ASSETS, SOGNI_REST_ENDPOINT, SOGNI_SOCKET_ENDPOINT, SOGNI_API_KEY; one JSON line
-per case on stdout, ``{"name", "projectId"}`` or ``{"name", "error"}``.
+per case on stdout, ``{"name", "projectId"}`` or ``{"name", "error"}``. With
+SOGNI_CAPTURE_WAIT (seconds) set, every project made is then awaited through its own
+``wait_for_completion()`` and its line also carries the ``resultUrls`` it returned (or the
+failure as ``error``).
 """
 
 from __future__ import annotations
@@ -38,6 +41,24 @@ def to_py(value: Any) -> Any:
     return value
 
 
+def error_text(exc: BaseException) -> str:
+    return str(getattr(exc, "message", "") or exc)
+
+
+def emit(row: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(row) + "\n")
+    sys.stdout.flush()
+
+
+async def settle(row: dict[str, Any], project: Any, wait: float) -> None:
+    try:
+        row["resultUrls"] = await project.wait_for_completion(timeout=wait)
+    except asyncio.TimeoutError:
+        row["error"] = f"capture: {row['name']} timed out"
+    except Exception as exc:  # the project failed: reported by its text
+        row["error"] = error_text(exc)
+
+
 async def main() -> None:
     from sogni_client import SogniClient
 
@@ -48,16 +69,26 @@ async def main() -> None:
         socket_endpoint=os.environ["SOGNI_SOCKET_ENDPOINT"])
     try:
         await asyncio.wait_for(client.projects.wait_for_models(15), 20)
+        wait = float(os.environ.get("SOGNI_CAPTURE_WAIT") or 0)
+        made: list[dict[str, Any]] = []
+        waits: list[asyncio.Task[None]] = []
         for case in cases:
             try:
                 project = await asyncio.wait_for(client.projects.create(to_py(case["params"])), 30)
                 row: dict[str, Any] = {"name": case["name"], "projectId": project.id}
+                if wait:  # waited on at once, as an app would; the projects render concurrently
+                    waits.append(asyncio.ensure_future(settle(row, project, wait)))
             except asyncio.TimeoutError as exc:
                 raise RuntimeError(f"capture: {case['name']} timed out") from exc
             except Exception as exc:  # every refusal is reported by its text
-                row = {"name": case["name"], "error": str(getattr(exc, "message", "") or exc)}
-            sys.stdout.write(json.dumps(row) + "\n")
-            sys.stdout.flush()
+                row = {"name": case["name"], "error": error_text(exc)}
+            if wait:
+                made.append(row)
+            else:
+                emit(row)
+        await asyncio.gather(*waits)
+        for row in made:
+            emit(row)
     finally:
         await asyncio.wait_for(client.aclose(), 10)
 
