@@ -22,7 +22,8 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SERVED_ELSEWHERE = {"flask_app.py", "fastapi_app.py"}
 TIMEOUT = 120.0
 #: leading bytes of each kind of file the examples write (mp3: an MPEG-1 layer III frame header)
-MAGIC = {".png": (0, b"\x89PNG\r\n\x1a\n"), ".mp4": (4, b"ftyp"), ".mp3": (0, b"\xff\xfb")}
+MAGIC = {".png": (0, b"\x89PNG\r\n\x1a\n"), ".mp4": (4, b"ftyp"), ".mp3": (0, b"\xff\xfb"),
+         ".glb": (0, b"glTF\x02\x00\x00\x00")}
 UUID = r"[0-9A-F]{8}(?:-[0-9A-F]{4}){3}-[0-9A-F]{12}"
 
 #: example -> (lines its output must contain, as regexes; files it must write under out/)
@@ -40,15 +41,19 @@ EXPECTED: dict[str, tuple[list[str], list[str]]] = {
                                      r"^  artifact: http://127\.0\.0\.1:\d+/"], []),
     "event_driven.py": ([r"^\[job_completed\] job " + UUID, r"^done: completed 2 results$"], []),
     "image_edit.py": ([rf"^edited image: out/{UUID}_{UUID}\.png$"], ["*.png"]),
+    "image_to_3d.py": ([rf"^model: out/{UUID}_{UUID}\.glb$"], ["*.glb"]),
     "image_to_video.py": ([r"^i2v assets: \{", rf"^video: out/{UUID}_{UUID}\.mp4$"], ["*.mp4"]),
     "loras_and_history.py": ([r"^\d+ LoRA\(s\) for flux1-schnell-fp8; using \S+ \(strength ",
                               r"^estimated render: [\d.]+ s$",
                               rf"^project {UUID}: completed, 1 result URL\(s\)$",
                               rf"^\d+ recent project\(s\), newest {UUID}$"], []),
+    "minimax_h3_video.py": ([rf"^video: out/{UUID}_{UUID}\.mp4$"], ["*.mp4"]),
     "multi_turn.py": ([r"^> What was my favourite colour\?$", r"^7 messages in the conversation$"],
                       []),
     "sogni_tools.py": ([r"^sogni_generate_image: ok \['http://127\.0\.0\.1:\d+/"], []),
     "sound_to_video.py": ([rf"^video: out/{UUID}_{UUID}\.mp4$"], ["*.mp4"]),
+    "speech.py": ([rf"^speech: out/{UUID}_{UUID}\.mp3$",
+                   rf"^cloned voice: out/{UUID}_{UUID}\.mp3$"], ["*.mp3"] * 2),
     "streaming.py": ([r"^\[\d+ tokens, finish: stop\]$"], []),
     "text_chat.py": ([r"^estimate: \d+ input tokens, ~[\d.]+ USD$", r"^\[\d+ in / \d+ out, "], []),
     "text_to_image.py": ([r"^project " + UUID + " submitted; waiting\\.\\.\\.$",
@@ -58,6 +63,8 @@ EXPECTED: dict[str, tuple[list[str], list[str]]] = {
     "text_to_video.py": ([r"^estimated cost: [\d.]+ spark \(\$[\d.]+\)$",
                           rf"^video: out/{UUID}_{UUID}\.mp4$"], ["*.mp4"]),
     "tool_calling.py": ([r"^model asked for get_weather\(", r"^1 tool round\(s\)$"], []),
+    "upscale_video.py": ([r"^completed\s+100%$",
+                          rf"^upscaled: out/{UUID}_{UUID}\.mp4$"], ["*.mp4"]),
     "video_to_video.py": ([rf"^video: out/{UUID}_{UUID}\.mp4$"], ["*.mp4"]),
     "vision.py": ([r"^I see 1 image\(s\)\."], []),
     "workflow_template.py": ([r"^saved template tpl_\w+: inputs subject$",
