@@ -310,7 +310,7 @@ class ChatApi:
         job_id = rq.new_job_id()
         body = self._body(job_id, request)
         job = ChatJob(job_id, request["model"], self._lock, keep_chunks=keep_chunks,
-                      defer=self._transport.defer_wake)
+                      defer=self._transport.defer_wake, on_lapse=self._lapsed)
         with self._lock:
             if self._transport.closing.is_set():
                 raise ClientClosedError("the client is closed")
@@ -520,6 +520,13 @@ class ChatApi:
                         "Supernet no longer runs it (it finished while the connection was "
                         "down, or the server restarted) and keeps no finished chat jobs; "
                         "send it again", reason="transport_lost"))
+
+    def _lapsed(self, job: ChatJob) -> None:
+        """Lock held (a waiting caller's thread): nobody confirmed ``job`` after a drop."""
+        if self._jobs.get(job.job_id) is job:
+            del self._jobs[job.job_id]
+        if job.error is not None:
+            self._emit("error", job.error)
 
     def _prune(self) -> None:
         """Lock held: forget jobs that ended without an event (a lapsed grace period)."""

@@ -97,8 +97,11 @@ class ChatJob:
     def __init__(
         self, job_id: str, model: str, lock: threading.RLock, *, keep_chunks: bool,
         defer: Callable[[Callable[[], None]], None] | None = None,
+        on_lapse: Callable[[ChatJob], None] | None = None,
     ) -> None:
         self.job_id = job_id
+        #: told (lock held) when the job failed for want of confirmation after a drop
+        self._on_lapse = on_lapse
         #: hands the reader's wake-up to the end of the socket's burst of reads (None: now)
         self._defer = defer
         self.model = model
@@ -275,6 +278,8 @@ class ChatJob:
             f"chat job {self.job_id} was lost in a disconnect: the Supernet did not confirm it "
             "after the reconnect (it keeps a job 30 s for a returning app); send it again",
             reason="transport_lost"))
+        if self._on_lapse is not None:
+            self._on_lapse(self)
         return True
 
     def _until_confirm(self, remaining: float | None) -> float | None:

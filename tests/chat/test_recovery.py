@@ -131,12 +131,15 @@ def test_an_unconfirmed_job_fails_when_the_grace_period_lapses() -> None:
     transport = FakeTransport()
     api = ChatApi(transport)
     api.transport_grace = 0.2
+    heard: list[Exception] = []
+    api.on("error", heard.append)
     _job_id, caller = _started(api, transport)
     _connection(transport, "disconnected", ABRUPT)
     _connection(transport, "authenticated", {"clientType": "artist"})
     error = caller.finish()
     assert isinstance(error, ConnectionLostError) and error.reason == "transport_lost", error
     assert 0.2 <= caller.took < 5
+    assert heard == [error] and api._jobs == {}
 
 
 def test_an_unconfirmed_stream_fails_when_the_grace_period_lapses() -> None:
