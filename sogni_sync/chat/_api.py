@@ -3,6 +3,12 @@
 Socket handlers only fold events into per-job state under ``transport.lock`` and wake that
 job's waiter; listeners run on the dispatcher thread. ``complete()`` therefore returns the
 moment ``llmJobResult`` is read, from any number of caller threads at once.
+
+A recoverable drop does not end a job (as in the reference clients since 5.43): the server keeps
+it for the returning app id and sends its later frames on the new connection. The job waits for
+the next ``authenticated``: listed in ``activeLLMJobIDs`` it goes on, not listed it failed on the
+server's side (:class:`~sogni_sync.errors.ConnectionLostError`, send it again); a server that
+lists nothing gets the grace period (``_job.TRANSPORT_GRACE``), which any frame of the job ends.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from sogni_sync._transport import ChatTransport, quote_segment
 from sogni_sync.chat import _request as rq
 from sogni_sync.chat._executor import ChatToolsApi, ToolHandler
 from sogni_sync.chat._hosted import HostedChatApi
-from sogni_sync.chat._job import ChatJob, chunk_from_wire
+from sogni_sync.chat._job import TRANSPORT_GRACE, ChatJob, chunk_from_wire
 from sogni_sync.chat._media import normalize_messages
 from sogni_sync.chat._runs import ChatRunsApi
 from sogni_sync.chat._stream import ChatStream
@@ -81,6 +87,8 @@ class ChatApi:
         self._models_cond = threading.Condition(self._lock)
         self._models_version = 0
         self._listeners: dict[str, list[Callable[[Any], None]]] = {e: [] for e in EVENTS}
+        #: seconds a job in flight at a drop may wait for the server's word on it
+        self.transport_grace = TRANSPORT_GRACE
         self.tools = ChatToolsApi(projects, catalog)
         self.hosted = HostedChatApi(transport)
         self.runs = ChatRunsApi(transport)
@@ -93,7 +101,8 @@ class ChatApi:
         transport.subscribe("swarmLLMModels", self._on_models, replay_last=True)
         transport.on_connection(self._on_connection)
         # A chat request in doubt after a reconnect is confirmed only by this listing; the
-        # server cannot be asked about others, so they are reported lost, never re-sent.
+        # server cannot be asked about others, so they are reported lost, never re-sent (it
+        # lists only the jobs it still runs: one that finished meanwhile is lost as well).
         transport.track("llmJobRequest", named_by="jobID", listed_in=("activeLLMJobIDs",))
 
     # -- public API ------------------------------------------------------------------------
@@ -301,7 +310,7 @@ class ChatApi:
         job_id = rq.new_job_id()
         body = self._body(job_id, request)
         job = ChatJob(job_id, request["model"], self._lock, keep_chunks=keep_chunks,
-                      defer=self._transport.defer_wake)
+                      defer=self._transport.defer_wake, on_lapse=self._lapsed)
         with self._lock:
             if self._transport.closing.is_set():
                 raise ClientClosedError("the client is closed")
@@ -391,6 +400,7 @@ class ChatApi:
             job = self._jobs.get(str(payload.get("jobID") or ""))
             if job is None:
                 return
+            job.confirm()  # a frame of the job: the server still runs it
             job.note_worker(payload.get("workerName"))
             if self._listeners["job_state"]:
                 keys = ("jobID", "type", "workerName", "queuePosition", "modelId", "estimatedCost")
@@ -418,9 +428,12 @@ class ChatApi:
             job = self._jobs.pop(str(payload.get("jobID") or ""), None)
             if job is None:
                 return
+            ended = job.done
             final = job.complete(payload)
             if final is not None:
                 self._emit("completed", final)
+            elif not ended and job.error is not None:  # frames lost in a drop: incomplete
+                self._emit("error", job.error)
 
     def _on_error(self, payload: Any) -> None:
         if not isinstance(payload, Mapping):
@@ -452,6 +465,11 @@ class ChatApi:
     def _on_connection(self, kind: str, info: Any) -> None:
         if kind == "authenticated" and isinstance(info, Mapping):
             self._after_reconnect(info)
+        elif kind == "request_confirmed" and isinstance(info, Mapping):
+            with self._lock:
+                job = self._jobs.get(str(info.get("request_id") or ""))
+                if job is not None and info.get("listed"):
+                    job.confirm()
         elif kind == "request_lost" and isinstance(info, Mapping):
             with self._lock:
                 job = self._jobs.pop(str(info.get("request_id") or ""), None)
@@ -465,47 +483,56 @@ class ChatApi:
             reason = info.get("reason") or "Server disconnected"
             code = info.get("code")
             self._fail_all(lambda: ConnectionLostError(str(reason), code=code, reason=str(reason)))
-        elif kind == "disconnected" and isinstance(info, Mapping) and info.get("code") is None:
-            self._fail_interrupted(info)
+        elif kind == "disconnected" and isinstance(info, Mapping):
+            self._interrupt(frames_lost=info.get("code") is None)
 
-    def _fail_interrupted(self, info: Mapping[str, Any]) -> None:
-        """The link broke (no close frame: reset, timeout, a middlebox) under chat jobs the
-        server may be answering. Tokens in flight then are gone, and the wire has no sequence
-        numbers to notice the gap, so such a reply could only come back short: fail it, never
-        truncate it silently. After a close frame nothing is missing (the server wrote it after
-        its last token and holds later ones for the next connection), so those jobs go on.
-        Requests that provably never left stay queued for the next connection."""
+    def _interrupt(self, *, frames_lost: bool) -> None:
+        """A recoverable drop under chat jobs the server may be answering: each waits for the
+        next session's word on it (``frames_lost``: no close frame, so frames in flight may be
+        gone, and the reply is checked at its end). Requests that provably never left stay
+        queued for the next connection."""
         with self._lock:
-            hit = [job_id for job_id, job in self._jobs.items() if not job.done and (
-                job_id in self._written or self._transport.in_doubt(job_id))]
-            for job_id in hit:
-                self._written.discard(job_id)
-                job = self._jobs.pop(job_id)
-                job.fail(ConnectionLostError(
-                    f"the connection dropped while chat job {job_id} was being answered; "
-                    f"its reply may be incomplete ({len(job.content)} characters had arrived), "
-                    "so it is not returned", reason=str(info.get("reason") or "")))
+            self._prune()
+            for job_id, job in self._jobs.items():
+                if job_id in self._written or self._transport.in_doubt(job_id):
+                    job.interrupt(frames_lost=frames_lost, grace=self.transport_grace)
 
     def _after_reconnect(self, payload: Mapping[str, Any]) -> None:
-        """A new session lists the chat jobs the server still runs for us. A job it already
-        had (the transport no longer holds its request) that is not listed finished while the
-        connection was down; its reply went to the dead connection and never comes (the
-        server keeps no finished chat jobs): fail it now, not at its timeout."""
+        """A new session lists the chat jobs the server still runs for us: those go on. A job
+        it had (the transport no longer holds its request) that it does not list ended while
+        the connection was down (or the server restarted); its reply went to the dead
+        connection and never comes: fail it now, not at its timeout."""
         active = payload.get("activeLLMJobIDs")
         if not isinstance(active, list):
-            return  # a server without recovery says nothing either way
+            return  # a server without recovery says nothing either way: the grace decides
         listed = {item.upper() for item in active if isinstance(item, str)}
         with self._lock:
-            self._written &= self._jobs.keys()
-            gone = [job_id for job_id in self._written if job_id.upper() not in listed
-                    and not self._transport.awaiting(job_id)]
-            for job_id in gone:
-                self._written.discard(job_id)
-                job = self._jobs.pop(job_id)
-                job.fail(ConnectionLostError(
-                    f"the reply to chat job {job_id} was lost in a disconnect: the Supernet "
-                    "finished it while the connection was down and keeps no finished chat "
-                    "jobs"))
+            self._prune()
+            for job_id in list(self._written):
+                job = self._jobs[job_id]
+                if job_id.upper() in listed:
+                    job.confirm()
+                elif not self._transport.awaiting(job_id):
+                    self._written.discard(job_id)
+                    del self._jobs[job_id]
+                    job.fail(ConnectionLostError(
+                        f"the reply to chat job {job_id} was lost in a disconnect: the "
+                        "Supernet no longer runs it (it finished while the connection was "
+                        "down, or the server restarted) and keeps no finished chat jobs; "
+                        "send it again", reason="transport_lost"))
+
+    def _lapsed(self, job: ChatJob) -> None:
+        """Lock held (a waiting caller's thread): nobody confirmed ``job`` after a drop."""
+        if self._jobs.get(job.job_id) is job:
+            del self._jobs[job.job_id]
+        if job.error is not None:
+            self._emit("error", job.error)
+
+    def _prune(self) -> None:
+        """Lock held: forget jobs that ended without an event (a lapsed grace period)."""
+        for job_id in [k for k, job in self._jobs.items() if job.done]:
+            del self._jobs[job_id]
+        self._written &= self._jobs.keys()
 
     def _fail_all(self, make_error: Callable[[], BaseException]) -> None:
         with self._lock:

@@ -12,11 +12,20 @@ socket thread folds their text and queues the payload itself; the reader turns i
 :class:`ChatChunk` (:func:`as_chunk`), so the event thread builds no chunk per token (unless a
 ``token`` listener needs it there). A frame's usage is kept as it came and parsed only if read
 (the result's own usage normally wins).
+
+Across a dropped connection (issue 19) the job is *awaiting* until the server says it still runs
+it: the next ``authenticated`` lists it (:meth:`ChatJob.confirm`), or any frame of it arrives.
+The server keeps a job 30 s for a returning app id, so a job nobody confirms within
+:data:`TRANSPORT_GRACE` fails (its waiters notice: the socket thread keeps no timers). The wire
+has no sequence numbers and the server re-sends nothing, so frames written into a link that broke
+without a close frame are gone: such an *interrupted* job is returned only if the frames that did
+arrive account for every completion token the result reports, else it fails — never short.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -31,8 +40,12 @@ from sogni_sync.chat._types import (
     ToolCallDelta,
     Usage,
 )
+from sogni_sync.errors import ConnectionLostError
 
-__all__ = ["ChatJob", "Pending", "as_chunk", "chunk_from_wire"]
+__all__ = ["TRANSPORT_GRACE", "ChatJob", "Pending", "as_chunk", "chunk_from_wire"]
+
+#: seconds a job in flight at a drop may stay unconfirmed (the server keeps it 30 s)
+TRANSPORT_GRACE = 35.0
 
 #: What a stream's reader receives: a chunk, or the payload of a frame without tool-call deltas
 #: (see as_chunk).
@@ -84,8 +97,11 @@ class ChatJob:
     def __init__(
         self, job_id: str, model: str, lock: threading.RLock, *, keep_chunks: bool,
         defer: Callable[[Callable[[], None]], None] | None = None,
+        on_lapse: Callable[[ChatJob], None] | None = None,
     ) -> None:
         self.job_id = job_id
+        #: told (lock held) when the job failed for want of confirmation after a drop
+        self._on_lapse = on_lapse
         #: hands the reader's wake-up to the end of the socket's burst of reads (None: now)
         self._defer = defer
         self.model = model
@@ -109,6 +125,12 @@ class ChatJob:
         self.final: ChatCompletion | None = None
         #: the complete() caller's thread wake-up while it waits (released once, by _wake)
         self._waiter: threading.Lock | None = None
+        #: frames that carried text or tool-call deltas (what a completion token comes in)
+        self.frames = 0
+        #: monotonic time by which the server must confirm the job (None: not awaiting)
+        self.confirm_by: float | None = None
+        #: a link broke without a close frame while the job ran: frames may have been lost
+        self.interrupted = False
 
     @property
     def content(self) -> str:
@@ -134,6 +156,9 @@ class ChatJob:
         """Apply one chunk; False when the job already finished (late frames are ignored)."""
         if self.done:
             return False
+        self.confirm_by = None  # a frame of the job: the server still runs it
+        if chunk.content or chunk.tool_calls:
+            self.frames += 1
         if chunk.content:
             self._parts.append(chunk.content)
         if chunk.role:
@@ -166,11 +191,13 @@ class ChatJob:
             return
         if self.done:
             return
+        self.confirm_by = None
         usage = payload.get("usage")
         if usage and isinstance(usage, Mapping):  # what the converter would not read as None
             self._wire_usage = usage
         content = payload.get("content")
         if content and isinstance(content, str):
+            self.frames += 1
             self._parts.append(content)
         role = payload.get("role")
         if role:
@@ -191,32 +218,86 @@ class ChatJob:
         """Lock held: block until chunks are queued, the job ended or failed, or the deadline
         passed (False)."""
         while not (self.chunks or self.done or self.error):
+            if self.unconfirmed_too_long():
+                break
             remaining = deadline.remaining()
             if remaining is not None and remaining <= 0:
                 return False
             self._reader_waits = True
-            self.cond.wait(remaining)
+            self.cond.wait(self._until_confirm(remaining))
         return True
 
     def wait_done(self, deadline: Deadline) -> bool:
         """Lock NOT held: block until the job ended (True) or the deadline passed (False).
-        For the one caller that waits for the result (``complete()``)."""
+        For the one caller that waits for the result (``complete()``); a drop wakes it early
+        (:meth:`interrupt`) so that it also watches the confirmation deadline."""
         wakeup = thread_wakeup()
-        with self.cond:
-            if self.done:
-                return True
-            self._waiter = wakeup
-        woken = False
-        try:
-            woken = wakeup.acquire(True, lock_timeout(deadline.remaining()))
-        finally:
-            if not woken:  # timed out or interrupted: take the registration back
-                with self.cond:
-                    if self._waiter is wakeup:
-                        self._waiter = None
-                    else:  # released after all: consume it, the wake-up stays locked
-                        wakeup.acquire()
-        return self.done
+        while True:
+            with self.cond:
+                if self.done or self.unconfirmed_too_long():
+                    return True
+                remaining = deadline.remaining()
+                if remaining is not None and remaining <= 0:
+                    return False
+                limit = self._until_confirm(remaining)
+                self._waiter = wakeup
+            woken = False
+            try:
+                woken = wakeup.acquire(True, lock_timeout(limit))
+            finally:
+                if not woken:  # timed out or interrupted: take the registration back
+                    with self.cond:
+                        if self._waiter is wakeup:
+                            self._waiter = None
+                        else:  # released after all: consume it, the wake-up stays locked
+                            wakeup.acquire()
+
+    # -- across a dropped connection (lock held) ------------------------------------------------
+
+    def interrupt(self, *, frames_lost: bool, grace: float = TRANSPORT_GRACE) -> None:
+        """The connection dropped while the job ran: await the server's word on it (at most
+        ``grace`` seconds). ``frames_lost``: the link broke without a close frame."""
+        if self.done:
+            return
+        self.interrupted = self.interrupted or frames_lost
+        self.confirm_by = time.monotonic() + grace
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None:  # re-checks with the confirmation deadline
+            waiter.release()
+        self.cond.notify_all()
+
+    def confirm(self) -> None:
+        """The new session lists the job: the server still runs it; its frames follow."""
+        self.confirm_by = None
+
+    def unconfirmed_too_long(self) -> bool:
+        """Fail the job if its confirmation deadline passed; True when it did."""
+        if self.confirm_by is None or self.done or time.monotonic() < self.confirm_by:
+            return False
+        self.fail(ConnectionLostError(
+            f"chat job {self.job_id} was lost in a disconnect: the Supernet did not confirm it "
+            "after the reconnect (it keeps a job 30 s for a returning app); send it again",
+            reason="transport_lost"))
+        if self._on_lapse is not None:
+            self._on_lapse(self)
+        return True
+
+    def _until_confirm(self, remaining: float | None) -> float | None:
+        if self.confirm_by is None:
+            return remaining
+        left = max(0.0, self.confirm_by - time.monotonic()) + 0.001
+        return left if remaining is None else min(remaining, left)
+
+    def _unaccounted(self, payload: Mapping[str, Any]) -> str | None:
+        """After an interruption: why the frames that arrived may not be the whole reply
+        (None when they account for every completion token the result reports)."""
+        usage = payload.get("usage")
+        expected = usage.get("completion_tokens") if isinstance(usage, Mapping) else None
+        if not isinstance(expected, int) or isinstance(expected, bool):
+            return "the result does not say how many tokens the reply had"
+        if self.frames >= expected:
+            return None
+        return f"{self.frames} of its {expected} tokens arrived"
 
     def _wake(self) -> None:
         """Lock held: the job ended; wake its waiter and a stream's reader."""
@@ -233,6 +314,13 @@ class ChatJob:
     def complete(self, payload: Mapping[str, Any]) -> ChatCompletion | None:
         """Finish with ``llmJobResult``; the result's usage wins over the chunks'."""
         if self.done:
+            return None
+        gap = self._unaccounted(payload) if self.interrupted else None
+        if gap is not None:
+            self.fail(ConnectionLostError(
+                f"the connection dropped while chat job {self.job_id} was being answered and "
+                f"its reply may be incomplete ({gap}; {len(self.content)} characters had "
+                "arrived), so it is not returned", reason="frames_lost"))
             return None
         self.note_worker(payload.get("workerName"))
         if payload.get("cost"):

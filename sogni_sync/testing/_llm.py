@@ -15,6 +15,13 @@ text, usage and tool calls:
 * ``[[fail]]`` in the last user text → ``llmJobError``; ``[[hang]]`` → the job never finishes;
   an unknown model, a bad body or a non-``data:`` image URL → ``llmJobError``.
 
+Across a dropped socket the job runs on, as on the real server: its frames go to the app id's
+*current* connection, are held while it has none (up to ``RECLAIM_GRACE`` seconds) and follow
+the next ``authenticated``, which lists the job in ``activeLLMJobIDs``. Nothing is re-sent:
+frames written into a link that then broke are gone (the clients see the gap or fail).
+:meth:`LlmEngine.forget` drops an app's running jobs (a socket restart: the server no longer
+knows them, so the next ``authenticated`` does not list them).
+
 ``token_delay`` (seconds) is awaited between chunks; 0 only yields. Written from the protocol
 docs, independently of the client code, so a bug is not silently shared by both sides.
 """
@@ -223,6 +230,7 @@ class LlmEngine:
         self.state = state
         self.tasks: set[asyncio.Task[None]] = set()
         self.active: dict[str, str] = {}  # jobID -> appId
+        self._by_job: dict[str, asyncio.Task[None]] = {}
 
     async def on_request(self, state: State, conn: Any, data: Any) -> None:
         job_id = data.get("jobID") if isinstance(data, dict) else None
@@ -230,7 +238,25 @@ class LlmEngine:
             return
         task = asyncio.get_running_loop().create_task(self._run(conn, data, job_id))
         self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        self._by_job[job_id] = task
+
+        def done(t: asyncio.Task[None]) -> None:
+            self.tasks.discard(t)
+            if self._by_job.get(job_id) is t:
+                del self._by_job[job_id]
+
+        task.add_done_callback(done)
+
+    def forget(self, app_id: str | None = None) -> list[str]:
+        """Stop the running jobs (of one app id, or all) without a word to the client, as a
+        socket restart does; returns their ids."""
+        gone = [job for job, app in self.active.items() if app_id is None or app == app_id]
+        for job_id in gone:
+            self.active.pop(job_id, None)
+            task = self._by_job.pop(job_id, None)
+            if task is not None:
+                task.cancel()
+        return gone
 
     async def _send(self, conn: Any, msg_type: str, payload: dict[str, Any]) -> None:
         """Send to the app's *current* connection; while it is down, hold the frame for up to
@@ -399,6 +425,7 @@ class LlmEngine:
             task.cancel()
         self.tasks.clear()
         self.active.clear()
+        self._by_job.clear()
 
 
 def register(rest: Any, socket: Any, state: State) -> None:

@@ -289,19 +289,43 @@ def test_stream_survives_a_server_close(client: Any, net: Any) -> None:
         net.options.token_delay = 0.0
 
 
-def test_stream_broken_by_a_tcp_drop_fails_instead_of_coming_back_short(
-        client: Any, net: Any) -> None:
-    """Without a close frame, tokens in flight may be gone (a middlebox, a reset): the stream
-    raises after what did arrive, naming how much that was."""
+def _generated(net: Any, job_id: str) -> str:
+    """The reply text the emulator produced for ``job_id`` (every jobTokens it sent)."""
+    return "".join(str(p.get("content") or "") for p in net.sent("jobTokens")
+                   if p.get("jobID") == job_id)
+
+
+def test_stream_goes_on_after_a_tcp_drop(client: Any, net: Any) -> None:
+    """Without a close frame the server keeps the job for the returning app and lists it in
+    the next ``authenticated``; its later frames follow on the new connection. Between two
+    tokens nothing is in flight, so the reply comes back whole, each token once (a lost frame
+    would fail it: tests/chat/test_recovery.py)."""
     net.options.token_delay = 0.01
     try:
         with client.chat.stream(LLM, [{"role": "user", "content": "x" * 60}], timeout=30) as s:
             chunks = iter(s)
             got = [next(chunks).content]
             net.disconnect(code=0, app_id=client.app_id)  # TCP drop, no close frame
-            with pytest.raises(ConnectionLostError, match="may be incomplete"):
-                got.extend(c.content for c in chunks)
-        assert ("Echo: " + "x" * 60).startswith("".join(got))
-        assert s.final is None
+            got.extend(c.content for c in chunks)
+        assert "".join(got) == _generated(net, s.job_id) == "Echo: " + "x" * 60
+        assert s.final is not None and s.final.content == "".join(got)
+        assert [p["jobID"] for p in net.received("llmJobRequest")].count(s.job_id) == 1
+    finally:
+        net.options.token_delay = 0.0
+
+
+def test_a_job_the_restarted_server_forgot_fails_at_the_reconnect(client: Any,
+                                                                  net: Any) -> None:
+    """A socket restart loses the server's running jobs: the next ``authenticated`` does not
+    list the job, so the caller gets a clear error at once, not at its timeout."""
+    net.options.token_delay = 0.01
+    try:
+        with client.chat.stream(LLM, [{"role": "user", "content": "x" * 60}], timeout=30) as s:
+            chunks = iter(s)
+            next(chunks)
+            net.call(lambda state: state.extras["llm"].forget(client.app_id))
+            net.disconnect(code=1012, app_id=client.app_id)
+            with pytest.raises(ConnectionLostError, match="no longer runs it"):
+                list(chunks)
     finally:
         net.options.token_delay = 0.0
