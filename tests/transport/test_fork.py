@@ -19,7 +19,11 @@ import pytest
 
 from sogni_sync import SogniClient
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+pytestmark = [
+    pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork"),
+    # forking a process with threads is what these tests are about (Python 3.12+ warns of it)
+    pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning"),
+]
 
 IMAGE: dict[str, Any] = {"type": "image", "model_id": "flux1-schnell-fp8", "steps": 4}
 CHILD_TIMEOUT = 30.0
