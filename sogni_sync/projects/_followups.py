@@ -157,12 +157,16 @@ class FollowUpIo:
 
     # -- server sync ----------------------------------------------------------------------------
 
+    def status_answer(self, project_id: str) -> Any:
+        """``GET /v2/projects/{id}``, the id quoted into one segment: the server's live record
+        of a project, running or finished. NotFoundError: it never received the request."""
+        return self.transport.rest.request(
+            "GET", f"/v2/projects/{quote_segment(project_id, 'project_id')}")
+
     def exists(self, project_id: str) -> bool:
-        """Whether the server has any record of the project, running or finished
-        (``GET /v2/projects/{id}``; 404: it never received the request)."""
+        """Whether the server has any record of the project, running or finished."""
         try:
-            self.transport.rest.request(
-                "GET", f"/v2/projects/{quote_segment(project_id, 'project_id')}")
+            self.status_answer(project_id)
         except NotFoundError:
             return False
         return True

@@ -178,8 +178,8 @@ class ProjectLookup:
         self._follow = follow
 
     def status(self, project_id: str) -> ProjectStatusSnapshot:
-        path = f"/v2/projects/{check_id(project_id, 'project_id')}"
-        data = self._transport.rest.request("GET", path)
+        check_id(project_id, "project_id")  # a clear ValidationError before any I/O
+        data = self._follow.status_answer(project_id)
         project = data.get("project") if isinstance(data, Mapping) else None
         if not isinstance(project, Mapping):
             raise UnexpectedResponseError.expected("/v2/projects/{id}", "a project", data)

@@ -17,7 +17,6 @@ import re
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import quote
 
 from sogni_sync._transport import ProjectsTransport
 from sogni_sync.catalog import Catalog
@@ -108,8 +107,7 @@ class Recovery:
         """``GET /v2/projects/{id}``: the live status, or None when the server does not know
         the project."""
         try:
-            data = self.transport.rest.request(
-                "GET", f"/v2/projects/{quote(project_id, safe='')}")
+            data = self.follow.status_answer(project_id)
         except NotFoundError:
             return None
         project = data.get("project") if isinstance(data, Mapping) else None

@@ -364,9 +364,13 @@ class _Transport:
 
 
 class _Follow:
-    def __init__(self, fail: set[str]) -> None:
+    def __init__(self, fail: set[str], record: Any = None) -> None:
         self.fail = fail
+        self.record = record
         self.minted: list[tuple[str, str, str, Any, str | None]] = []
+
+    def status_answer(self, project_id: str) -> Any:
+        return self.record
 
     def mint_url(self, project_id: str, job_id: str, model_id: str, output_format: Any,
                  kind: str | None = None) -> str:
@@ -388,7 +392,7 @@ def test_get_result_mints_urls_the_record_lacks() -> None:
     record = {"project": {"id": "P", "status": "completed", "finished": True,
                           "model": {"id": "m"}, "outputFormat": "png",
                           "completedWorkerJobs": jobs, "workerJobs": []}}
-    follow = _Follow(fail={"B"})
+    follow = _Follow(fail={"B"}, record=record)
     transport: Any = _Transport(record)
     lookup = ProjectLookup(transport, follow)  # type: ignore[arg-type]
     result = lookup.result("P")
