@@ -101,6 +101,10 @@ class Router:
         """Socket thread, lock held: run ``wake`` once the current burst of reads ends."""
         self._deferred[wake] = None
 
+    def holds_wakes(self) -> bool:
+        """Socket thread: are wake-ups deferred? (only that thread adds them)"""
+        return bool(self._deferred)
+
     def run_deferred(self) -> None:
         if not self._deferred:  # only the socket thread adds entries
             return

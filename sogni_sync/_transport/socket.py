@@ -29,9 +29,11 @@ from __future__ import annotations
 import errno
 import logging
 import random
+import socket
 import ssl
 import threading
 import time
+from contextlib import suppress
 from typing import Protocol
 
 import websocket
@@ -39,7 +41,6 @@ import websocket
 from sogni_sync._transport.proxy import env_proxy
 from sogni_sync._transport.sockio import (
     Conn,
-    Peek,
     Poller,
     Stopped,
     dial,
@@ -64,13 +65,30 @@ log = logging.getLogger(__name__)
 # those lines would reach stderr through logging.lastResort. Ours say the same, at the right level.
 logging.getLogger("websocket").addHandler(logging.NullHandler())
 
-READ_SIZE = 256 * 1024  # one recv: a loopback burst of ~1,700 token frames
+# One recv: a loopback burst of ~1,700 token frames. Reads go into one buffer per connection:
+# ``recv(READ_SIZE)`` would allocate (and page in) 256 KiB per call, which cost more than the
+# syscall itself when a stream arrives a frame or two per read.
+READ_SIZE = 256 * 1024
 CLOSE_WAIT = 0.5  # a deliberate close waits this long for the server's close reply
 _RETRY = 0.02  # poll timeout while a control frame waits for the write lock
 
 
-#: longest a burst of reads may defer the wake-ups that can wait (seconds)
+#: Wake-ups that can wait (a stream's reader) are held while frames keep coming, and given when
+#: the socket has been quiet for ``_QUIET`` or ``_BURST`` after the first was held (seconds): a
+#: reader that keeps up then wakes once per couple of milliseconds, not once per read.
+#: While wake-ups are held, the loop sleeps ``_QUIET`` before each poll so that a stream's frames
+#: arrive several per read rather than one (a read costs more than a frame), and acknowledges at
+#: once what it read (TCP_QUICKACK, where the platform has it): a sender limited by its congestion
+#: window is not kept waiting by a delayed ACK while the loop gathers.
 _BURST = 0.002
+_QUIET = 0.0001
+_QUICKACK = getattr(socket, "TCP_QUICKACK", None)
+
+
+def _ack_now(sock: socket.socket) -> None:
+    if _QUICKACK is not None:
+        with suppress(OSError):  # not TCP (a test's socket pair), or the option is refused
+            sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
 
 
 class NotWrittenError(Exception):
@@ -110,12 +128,14 @@ class SocketListener(Protocol):
 
     def on_open(self, gen: int) -> None: ...
 
-    def on_frames(self, gen: int, frames: list[bytes]) -> None:
-        """Every complete message one read produced, in order (never empty)."""
+    def on_frames(self, gen: int, frames: list[bytes]) -> bool:
+        """Every complete message one read produced, in order (never empty). True when
+        wake-ups wait for :meth:`on_burst_end`."""
         ...
 
     def on_burst_end(self, gen: int) -> None:
-        """No more bytes are waiting after the last read (or the burst ran long enough)."""
+        """The socket went quiet after the last reads (or they ran long enough): give the
+        wake-ups held since."""
         ...
 
     def on_closed(self, gen: int, info: CloseInfo) -> bool:
@@ -377,8 +397,8 @@ class SocketRunner:
         listener, gen = self._listener, conn.gen
         reader = FrameReader()
         poller = Poller(raw, conn.wake_r)
-        burst_started: float | None = None
-        pending = Peek(raw)
+        held: float | None = None  # since when wake-ups that can wait are held
+        buffer = memoryview(bytearray(READ_SIZE))
         tls = raw if isinstance(raw, ssl.SSLSocket) else None  # may hold decrypted bytes
         interval, pong_timeout = self._ping_interval, self._pong_timeout
         now = time.monotonic()
@@ -398,15 +418,26 @@ class SocketRunner:
                     wait = min(wait, close_by - now)
                 if reader.pings or (close_by is not None and not close_sent):
                     wait = min(wait, _RETRY)
+                if held is not None:  # gather a stream's frames (see _QUIET)
+                    time.sleep(max(0.0, min(wait, _QUIET, held + _BURST - now)))
+                    wait = 0.0
                 readable, woken = poller.wait(max(0.0, wait))
                 if woken and (stop.is_set() or self._closing.is_set()) and close_by is None:
                     ws.connected = False  # later writes: provably not written
                     close_by = time.monotonic() + CLOSE_WAIT
             else:
                 readable = True
+            if held is not None and (not readable or time.monotonic() - held >= _BURST):
+                held = None
+                try:
+                    listener.on_burst_end(gen)
+                except Exception:
+                    log.exception("burst handler failed")
             if readable:
                 try:
-                    data = raw.recv(READ_SIZE)
+                    data = buffer[:raw.recv_into(buffer)].tobytes()
+                    if held is not None:
+                        _ack_now(raw)
                 except (ssl.SSLWantReadError, BlockingIOError, InterruptedError):
                     data = None
                 except OSError as exc:
@@ -426,20 +457,12 @@ class SocketRunner:
                         return
                     if frames:
                         try:
-                            listener.on_frames(gen, frames)
+                            holds = listener.on_frames(gen, frames)
                         except Exception:
                             log.exception("frame handler failed")
-                        # Wake-ups that can wait (a stream's reader) are given at the end of a
-                        # burst: while more bytes already wait, read them first (bounded).
-                        now = time.monotonic()
-                        if burst_started is None:
-                            burst_started = now
-                        if now - burst_started >= _BURST or not pending():
-                            burst_started = None
-                            try:
-                                listener.on_burst_end(gen)
-                            except Exception:
-                                log.exception("burst handler failed")
+                            holds = True
+                        if holds and held is None:
+                            held = time.monotonic()
                     if reader.close is not None:
                         info.code, info.reason = parse_close(reader.close)
                         if not close_sent:  # answer it; a failed reply keeps the code

@@ -2,9 +2,9 @@
 
 :class:`Conn` holds an attempt's websocket-client object, raw socket and wake-up pair;
 :func:`dial` opens TCP (through a proxy when one applies) and TLS so that ``stop()`` can
-interrupt every blocking step; :class:`Poller` and :class:`Peek` wait on (or look at) the socket
-without a descriptor limit; :func:`send_control` writes a ping, pong or close frame without ever
-waiting behind a caller's write.
+interrupt every blocking step; :class:`Poller` waits on the socket without a descriptor limit;
+:func:`send_control` writes a ping, pong or close frame without ever waiting behind a caller's
+write.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import websocket
 
 from sogni_sync._transport.proxy import proxy_address, tunnel
 
-__all__ = ["Conn", "Peek", "Poller", "Stopped", "dial", "frame_bytes", "send_control"]
+__all__ = ["Conn", "Poller", "Stopped", "dial", "frame_bytes", "send_control"]
 
 log = logging.getLogger(__name__)
 
@@ -117,27 +117,6 @@ def _writable(raw: socket.socket) -> bool:
         return bool(select.select([], [raw], [], 0)[1])
     except (OSError, ValueError):
         return True  # a closed socket: let the write report it
-
-
-class Peek:
-    """Are bytes already waiting to be read? (never waits)"""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self._sock = sock
-        self._tls = sock if isinstance(sock, ssl.SSLSocket) else None  # may hold decrypted bytes
-        self._poll = select.poll() if hasattr(select, "poll") else None
-        if self._poll is not None:
-            self._poll.register(sock.fileno(), _POLLIN)
-
-    def __call__(self) -> bool:
-        if self._tls is not None and self._tls.pending():
-            return True
-        try:
-            if self._poll is not None:
-                return bool(self._poll.poll(0))
-            return bool(select.select([self._sock], [], [], 0)[0])  # pragma: no cover
-        except (OSError, ValueError):
-            return False
 
 
 class Poller:

@@ -344,11 +344,12 @@ class Transport:
         self.on_frames(gen, [raw])
         self.on_burst_end(gen)
 
-    def on_frames(self, gen: int, frames: list[bytes] | list[str | bytes]) -> None:
+    def on_frames(self, gen: int, frames: list[bytes] | list[str | bytes]) -> bool:
         """Handle one read's frames in order. Runs of frames share one hold of the lock (at
         most ``_BATCH``), so a waiter wakes once per run instead of once per frame;
         ``authenticated`` is handled on its own, as before (it reconciles and notifies
-        connection handlers outside the lock)."""
+        connection handlers outside the lock). True when wake-ups wait for
+        :meth:`on_burst_end`."""
         decoded: list[tuple[str, Any]] = []
         keep = decoded.append
         for raw in frames:
@@ -366,7 +367,7 @@ class Transport:
             end = min(n, i + _BATCH)
             with self.lock:
                 if gen != self._link.gen:
-                    return
+                    return self._router.holds_wakes()
                 while i < end:
                     msg_type, payload = decoded[i]
                     if msg_type == "authenticated":
@@ -378,6 +379,7 @@ class Transport:
                             handler(payload)
                         except Exception:
                             log.exception("handler for %s failed", msg_type)
+        return self._router.holds_wakes()
 
     def defer_wake(self, wake: Callable[[], None]) -> None:
         """Socket thread, lock held: run ``wake`` (under the lock) once the current burst of

@@ -40,18 +40,18 @@ _guard = threading.Lock()
 def _install() -> None:
     orig = Transport.on_frames
 
-    def on_frames(self: Any, gen: int, frames: Any) -> None:
+    def on_frames(self: Any, gen: int, frames: Any) -> bool:
         final = any(_MARK in f for f in frames if isinstance(f, (bytes, bytearray)))
         if not final:
-            orig(self, gen, frames)
-            return
+            return orig(self, gen, frames)
         wall, t_in = time.time(), time.perf_counter()
-        orig(self, gen, frames)
+        holds = orig(self, gen, frames)
         t_out = time.perf_counter()
         with _guard:
             _seen["in"].append(t_in)
             _seen["out"].append(t_out)
             _seen["wall"].append(wall)
+        return holds
 
     Transport.on_frames = on_frames  # type: ignore[method-assign]
 

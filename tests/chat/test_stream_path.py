@@ -6,7 +6,9 @@ frames, and listeners still given the very chunk the reader yields."""
 
 from __future__ import annotations
 
+import itertools
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -209,3 +211,51 @@ def test_the_transport_runs_deferred_wakes_at_burst_end_and_on_close() -> None:
         assert ran == ["a", "b", "c"]
     finally:
         transport.close()
+
+
+def test_on_frames_says_whether_wakes_are_held() -> None:
+    """The socket loop gathers reads only while wake-ups wait for the burst to end."""
+    from sogni_sync._config import resolve_options
+    from sogni_sync._transport.envelope import encode_frame
+    from sogni_sync._transport.transport import Transport
+
+    transport = Transport(resolve_options(disable_socket=True))
+    try:
+        frame = encode_frame("jobTokens", {"jobID": "J", "content": "x"}).encode()
+        assert transport.on_frames(0, [frame]) is False  # nobody defers: nothing held
+        transport.subscribe("jobTokens", lambda _payload: transport.defer_wake(lambda: None))
+        assert transport.on_frames(0, [frame]) is True
+        transport.on_burst_end(0)
+        assert transport.on_frames(0, []) is False
+    finally:
+        transport.close()
+
+
+def test_a_reader_that_keeps_up_is_woken_during_a_continuous_stream(client: Any,
+                                                                    net: Any) -> None:
+    """Held wake-ups are given at the latest a couple of milliseconds after the first, even
+    while frames keep coming: a long stream reaches its reader as it goes, in order and whole,
+    not in one piece at the end."""
+    client.connect(timeout=10)
+    net.options.token_delay = 0.0  # frames back to back: the socket is hardly ever quiet
+    arrivals: list[float] = []
+    try:
+        with client.chat.stream(LLM, [{"role": "user", "content": "y" * 24000}],
+                                max_tokens=6000, timeout=30) as stream:
+            text = ""
+            for chunk in stream:
+                text += chunk.content
+                arrivals.append(time.monotonic())
+            final = stream.final
+    finally:
+        net.options.token_delay = 0.0
+    assert final is not None and text == final.content == _generated(net, final.job_id)
+    took = arrivals[-1] - arrivals[0]
+    gaps = sorted(b - a for a, b in itertools.pairwise(arrivals))
+    assert took > 0.05, took  # the stream lasted a while ...
+    assert gaps[-1] < took / 4, (gaps[-1], took)  # ... and was read as it came
+
+
+def _generated(net: Any, job_id: str) -> str:
+    return "".join(str(p.get("content") or "") for p in net.sent("jobTokens")
+                   if p.get("jobID") == job_id)
