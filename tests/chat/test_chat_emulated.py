@@ -10,6 +10,7 @@ import pytest
 
 from sogni_sync.chat import ChatChunk, ChatCompletion, image_part_from_bytes, text_part
 from sogni_sync.errors import ChatError, ConnectionLostError, TimeoutError, ValidationError
+from tests.recorded import generated_reply
 
 from .conftest import LLM, png_bytes
 
@@ -289,12 +290,6 @@ def test_stream_survives_a_server_close(client: Any, net: Any) -> None:
         net.options.token_delay = 0.0
 
 
-def _generated(net: Any, job_id: str) -> str:
-    """The reply text the emulator produced for ``job_id`` (every jobTokens it sent)."""
-    return "".join(str(p.get("content") or "") for p in net.sent("jobTokens")
-                   if p.get("jobID") == job_id)
-
-
 def test_stream_goes_on_after_a_tcp_drop(client: Any, net: Any) -> None:
     """Without a close frame the server keeps the job for the returning app and lists it in
     the next ``authenticated``; its later frames follow on the new connection. Between two
@@ -307,7 +302,7 @@ def test_stream_goes_on_after_a_tcp_drop(client: Any, net: Any) -> None:
             got = [next(chunks).content]
             net.disconnect(code=0, app_id=client.app_id)  # TCP drop, no close frame
             got.extend(c.content for c in chunks)
-        assert "".join(got) == _generated(net, s.job_id) == "Echo: " + "x" * 60
+        assert "".join(got) == generated_reply(net, s.job_id) == "Echo: " + "x" * 60
         assert s.final is not None and s.final.content == "".join(got)
         assert [p["jobID"] for p in net.received("llmJobRequest")].count(s.job_id) == 1
     finally:

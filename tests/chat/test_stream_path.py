@@ -18,6 +18,7 @@ from sogni_sync.chat import ChatApi
 from sogni_sync.chat._job import ChatJob, as_chunk, chunk_from_wire
 from sogni_sync.errors import ChatError
 from tests.doubles import FakeTransport
+from tests.recorded import generated_reply
 
 from .conftest import LLM
 
@@ -249,13 +250,8 @@ def test_a_reader_that_keeps_up_is_woken_during_a_continuous_stream(client: Any,
             final = stream.final
     finally:
         net.options.token_delay = 0.0
-    assert final is not None and text == final.content == _generated(net, final.job_id)
+    assert final is not None and text == final.content == generated_reply(net, final.job_id)
     took = arrivals[-1] - arrivals[0]
     gaps = sorted(b - a for a, b in itertools.pairwise(arrivals))
     assert took > 0.05, took  # the stream lasted a while ...
     assert gaps[-1] < took / 4, (gaps[-1], took)  # ... and was read as it came
-
-
-def _generated(net: Any, job_id: str) -> str:
-    return "".join(str(p.get("content") or "") for p in net.sent("jobTokens")
-                   if p.get("jobID") == job_id)

@@ -13,6 +13,7 @@ import pytest
 
 from tests.conformance.capture import CaptureError
 from tests.conformance.recover import drive
+from tests.recorded import generated_reply
 
 LLM = "qwen3.6-35b-a3b-gguf-iq4xs"
 PROMPT = "recover " + "x" * 120
@@ -36,18 +37,13 @@ def _drive(client: str, net: Any, app_id: str, *, forget: bool) -> dict[str, Any
         net.options.token_delay = 0.0
 
 
-def _generated(net: Any, job_id: str) -> str:
-    return "".join(str(p.get("content") or "") for p in net.sent("jobTokens")
-                   if p.get("jobID") == job_id)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("client", ["js", "py"])
 def test_official_client_keeps_a_listed_stream_across_a_drop(client: str, net: Any) -> None:
     app_id = f"recover-{client}"
     report = _drive(client, net, app_id, forget=False)
     assert "error" not in report, report
-    assert report["content"] == _generated(net, report["jobID"]) == f"Echo: {PROMPT}"
+    assert report["content"] == generated_reply(net, report["jobID"]) == f"Echo: {PROMPT}"
     sessions = [p for p in net.sent("authenticated")
                 if report["jobID"] in (p.get("activeLLMJobIDs") or ())]
     assert sessions, "the reconnect did not list the job"

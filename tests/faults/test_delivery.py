@@ -24,6 +24,7 @@ from sogni_sync.errors import ConnectionLostError, RequestLostError, SogniError
 from sogni_sync.testing import LocalSupernet
 from tests.faultproxy import FaultProxy
 from tests.faults.conftest import Proxied
+from tests.recorded import generated_reply
 
 IMAGE: dict[str, Any] = {"type": "image", "model_id": "flux1-schnell-fp8", "steps": 4}
 LLM = "qwen3.6-35b-a3b-gguf-iq4xs"
@@ -264,7 +265,7 @@ def test_chat_requests_across_cuts_complete_whole_and_run_once(proxied: Callable
     def chat(i: int) -> None:
         try:
             reply = client.chat.complete(LLM, prompts[i], max_tokens=30, timeout=5)
-            whole = reply.content == _generated(net, reply.job_id) and reply.content
+            whole = reply.content == generated_reply(net, reply.job_id) and reply.content
             outcomes["completed" if whole else "short"] += 1
             completed.append(reply.job_id)
         except RequestLostError:
@@ -319,11 +320,5 @@ def test_a_chat_cut_between_two_tokens_comes_back_whole(proxied: Callable[..., P
     accepted = Counter(str(p.get("jobID")) for p in net.received("llmJobRequest"))
     assert cuts == [1] and reply is not None
     assert reply.job_id in relisted
-    assert reply.content == _generated(net, reply.job_id) == "".join(pieces)
+    assert reply.content == generated_reply(net, reply.job_id) == "".join(pieces)
     assert accepted[reply.job_id] == 1
-
-
-def _generated(net: LocalSupernet, job_id: str) -> str:
-    """The reply text the emulator produced for ``job_id`` (every jobTokens it sent)."""
-    return "".join(str(p.get("content") or "") for p in net.sent("jobTokens")
-                   if p.get("jobID") == job_id)
